@@ -1,0 +1,198 @@
+"""Columns for the table and csv outputs: dotted paths into a record, plus a few derived columns.
+
+A column is named by a dotted path through the record's structures
+("resource_config.instance_type"), a top-level field name, or one of the derived names (region,
+instance, instance_count). Each column knows its header and how to turn a record into a csv cell
+(exact, machine-readable) and a table cell (for people: durations as "1h 02m 03s"). Valid paths
+come from the documented shape (`shape.field_paths()`), so a typo in `--columns` is caught before
+any AWS call.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sagemaker_inventory import measures
+
+Record = Mapping[str, Any]
+
+MISSING_TEXT = "-"
+
+
+class UnknownColumnError(ValueError):
+    """A requested column is neither a documented field path nor a derived column."""
+
+
+def get_path(record: Record, path: str) -> Any:
+    """The value at a dotted path through nested structures, or None when any step is absent."""
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def format_cell(value: object) -> str:
+    """The csv text of a value: "" for absent, true/false, compact JSON for lists and maps."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def format_table_cell(value: object) -> str:
+    """Like format_cell, but an absent value shows as a dash so empty cells stay visible."""
+    return MISSING_TEXT if value is None else format_cell(value)
+
+
+def format_duration(value: object) -> str:
+    """Seconds as "1h 02m 03s" / "2m 03s" / "45s"; anything else as a plain table cell."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return format_table_cell(value)
+    minutes, seconds = divmod(value, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {seconds:02d}s"
+    if minutes:
+        return f"{minutes}m {seconds:02d}s"
+    return f"{seconds}s"
+
+
+def describe_instances(record: Record) -> str | None:
+    """Instance type x count ("ml.p3.2xlarge x 2"); a heterogeneous cluster lists every group."""
+    config = record.get("resource_config")
+    if not isinstance(config, Mapping):
+        return None
+    groups = config.get("instance_groups")
+    if groups:
+        return ", ".join(
+            _instance_text(group.get("instance_type"), group.get("instance_count"))
+            for group in groups
+            if isinstance(group, Mapping)
+        )
+    if config.get("instance_type") is None and config.get("instance_count") is None:
+        return None
+    return _instance_text(config.get("instance_type"), config.get("instance_count"))
+
+
+def _instance_text(instance_type: object, count: object) -> str:
+    kind = instance_type if isinstance(instance_type, str) else "?"
+    return f"{kind} x {count if isinstance(count, int) else '?'}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: the name `--columns` accepts, its header, and how to read a record."""
+
+    key: str
+    header: str
+    extract: Callable[[Record], object]
+    humanize: Callable[[object], str] = format_table_cell
+
+    def csv_cell(self, record: Record) -> str:
+        return format_cell(self.extract(record))
+
+    def table_cell(self, record: Record) -> str:
+        return self.humanize(self.extract(record))
+
+
+def _path_column(path: str, header: str | None = None) -> Column:
+    # Every *_in_seconds field is a duration; people read "1h 02m 03s" faster than 3723.
+    humanize = format_duration if path.endswith("_in_seconds") else format_table_cell
+    return Column(path, header or path, lambda record: get_path(record, path), humanize)
+
+
+DERIVED_COLUMNS: dict[str, Column] = {
+    "region": Column("region", "region", measures.region_of),
+    "instance": Column("instance", "instance", describe_instances),
+    "instance_count": Column("instance_count", "instances", measures.instance_count),
+}
+
+DEFAULT_TABLE_COLUMNS: tuple[Column, ...] = (
+    _path_column("training_job_name", "name"),
+    _path_column("training_job_status", "status"),
+    _path_column("secondary_status", "secondary status"),
+    DERIVED_COLUMNS["instance"],
+    _path_column("enable_managed_spot_training", "spot"),
+    _path_column("creation_time", "created"),
+    _path_column("training_time_in_seconds", "training time"),
+    _path_column("billable_time_in_seconds", "billable time"),
+    DERIVED_COLUMNS["region"],
+    _path_column("account_id", "account"),
+)
+
+_NAMED_COLUMNS: dict[str, Column] = {
+    **{column.key: column for column in DEFAULT_TABLE_COLUMNS},
+    **DERIVED_COLUMNS,
+}
+
+
+def column(key: str) -> Column:
+    """The column for a key: a default table column or derived name keeps its label, else a path."""
+    return _NAMED_COLUMNS.get(key) or _path_column(key)
+
+
+def columns_for(keys: Sequence[str]) -> tuple[Column, ...]:
+    return tuple(column(key) for key in keys)
+
+
+def leaf_paths(paths: Sequence[str]) -> list[str]:
+    """The paths no other path extends, in their given order: structures become their members."""
+    parents = {prefix for path in paths for prefix in _prefixes(path)}
+    seen: set[str] = set()
+    leaves = []
+    for path in paths:
+        if path not in parents and path not in seen:
+            seen.add(path)
+            leaves.append(path)
+    return leaves
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts))]
+
+
+def default_csv_columns() -> list[str]:
+    """Every documented field in documentation order, structures flattened to their members."""
+    return leaf_paths(_field_paths())
+
+
+def valid_columns() -> set[str]:
+    """Documented paths, every structure along them (top-level names included), derived names."""
+    paths = _field_paths()
+    valid = set(paths) | set(DERIVED_COLUMNS)
+    for path in paths:
+        valid.update(_prefixes(path))
+    return valid
+
+
+def validate_columns(names: Sequence[str]) -> list[str]:
+    """The requested column keys, whitespace-trimmed; UnknownColumnError names the first bad one."""
+    valid = valid_columns()
+    keys = [name.strip() for name in names]
+    for key in keys:
+        if key not in valid:
+            raise UnknownColumnError(_unknown_message(key, valid))
+    return keys
+
+
+def _unknown_message(key: str, valid: set[str]) -> str:
+    message = f"unknown column {key!r}"
+    close = difflib.get_close_matches(key, sorted(valid), n=1)
+    return f"{message} (did you mean {close[0]!r}?)" if close else message
+
+
+def _field_paths() -> list[str]:
+    # Imported late: shape reads the shipped documentation data, which only column users need.
+    from sagemaker_inventory.shape import field_paths
+
+    return list(field_paths())

@@ -1,0 +1,247 @@
+"""Streamed aggregation behind `smi report --by`: read a JSONL inventory, fold it into group sums.
+
+Records are read one line at a time and added to one accumulator per group, so memory grows with the
+number of groups, never with the number of jobs. Sums are kept exact (integer seconds) and rounded
+only when turned into JSON-ready dicts. The failures and running views live in `report_jobs`,
+rendering in `report_view`, option parsing in `cli.report`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sagemaker_inventory.measures import Record, instance_seconds, region_of
+
+FIXED_DIMENSIONS = ("status", "instance_type", "account_id", "region", "month")
+TAG_PREFIX = "tag:"
+HOURS_DIGITS = 4
+PERCENT_DIGITS = 2
+NEAR_LIMIT_FRACTION = 0.8
+REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
+
+GroupKey = tuple[str | None, ...]
+
+
+class InventoryError(ValueError):
+    """An inventory line that is not a training-job record; `str()` is `source:line: problem`."""
+
+    def __init__(self, source: str, line: int, problem: str) -> None:
+        super().__init__(f"{source}:{line}: {problem}")
+        self.source = source
+        self.line = line
+        self.problem = problem
+
+
+def read_records(lines: Iterable[bytes | str], source: str) -> Iterator[dict[str, Any]]:
+    """Yield the JSON object of each non-blank line; raise InventoryError at the first bad one."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except UnicodeDecodeError:
+            raise InventoryError(source, number, "not valid UTF-8") from None
+        except ValueError as error:
+            raise InventoryError(source, number, f"not valid JSON ({error})") from None
+        if not isinstance(value, dict):
+            raise InventoryError(source, number, "not a JSON object")
+        missing = [name for name in REQUIRED_FIELDS if not isinstance(value.get(name), str)]
+        if missing:
+            raise InventoryError(source, number, f"not a training-job record (no {missing[0]})")
+        yield value
+
+
+def parse_dimension(text: str) -> str:
+    """Validate one `--by` value: a fixed dimension or `tag:KEY` with a non-empty KEY."""
+    if text in FIXED_DIMENSIONS:
+        return text
+    if text.startswith(TAG_PREFIX) and len(text) > len(TAG_PREFIX):
+        return text
+    choices = ", ".join((*FIXED_DIMENSIONS, "tag:KEY"))
+    raise ValueError(f"{text!r} is not one of {choices}")
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO-8601 timestamp as an aware UTC datetime (naive taken as UTC); None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_time(moment: datetime | None) -> str | None:
+    """The record convention: UTC, `Z`, milliseconds only when non-zero."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(timezone.utc)
+    millis = moment.microsecond // 1000
+    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
+
+
+def _tag_value(record: Record, key: str) -> str | None:
+    # Tags are "key:value" strings and keys may contain colons, so match on the whole "KEY:" prefix.
+    prefix = key + ":"
+    tags = record.get("tags")
+    if not isinstance(tags, list):
+        return None
+    for tag in tags:
+        if isinstance(tag, str) and tag.startswith(prefix):
+            return tag[len(prefix) :]
+    return None
+
+
+def _instance_type(record: Record) -> str | None:
+    config = record.get("resource_config")
+    if not isinstance(config, Mapping) or config.get("instance_groups"):
+        return None
+    value = config.get("instance_type")
+    return value if isinstance(value, str) else None
+
+
+def _account_id(record: Record) -> str | None:
+    value = record.get("account_id")
+    if isinstance(value, str) and value:
+        return value
+    parts = str(record.get("training_job_arn", "")).split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[4] else None
+
+
+def _month(record: Record) -> str | None:
+    created = parse_time(record.get("creation_time"))
+    return created.strftime("%Y-%m") if created else None
+
+
+def string_field(record: Record, name: str) -> str | None:
+    """The field's value if it is a string, else None."""
+    value = record.get(name)
+    return value if isinstance(value, str) else None
+
+
+def group_value(record: Record, dimension: str) -> str | None:
+    """The record's value for one `--by` dimension; None when the record has none."""
+    if dimension.startswith(TAG_PREFIX):
+        return _tag_value(record, dimension[len(TAG_PREFIX) :])
+    if dimension == "status":
+        return string_field(record, "training_job_status")
+    if dimension == "instance_type":
+        return _instance_type(record)
+    if dimension == "account_id":
+        return _account_id(record)
+    if dimension == "region":
+        return region_of(record)
+    if dimension == "month":
+        return _month(record)
+    raise ValueError(f"unknown dimension {dimension!r}")
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / 3600, HOURS_DIGITS)
+
+
+@dataclass
+class Tally:
+    """Exact running sums for one group (or the totals)."""
+
+    jobs: int = 0
+    instance_seconds: int = 0
+    billable_instance_seconds: int = 0
+    spot_training_seconds: int = 0
+    spot_billable_seconds: int = 0
+    failed: int = 0
+
+    def add(self, record: Record) -> None:
+        """Count one record; missing or malformed fields simply contribute nothing."""
+        self.jobs += 1
+        self.instance_seconds += instance_seconds(record, "training_time_in_seconds") or 0
+        self.billable_instance_seconds += instance_seconds(record, "billable_time_in_seconds") or 0
+        if record.get("training_job_status") == "Failed":
+            self.failed += 1
+        training = record.get("training_time_in_seconds")
+        billable = record.get("billable_time_in_seconds")
+        if (
+            record.get("enable_managed_spot_training") is True
+            and isinstance(training, int)
+            and isinstance(billable, int)
+        ):
+            self.spot_training_seconds += training
+            self.spot_billable_seconds += billable
+
+    def spot_savings_percent(self) -> float | None:
+        """(1 - sum billable / sum training) x 100 over spot jobs; None without spot time."""
+        if self.spot_training_seconds <= 0:
+            return None
+        ratio = self.spot_billable_seconds / self.spot_training_seconds
+        return round((1 - ratio) * 100, PERCENT_DIGITS)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON fields of a group or of the totals, hours rounded from the exact sums."""
+        return {
+            "jobs": self.jobs,
+            "instance_hours": _hours(self.instance_seconds),
+            "billable_instance_hours": _hours(self.billable_instance_seconds),
+            "spot_savings_percent": self.spot_savings_percent(),
+            "failed": self.failed,
+        }
+
+
+def _key_order(key: GroupKey) -> tuple[tuple[int, str], ...]:
+    # None (no value) sorts after every real value.
+    return tuple((1, "") if part is None else (0, part) for part in key)
+
+
+@dataclass
+class Summary:
+    """The `--by` answer: one Tally per group key plus the totals."""
+
+    by: tuple[str, ...]
+    groups: dict[GroupKey, Tally] = field(default_factory=dict)
+    totals: Tally = field(default_factory=Tally)
+
+    def ordered(self) -> list[tuple[GroupKey, Tally]]:
+        """Largest billable instance-hours first, ties by key; by key when month comes first."""
+        items = list(self.groups.items())
+        if self.by and self.by[0] == "month":
+            return sorted(items, key=lambda item: _key_order(item[0]))
+        return sorted(
+            items,
+            key=lambda item: (
+                -item[1].billable_instance_seconds,
+                -item[1].jobs,
+                _key_order(item[0]),
+            ),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The documented JSON shape: {"by", "groups": [{"key", ...fields}], "totals"}."""
+        groups = [
+            {"key": dict(zip(self.by, key, strict=True)), **tally.as_dict()}
+            for key, tally in self.ordered()
+        ]
+        return {"by": list(self.by), "groups": groups, "totals": self.totals.as_dict()}
+
+
+def summarise(records: Iterable[Record], by: Sequence[str]) -> Summary:
+    """Fold records into one Tally per group of the dimensions `by` (see parse_dimension)."""
+    dimensions = tuple(parse_dimension(d) for d in by)
+    if len(set(dimensions)) != len(dimensions):
+        raise ValueError("each --by dimension may be given only once")
+    summary = Summary(by=dimensions)
+    for record in records:
+        key = tuple(group_value(record, d) for d in dimensions)
+        tally = summary.groups.get(key)
+        if tally is None:
+            tally = summary.groups[key] = Tally()
+        tally.add(record)
+        summary.totals.add(record)
+    return summary

@@ -1,0 +1,100 @@
+"""Sorting AWS failures into what they mean for a run: skip the job, fail the scope, or retry.
+
+A scope (one account x one region) that fails is reported with the error's code and message and the
+run goes on; a job that vanished between List and Describe is skipped; throttling is retried.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# botocore's own list (botocore.retries.standard.ThrottlingErrorDetector) plus SageMaker's spelling.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+
+# What AWS answers in a region that is not enabled for the account (opt-in regions).
+REGION_NOT_ENABLED_CODES = frozenset(
+    {"UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired"}
+)
+
+# SageMaker answers a Describe for a deleted job with ValidationException "Could not find ..." or
+# "Requested resource not found"; botocore's model names ResourceNotFound.
+_VANISHED_MESSAGE = re.compile(r"could not find|not found|does not exist", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ScopeError:
+    """Why a scope failed: an AWS error code (or exception name) and its message."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    response: Any = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def is_throttling(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLING_CODES
+
+
+def is_vanished_job(exc: BaseException) -> bool:
+    """True when Describe failed because the job no longer exists."""
+    code = error_code(exc)
+    if code in {"ResourceNotFound", "ResourceNotFoundException"}:
+        return True
+    if code == "ValidationException":
+        return bool(_VANISHED_MESSAGE.search(_message(exc)))
+    return False
+
+
+def is_region_not_enabled(exc: BaseException) -> bool:
+    return error_code(exc) in REGION_NOT_ENABLED_CODES
+
+
+def describe_failure(exc: BaseException) -> ScopeError:
+    """A short code + message for any exception raised while collecting a scope."""
+    code = error_code(exc)
+    if code is not None:
+        return ScopeError(code, _message(exc))
+    name = type(exc).__name__
+    if name == "NoCredentialsError":
+        return ScopeError(
+            "NoCredentials",
+            "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile,"
+            " or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or try `smi collect --demo`)",
+        )
+    return ScopeError(name, str(exc) or name)
+
+
+def _message(exc: BaseException) -> str:
+    response: Any = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Message", "")) or str(exc)
+    return str(exc)

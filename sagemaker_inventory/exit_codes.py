@@ -1,0 +1,14 @@
+"""The process exit codes smi promises (documented in `smi --help` and the README)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0  # every scope collected
+    NOTHING_COLLECTED = 1  # no scope could be collected (e.g. no credentials)
+    USAGE = 2  # bad option, value or file; nothing was collected
+    PARTIAL = 3  # some scopes failed; every record of the others was written
+    INTERRUPTED = 130  # SIGINT
+    TERMINATED = 143  # SIGTERM

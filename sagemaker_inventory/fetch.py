@@ -1,0 +1,161 @@
+"""AWS calls only: page ListTrainingJobs with the filters pushed down, describe each job, fetch tags.
+
+Every function takes a ready client and yields or returns raw API dicts; nothing here converts,
+prints or decides what a failure means for the run (see `errors` and `inventory`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sagemaker_inventory.errors import is_throttling, is_vanished_job
+
+# ListTrainingJobs answers 10 jobs a page unless asked; 100 is its maximum.
+PAGE_SIZE = 100
+TRAINING_JOB_RESOURCE_TYPE = "sagemaker:training-job"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """Filters ListTrainingJobs applies server-side."""
+
+    status: str | None = None
+    name_contains: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    modified_after: datetime | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        pairs = {
+            "StatusEquals": self.status,
+            "NameContains": self.name_contains,
+            "CreationTimeAfter": self.created_after,
+            "CreationTimeBefore": self.created_before,
+            "LastModifiedTimeAfter": self.modified_after,
+        }
+        return {key: value for key, value in pairs.items() if value is not None}
+
+
+@dataclass
+class ThrottleRetry:
+    """Retries a call that is still throttled after botocore's own retries (its quota can run out
+    under a storm), so that throttling slows a run down but never drops a job."""
+
+    max_seconds: float = 600.0
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    on_retry: Callable[[], None] | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def call(self, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self.max_seconds
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except Exception as exc:
+                if not is_throttling(exc) or time.monotonic() >= deadline:
+                    raise
+                self.wait(attempt)
+                attempt += 1
+
+    def wait(self, attempt: int) -> None:
+        if self.on_retry is not None:
+            self.on_retry()
+        # Full jitter keeps many workers from retrying in lockstep.
+        self.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt)))
+
+
+def iter_job_summaries(
+    client: Any, filters: ListFilters, retry: ThrottleRetry | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every TrainingJobSummary matching `filters`, page by page, in ListTrainingJobs' order.
+
+    StatusEquals is applied after a page is cut, so pages can be empty while NextToken goes on;
+    the paginator keeps following NextToken. A page still throttled after botocore's retries is
+    asked again from the last token received, so no page is skipped or repeated.
+    """
+    retry = retry or ThrottleRetry()
+    token: str | None = None
+    attempt = 0
+    while True:
+        config: dict[str, Any] = {"PageSize": PAGE_SIZE}
+        if token:
+            config["StartingToken"] = token
+        pages = client.get_paginator("list_training_jobs").paginate(
+            **filters.to_params(), PaginationConfig=config
+        )
+        try:
+            for page in pages:
+                yield from page.get("TrainingJobSummaries", [])
+                token = page.get("NextToken")
+                attempt = 0
+            return
+        except Exception as exc:
+            if not is_throttling(exc):
+                raise
+            retry.wait(attempt)
+            attempt += 1
+
+
+def describe_training_job(
+    client: Any, name: str, retry: ThrottleRetry | None = None
+) -> dict[str, Any] | None:
+    """The DescribeTrainingJob response, or None when the job vanished since it was listed."""
+    retry = retry or ThrottleRetry()
+    try:
+        response: dict[str, Any] = retry.call(
+            lambda: client.describe_training_job(TrainingJobName=name)
+        )
+    except Exception as exc:
+        if is_vanished_job(exc):
+            return None
+        raise
+    response.pop("ResponseMetadata", None)
+    return response
+
+
+def list_job_tags(
+    client: Any, arn: str, retry: ThrottleRetry | None = None
+) -> list[dict[str, str]]:
+    """The job's tags through SageMaker ListTags (one job at a time)."""
+    retry = retry or ThrottleRetry()
+
+    def fetch() -> list[dict[str, str]]:
+        tags: list[dict[str, str]] = []
+        for page in client.get_paginator("list_tags").paginate(
+            ResourceArn=arn, PaginationConfig={"PageSize": PAGE_SIZE}
+        ):
+            tags.extend(page.get("Tags", []))
+        return tags
+
+    return retry.call(fetch)
+
+
+def iter_tagged_jobs(
+    tagging_client: Any, retry: ThrottleRetry | None = None
+) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """(ARN, tags) of every tagged training job of the region, 100 per GetResources call.
+
+    Jobs that were never tagged do not appear at all.
+    """
+    retry = retry or ThrottleRetry()
+    mappings = retry.call(lambda: _all_tag_mappings(tagging_client))
+    for mapping in mappings:
+        yield mapping["ResourceARN"], mapping.get("Tags", [])
+
+
+def _all_tag_mappings(tagging_client: Any) -> list[dict[str, Any]]:
+    mappings: list[dict[str, Any]] = []
+    for page in tagging_client.get_paginator("get_resources").paginate(
+        ResourceTypeFilters=[TRAINING_JOB_RESOURCE_TYPE], ResourcesPerPage=PAGE_SIZE
+    ):
+        mappings.extend(page.get("ResourceTagMappingList", []))
+    return mappings

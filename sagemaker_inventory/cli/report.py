@@ -1,0 +1,224 @@
+"""The `smi report` command: options, input and output format around the pure report code.
+
+Records are streamed from a file or stdin into one of three aggregations (`report.summarise`,
+`report_jobs.collect_failures`, `report_jobs.collect_running`), then rendered as rich tables or
+dumped as JSON. Bad input never produces a traceback or partial stdout: it ends with one stderr
+line naming the file and line, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.console import Console
+
+from sagemaker_inventory.measures import Record
+from sagemaker_inventory.report import (
+    FIXED_DIMENSIONS,
+    NEAR_LIMIT_FRACTION,
+    InventoryError,
+    format_time,
+    parse_dimension,
+    parse_time,
+    read_records,
+    summarise,
+)
+from sagemaker_inventory.report_jobs import collect_failures, collect_running
+from sagemaker_inventory.report_view import render_failures, render_running, render_summary
+
+BY_METAVAR = "|".join((*FIXED_DIMENSIONS[:4], "tag:KEY", FIXED_DIMENSIONS[4]))
+
+
+class InputError(click.ClickException):
+    """Unreadable or malformed inventory: one line on stderr, exit status 2 (like a usage error)."""
+
+    exit_code = 2
+
+
+def check_dimensions(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Validate each `--by` value (a fixed name or the open-ended `tag:KEY`)."""
+    try:
+        return tuple(parse_dimension(value) for value in values)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+
+
+def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Parse `--now` as ISO-8601 (`Z` or an offset; naive means UTC)."""
+    if value is None:
+        return None
+    moment = parse_time(value)
+    if moment is None:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 timestamp", ctx, param)
+    return moment
+
+
+@contextmanager
+def open_inventory(path: str | None) -> Iterator[tuple[IO[bytes], str]]:
+    """The inventory as a binary stream plus the name error messages use for it."""
+    if path is None or path == "-":
+        if path is None and click.get_text_stream("stdin").isatty():
+            raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
+        yield click.get_binary_stream("stdin"), "<stdin>"
+        return
+    try:
+        stream = Path(path).open("rb")  # noqa: SIM115 -- closed by the with below
+    except OSError as error:
+        raise InputError(f"{path}: {error.strerror or error}") from None
+    with stream:
+        yield stream, path
+
+
+def choose_view(by: tuple[str, ...], failures: bool, running: bool) -> str:
+    """Which of the three views the options ask for; --by (status) when none is given."""
+    chosen = [
+        name
+        for name, wanted in (("by", by), ("failures", failures), ("running", running))
+        if wanted
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError("--by, --failures and --running are alternatives; give one")
+    if len(set(by)) != len(by):
+        raise click.UsageError("each --by dimension may be given only once")
+    return chosen[0] if chosen else "by"
+
+
+@dataclass
+class Answer:
+    """A view's result, as a JSON document and as a rich rendering of the same numbers."""
+
+    document: dict[str, Any]
+    render: Callable[[Console], None]
+
+
+def answer(view: str, records: Iterable[Record], by: tuple[str, ...], now: datetime) -> Answer:
+    """Run one view's aggregation over the records (consuming them)."""
+    if view == "failures":
+        groups = collect_failures(records)
+        document: dict[str, Any] = {"failures": [group.as_dict() for group in groups]}
+        return Answer(document, lambda console: render_failures(groups, console))
+    if view == "running":
+        jobs = collect_running(records, now)
+        document = {
+            "now": format_time(now),
+            "near_limit_fraction": NEAR_LIMIT_FRACTION,
+            "running": [job.as_dict() for job in jobs],
+        }
+        return Answer(document, lambda console: render_running(jobs, now, console))
+    summary = summarise(records, by or ("status",))
+    return Answer(summary.as_dict(), lambda console: render_summary(summary, console))
+
+
+HELP = f"""Answer common questions from a JSONL inventory (as written by `smi collect`).
+
+FILE is a JSONL inventory, one training-job record per line; '-' or no FILE
+reads stdin (when it is not a terminal). Blank lines are skipped; a line that
+is not a JSON object with training_job_name and training_job_arn stops the
+report with exit status 2 and 'FILE:LINE: problem' on stderr.
+
+\b
+Views (give one; the default is --by status):
+  --by DIM      jobs, instance-hours, billable instance-hours, spot savings %
+                and failed jobs per group; repeat for two-level groupings.
+                DIM: status, instance_type (null for instance groups),
+                account_id, region, tag:KEY (null without the tag; KEY may
+                contain colons), month (creation month, UTC, YYYY-MM).
+  --failures    Failed and Stopped jobs grouped by failure_reason, similar
+                reasons folded (numbers, ids, ARNs, URIs, paths, hex ignored),
+                groups with the newest job first.
+  --running     InProgress jobs: time since creation, training time so far and
+                max_runtime_in_seconds; jobs at {NEAR_LIMIT_FRACTION:.0%} or more of it are
+                highlighted (near_limit in JSON).
+
+\b
+Definitions: instance-hours = sum(training_time_in_seconds x instance count)
+/ 3600 (billable: billable_time_in_seconds); instance count = instance_count
+or the sum over instance_groups; spot savings % = (1 - sum billable / sum
+training) x 100 over jobs with enable_managed_spot_training and both times
+(null when none); failed = status Failed. Groups are ordered by billable
+instance-hours (largest first, then by key); chronologically when --by month
+comes first. Hours are rounded to 4 decimals, percentages to 2.
+
+\b
+--format json (the default when stdout is not a terminal) prints:
+  --by:       {{"by": [DIM, ...], "groups": [{{"key": {{DIM: VALUE|null}},
+               "jobs", "instance_hours", "billable_instance_hours",
+               "spot_savings_percent", "failed"}}], "totals": {{same fields}}}}
+  --failures: {{"failures": [{{"reason" (most recent), "pattern" (folded),
+               "jobs", "failed", "stopped", "newest_time",
+               "job_names" (newest first)}}]}}
+  --running:  {{"now", "near_limit_fraction", "running": [{{"training_job_name",
+               "instance_type", "instance_count", "secondary_status",
+               "creation_time", "training_start_time", "elapsed_seconds",
+               "training_seconds", "max_runtime_in_seconds",
+               "max_wait_time_in_seconds", "fraction_of_limit", "near_limit"}}]}}
+               (closest to the limit first).
+
+\b
+Examples:
+  smi report inventory.jsonl --by instance_type
+  smi report inventory.jsonl --by account_id --by region --format table
+  smi report inventory.jsonl --by tag:aws:cloudformation:stack-name
+  smi report inventory.jsonl --by month
+  smi collect --region us-east-1 | smi report --failures
+  smi report inventory.jsonl --running --format json | jq '.running[] | select(.near_limit)'
+"""
+
+
+@click.command(help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument(
+    "file", required=False, metavar="[FILE|-]", type=click.Path(dir_okay=False, allow_dash=True)
+)
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    callback=check_dimensions,
+    metavar=BY_METAVAR,
+    help="Group by this (repeatable).",
+)
+@click.option("--failures", is_flag=True, help="Failed and stopped jobs by (folded) reason.")
+@click.option("--running", is_flag=True, help="Jobs in progress against their runtime limit.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default=None,
+    help="table (rich) or json; default: table on a terminal, json otherwise.",
+)
+@click.option(
+    "--now", callback=check_moment, default=None, hidden=True, help="Pretend it is this moment."
+)
+def report(
+    *,
+    file: str | None,
+    by: tuple[str, ...],
+    failures: bool,
+    running: bool,
+    output_format: str | None,
+    now: datetime | None,
+) -> None:
+    """Entry point of `smi report` (help text: HELP)."""
+    view = choose_view(by, failures, running)
+    if output_format is None:
+        output_format = "table" if click.get_text_stream("stdout").isatty() else "json"
+    try:
+        with open_inventory(file) as (stream, source):
+            result = answer(
+                view, read_records(stream, source), by, now or datetime.now(timezone.utc)
+            )
+    except InventoryError as error:
+        raise InputError(str(error)) from None
+    if output_format == "json":
+        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
+    else:
+        result.render(Console())

@@ -161,23 +161,26 @@ def _prefixes(path: str) -> list[str]:
     return [".".join(parts[:end]) for end in range(1, len(parts))]
 
 
-def default_csv_columns() -> list[str]:
-    """Every documented field in documentation order, structures flattened to their members."""
-    return leaf_paths(_field_paths())
+def default_csv_columns(*, all_fields: bool = False) -> list[str]:
+    """Every documented field in documentation order, structures flattened to their members.
+
+    With `all_fields`, the undocumented members the record then carries follow the documented ones.
+    """
+    return leaf_paths(_field_paths(all_fields))
 
 
-def valid_columns() -> set[str]:
-    """Documented paths, every structure along them (top-level names included), derived names."""
-    paths = _field_paths()
+def valid_columns(*, all_fields: bool = False) -> set[str]:
+    """Field paths, every structure along them (top-level names included), derived names."""
+    paths = _field_paths(all_fields)
     valid = set(paths) | set(DERIVED_COLUMNS)
     for path in paths:
         valid.update(_prefixes(path))
     return valid
 
 
-def validate_columns(names: Sequence[str]) -> list[str]:
+def validate_columns(names: Sequence[str], *, all_fields: bool = False) -> list[str]:
     """The requested column keys, whitespace-trimmed; UnknownColumnError names the first bad one."""
-    valid = valid_columns()
+    valid = valid_columns(all_fields=all_fields)
     keys = [name.strip() for name in names]
     for key in keys:
         if key not in valid:
@@ -191,8 +194,8 @@ def _unknown_message(key: str, valid: set[str]) -> str:
     return f"{message} (did you mean {close[0]!r}?)" if close else message
 
 
-def _field_paths() -> list[str]:
-    # Imported late: shape reads the shipped documentation data, which only column users need.
+def _field_paths(all_fields: bool = False) -> list[str]:
+    # Imported late: shape pulls in botocore (~0.3 s), which the json sinks never need.
     from sagemaker_inventory.shape import field_paths
 
-    return list(field_paths())
+    return field_paths(all_fields=all_fields)

@@ -1,0 +1,290 @@
+"""Convert one DescribeTrainingJob response into one aws_sagemaker_trainingjob record, without I/O.
+
+The documented shape ships as package data (derived from the spec page by scripts/derive_shape.py);
+botocore's service *model* (bundled, no network) says how each response member is typed. Both are
+walked together once per mode into a conversion plan: structure members are renamed to their
+documented snake_case names, map keys stay verbatim (they are user data, e.g. hyperparameters),
+timestamps become ISO-8601 UTC strings, and absent members are omitted. `all_fields=True` also keeps
+members the page does not document, named by botocore's `xform_name`, after the documented ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any
+
+import botocore.session
+from botocore import xform_name
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+RESOURCE = "aws_sagemaker_trainingjob"
+STRUCT_TYPES = frozenset({"STRUCT", "UNORDERED_LIST_STRUCT"})
+
+# Model scalar type -> the page's type vocabulary (used for members the page does not document).
+_SCALAR_TYPES = {
+    "string": "STRING",
+    "integer": "INT32",
+    "long": "INT64",
+    "float": "FLOAT",
+    "double": "FLOAT",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+}
+
+Converter = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of the record: documented name and type, the response member it comes from."""
+
+    name: str
+    type: str
+    provider_name: str | None
+    description: str | None
+    fields: tuple[Field, ...] = ()
+    documented: bool = True
+
+
+def documented_fields() -> tuple[Field, ...]:
+    """The fields the spec page documents, nested, in documentation order."""
+    return _documented_fields()
+
+
+@functools.cache
+def _documented_fields() -> tuple[Field, ...]:
+    data = resources.files("sagemaker_inventory") / "data" / f"{RESOURCE}.json"
+    document = json.loads(data.read_text(encoding="utf-8"))
+    return tuple(_field_from_json(item) for item in document["fields"])
+
+
+def _field_from_json(item: Mapping[str, Any]) -> Field:
+    return Field(
+        name=item["name"],
+        type=item["type"],
+        provider_name=item["provider_name"],
+        description=item["description"],
+        fields=tuple(_field_from_json(child) for child in item.get("fields", ())),
+    )
+
+
+def record_fields(*, all_fields: bool = False) -> tuple[Field, ...]:
+    """The record's fields in output order: documented ones, then (all_fields) the model's rest."""
+    return _record_fields(all_fields)
+
+
+@functools.cache
+def _record_fields(all_fields: bool) -> tuple[Field, ...]:
+    if not all_fields:
+        return documented_fields()
+    return _merge_undocumented(documented_fields(), _output_shape(), ())
+
+
+def _merge_undocumented(
+    fields: Sequence[Field], shape: StructureShape, seen: tuple[str, ...]
+) -> tuple[Field, ...]:
+    """Documented fields (completed recursively), then the other members in model order."""
+    merged = [
+        replace(f, fields=_merge_undocumented(f.fields, _structure_of(shape, f), seen))
+        if f.type in STRUCT_TYPES
+        else f
+        for f in fields
+    ]
+    documented = {f.provider_name for f in fields}
+    for name, member in shape.members.items():
+        if name not in documented:
+            merged.append(_model_field(name, member, (*seen, shape.name)))
+    _check_unique([f.name for f in merged], shape.name)
+    return tuple(merged)
+
+
+def _model_field(name: str, shape: Shape, seen: tuple[str, ...]) -> Field:
+    """An undocumented member as a Field, named by xform_name, with all its own members."""
+    target = shape.member if isinstance(shape, ListShape) else shape
+    children: tuple[Field, ...] = ()
+    if isinstance(target, StructureShape):
+        if target.name in seen:
+            raise TypeError(f"recursive shape {target.name} cannot become a record")
+        children = tuple(
+            _model_field(child, member, (*seen, target.name))
+            for child, member in target.members.items()
+        )
+        _check_unique([c.name for c in children], target.name)
+    return Field(xform_name(name), _record_type(shape), name, None, children, documented=False)
+
+
+def _record_type(shape: Shape) -> str:
+    """The page's type name for a model shape (lists and maps of scalars, structures)."""
+    if isinstance(shape, StructureShape):
+        return "STRUCT"
+    if isinstance(shape, ListShape):
+        if isinstance(shape.member, StructureShape):
+            return "UNORDERED_LIST_STRUCT"
+        return f"UNORDERED_LIST_{_scalar_type(shape.member)}"
+    if isinstance(shape, MapShape):
+        return f"MAP_{_scalar_type(shape.key)}_{_scalar_type(shape.value)}"
+    return _scalar_type(shape)
+
+
+def _scalar_type(shape: Shape) -> str:
+    try:
+        return _SCALAR_TYPES[shape.type_name]
+    except KeyError:
+        raise TypeError(f"no record type for {shape.name} ({shape.type_name})") from None
+
+
+def _check_unique(names: Sequence[str], owner: str) -> None:
+    if len(set(names)) != len(names):
+        raise TypeError(f"two members of {owner} get the same record name")
+
+
+def field_paths(*, all_fields: bool = False) -> list[str]:
+    """Dotted paths through structures, not into lists, pre-order: resource_config.instance_type."""
+    return list(_field_paths(all_fields))
+
+
+@functools.cache
+def _field_paths(all_fields: bool) -> tuple[str, ...]:
+    return tuple(_iter_paths(record_fields(all_fields=all_fields), ""))
+
+
+def _iter_paths(fields: Iterable[Field], prefix: str) -> Iterator[str]:
+    for f in fields:
+        yield prefix + f.name
+        if f.type == "STRUCT":
+            yield from _iter_paths(f.fields, f"{prefix}{f.name}.")
+
+
+def account_id_from_arn(arn: str) -> str:
+    """The account part of an ARN (arn:partition:service:region:ACCOUNT:resource)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[4]:
+        raise ValueError(f"not an ARN with an account: {arn!r}")
+    return parts[4]
+
+
+def format_tags(tag_list: Iterable[Mapping[str, str]]) -> list[str]:
+    """AWS tags ([{"Key": k, "Value": v}, ...]) as the record's sorted "k:v" strings."""
+    return sorted(f"{tag['Key']}:{tag.get('Value', '')}" for tag in tag_list)
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO-8601 UTC with "Z"; milliseconds only when non-zero; naive datetimes are taken as UTC."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    text = value.replace(tzinfo=None, microsecond=0).isoformat()
+    millis = value.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def to_record(
+    response: Mapping[str, Any],
+    *,
+    account_id: str,
+    tags: Iterable[str],
+    all_fields: bool = False,
+) -> dict[str, Any]:
+    """One DescribeTrainingJob response (as boto3 returns it) -> one record; tags end up sorted."""
+    extras = {"account_id": account_id, "tags": sorted(tags)}
+    return _plan(all_fields)(response, extras)
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """Conversion plan of one structure: (response key or None, record key, converter) in order."""
+
+    members: tuple[tuple[str | None, str, Converter | None], ...]
+
+    def __call__(
+        self, value: Mapping[str, Any], extras: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for source, target, convert in self.members:
+            if source is None:
+                # account_id and tags are not response members: the caller supplies them.
+                if extras is not None:
+                    record[target] = extras[target]
+                continue
+            item = value.get(source)
+            if item is not None:
+                record[target] = item if convert is None else convert(item)
+        return record
+
+
+@functools.cache
+def _plan(all_fields: bool) -> _Structure:
+    return _structure_plan(record_fields(all_fields=all_fields), _output_shape())
+
+
+def _structure_plan(fields: Sequence[Field], shape: StructureShape) -> _Structure:
+    members: list[tuple[str | None, str, Converter | None]] = []
+    for f in fields:
+        if f.provider_name is None:
+            members.append((None, f.name, None))
+            continue
+        member = _member(shape, f.provider_name)
+        members.append((f.provider_name, f.name, _converter(member, f.fields)))
+    return _Structure(tuple(members))
+
+
+def _converter(shape: Shape, children: Sequence[Field]) -> Converter | None:
+    """How to convert a value of this shape; None means "keep as is" (strings, ints, bools)."""
+    if isinstance(shape, StructureShape):
+        return _structure_plan(children, shape)
+    if isinstance(shape, ListShape):
+        element = _converter(shape.member, children)
+        if element is None:
+            return list
+        return functools.partial(_convert_list, element)
+    if isinstance(shape, MapShape):
+        value = _converter(shape.value, ())
+        if value is None:
+            return dict
+        return functools.partial(_convert_map, value)
+    if shape.type_name == "timestamp":
+        return format_timestamp
+    if shape.type_name in ("float", "double"):
+        return float
+    return None
+
+
+def _convert_list(element: Converter, items: Iterable[Any]) -> list[Any]:
+    return [element(item) for item in items]
+
+
+def _convert_map(value: Converter, items: Mapping[str, Any]) -> dict[str, Any]:
+    # Keys are user data (hyperparameter names, environment variables): never renamed.
+    return {key: value(item) for key, item in items.items()}
+
+
+def _member(shape: StructureShape, name: str) -> Shape:
+    try:
+        return shape.members[name]
+    except KeyError:
+        raise LookupError(
+            f"documented member {name} is not in botocore's {shape.name}: botocore too old?"
+        ) from None
+
+
+def _structure_of(shape: StructureShape, f: Field) -> StructureShape:
+    member = _member(shape, f.provider_name or "")
+    target = member.member if isinstance(member, ListShape) else member
+    if not isinstance(target, StructureShape):
+        raise TypeError(f"{f.name} is {f.type} in the doc but {member.type_name} in the model")
+    return target
+
+
+@functools.cache
+def _output_shape() -> StructureShape:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    shape = model.operation_model("DescribeTrainingJob").output_shape
+    if not isinstance(shape, StructureShape):
+        raise TypeError("DescribeTrainingJob has no structured output in botocore's model")
+    return shape

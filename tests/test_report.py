@@ -1,0 +1,443 @@
+"""The pure report code: hand-computed totals over tests/data/report_small.jsonl, folding, running.
+
+The fixture, worked out by hand (inst-s = training seconds x instances, bill-s likewise; spot = jobs
+with enable_managed_spot_training and both times):
+
+  job        status      type             n  train  bill  spot  inst-s  bill-s  acct region    month
+  job-a      Completed   ml.p4d.24xlarge  2  3600   3600  no    7200    7200    111  us-east-1 01
+  job-b      Completed   ml.g5.xlarge     1  7200   1800  yes   7200    1800    111  us-east-1 01
+  job-c      Failed      ml.g5.xlarge     4  900    900   no    3600    3600    222  eu-west-1 02
+  job-d      Failed      (groups 2+1)     3  1200   600   yes   3600    1800    222  us-east-1 02
+  job-e      Stopped     ml.p4d.24xlarge  1  600    600   no    600     600     111  eu-west-1 02
+  job-f      InProgress  ml.g5.xlarge     2  -      -     (yes) 0       0       111  us-east-1 03
+  job-g      InProgress  ml.p4d.24xlarge  1  -      -     no    0       0       222  eu-west-1 03
+  job-h[/red] Failed     ml.g5.xlarge     1  300    100   yes   300     100     222  eu-west-1 03
+
+  tags: a stack-1 + team:vision, b team:vision, c team:nlp, d stack-1, f team:vision, h team:nlp
+  (stack-1 is the value of aws:cloudformation:stack-name).
+
+Totals: 8 jobs; inst-s 7200+7200+3600+3600+600+300 = 22500 -> 6.25 h; bill-s 7200+1800+3600+1800
++600+100 = 15100 -> 4.19444 h; spot b, d, h: train 7200+1200+300 = 8700, bill 1800+600+100 = 2500
+-> (1 - 2500/8700) x 100 = 71.264 %; failed c, d, h = 3.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from sagemaker_inventory.report import (
+    InventoryError,
+    Tally,
+    group_value,
+    parse_dimension,
+    read_records,
+    summarise,
+)
+from sagemaker_inventory.report_jobs import collect_failures, collect_running, fold_reason
+from sagemaker_inventory.report_view import bar, render_failures, render_running, render_summary
+
+FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
+NOW = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)
+A, B = "111111111111", "222222222222"
+
+
+def records() -> list[dict[str, Any]]:
+    with FIXTURE.open("rb") as stream:
+        return list(read_records(stream, str(FIXTURE)))
+
+
+def group(key: dict[str, Any], *figures: Any) -> dict[str, Any]:
+    jobs, instance_hours, billable, savings, failed = figures
+    return {
+        "key": key,
+        "jobs": jobs,
+        "instance_hours": instance_hours,
+        "billable_instance_hours": billable,
+        "spot_savings_percent": savings,
+        "failed": failed,
+    }
+
+
+TOTALS = {
+    "jobs": 8,
+    "instance_hours": 6.25,
+    "billable_instance_hours": 4.1944,
+    "spot_savings_percent": 71.26,
+    "failed": 3,
+}
+
+# Each expected group is derived from the table in the module docstring; order: billable desc.
+EXPECTED_GROUPS: dict[str, list[dict[str, Any]]] = {
+    # Completed a+b: inst 14400 (4 h), bill 9000 (2.5 h), spot b 1-1800/7200 = 75 %.
+    # Failed c+d+h: inst 7500 (2.0833), bill 5500 (1.5278), spot d+h 1-700/1500 = 53.33 %.
+    # Stopped e: 600 s (0.1667 h) both. InProgress f+g: nothing measured, f has no times.
+    "status": [
+        group({"status": "Completed"}, 2, 4.0, 2.5, 75.0, 0),
+        group({"status": "Failed"}, 3, 2.0833, 1.5278, 53.33, 3),
+        group({"status": "Stopped"}, 1, 0.1667, 0.1667, None, 0),
+        group({"status": "InProgress"}, 2, 0.0, 0.0, None, 0),
+    ],
+    # p4d a+e+g: inst 7800, bill 7800 (2.1667). g5 b+c+f+h: inst 11100 (3.0833), bill 5500,
+    # spot b+h 1-1900/7500 = 74.67 %. Instance groups (d) -> null: inst 3600, bill 1800, 50 %.
+    "instance_type": [
+        group({"instance_type": "ml.p4d.24xlarge"}, 3, 2.1667, 2.1667, None, 0),
+        group({"instance_type": "ml.g5.xlarge"}, 4, 3.0833, 1.5278, 74.67, 2),
+        group({"instance_type": None}, 1, 1.0, 0.5, 50.0, 1),
+    ],
+    # 111 a+b+e+f: inst 15000 (4.1667), bill 9600 (2.6667), spot b 75 %.
+    # 222 c+d+g+h: inst 7500, bill 5500, spot d+h 53.33 %.
+    "account_id": [
+        group({"account_id": A}, 4, 4.1667, 2.6667, 75.0, 0),
+        group({"account_id": B}, 4, 2.0833, 1.5278, 53.33, 3),
+    ],
+    # us-east-1 a+b+d+f: inst 18000 (5), bill 10800 (3), spot b+d 1-2400/8400 = 71.43 %.
+    # eu-west-1 c+e+g+h: inst 4500 (1.25), bill 4300 (1.1944), spot h 1-100/300 = 66.67 %.
+    "region": [
+        group({"region": "us-east-1"}, 4, 5.0, 3.0, 71.43, 1),
+        group({"region": "eu-west-1"}, 4, 1.25, 1.1944, 66.67, 2),
+    ],
+    # stack-1 a+d: inst 10800 (3), bill 9000 (2.5), spot d 50 %; the other six: inst 11700
+    # (3.25), bill 6100 (1.6944), spot b+h 74.67 %.
+    "tag:aws:cloudformation:stack-name": [
+        group({"tag:aws:cloudformation:stack-name": "stack-1"}, 2, 3.0, 2.5, 50.0, 1),
+        group({"tag:aws:cloudformation:stack-name": None}, 6, 3.25, 1.6944, 74.67, 2),
+    ],
+    # vision a+b+f: 14400 / 9000, 75 %. nlp c+h: 3900 (1.0833) / 3700 (1.0278), 66.67 %.
+    # untagged d+e+g: 4200 (1.1667) / 2400 (0.6667), spot d 50 %.
+    "tag:team": [
+        group({"tag:team": "vision"}, 3, 4.0, 2.5, 75.0, 0),
+        group({"tag:team": "nlp"}, 2, 1.0833, 1.0278, 66.67, 2),
+        group({"tag:team": None}, 3, 1.1667, 0.6667, 50.0, 1),
+    ],
+    # Chronological. 01 a+b: 14400 / 9000, 75 %. 02 c+d+e (e is 23:59:59 on Feb 28): 7800
+    # (2.1667) / 6000 (1.6667), 50 %. 03 f+g+h: 300 (0.0833) / 100 (0.0278), 66.67 %.
+    "month": [
+        group({"month": "2026-01"}, 2, 4.0, 2.5, 75.0, 0),
+        group({"month": "2026-02"}, 3, 2.1667, 1.6667, 50.0, 2),
+        group({"month": "2026-03"}, 3, 0.0833, 0.0278, 66.67, 1),
+    ],
+}
+
+
+@pytest.mark.parametrize("dimension", sorted(EXPECTED_GROUPS))
+def test_summary_by_one_dimension_matches_hand_computed_figures(dimension: str) -> None:
+    summary = summarise(records(), [dimension])
+
+    assert summary.as_dict() == {
+        "by": [dimension],
+        "groups": EXPECTED_GROUPS[dimension],
+        "totals": TOTALS,
+    }
+
+
+def test_two_level_grouping_orders_by_billable_then_key() -> None:
+    # (111, Completed) a+b bill 9000; (222, Failed) c+d+h bill 5500; (111, Stopped) e 600;
+    # (111, InProgress) f and (222, InProgress) g both 0: ties broken by key.
+    summary = summarise(records(), ["account_id", "status"])
+
+    assert summary.as_dict()["groups"] == [
+        group({"account_id": A, "status": "Completed"}, 2, 4.0, 2.5, 75.0, 0),
+        group({"account_id": B, "status": "Failed"}, 3, 2.0833, 1.5278, 53.33, 3),
+        group({"account_id": A, "status": "Stopped"}, 1, 0.1667, 0.1667, None, 0),
+        group({"account_id": A, "status": "InProgress"}, 1, 0.0, 0.0, None, 0),
+        group({"account_id": B, "status": "InProgress"}, 1, 0.0, 0.0, None, 0),
+    ]
+    assert summary.as_dict()["totals"] == TOTALS
+
+
+def test_spot_savings_sums_seconds_without_weighting_by_instances() -> None:
+    # Job 1: 4 instances, 1000 s training, 200 s billable; job 2: 1 instance, 1000 s / 800 s.
+    # Seconds: 1 - 1000/2000 = 50 %. Weighted by instances it would be 1 - 1600/5000 = 68 %.
+    tally = Tally()
+    for count, billable in ((4, 200), (1, 800)):
+        tally.add(
+            {
+                "resource_config": {"instance_count": count},
+                "training_time_in_seconds": 1000,
+                "billable_time_in_seconds": billable,
+                "enable_managed_spot_training": True,
+            }
+        )
+    assert tally.spot_savings_percent() == 50.0
+    assert tally.as_dict()["billable_instance_hours"] == round(1600 / 3600, 4)
+
+
+def test_spot_savings_is_null_without_spot_jobs_or_with_zero_training_time() -> None:
+    tally = Tally()
+    tally.add({"training_time_in_seconds": 10, "billable_time_in_seconds": 5})
+    assert tally.spot_savings_percent() is None
+    tally.add(
+        {
+            "enable_managed_spot_training": True,
+            "training_time_in_seconds": 0,
+            "billable_time_in_seconds": 0,
+        }
+    )
+    assert tally.spot_savings_percent() is None
+
+
+def test_records_missing_fields_are_counted_without_crashing() -> None:
+    bare = {"training_job_name": "x", "training_job_arn": "arn:aws:sagemaker:::training-job/x"}
+    odd = {
+        **bare,
+        "resource_config": "?",
+        "tags": "?",
+        "creation_time": 5,
+        "training_job_status": 3,
+    }
+    summary = summarise([bare, odd], ["status", "instance_type", "region", "month", "tag:t"])
+
+    assert summary.as_dict()["groups"] == [
+        group(
+            dict.fromkeys(["status", "instance_type", "region", "month", "tag:t"]), 2, 0, 0, None, 0
+        )
+    ]
+
+
+def test_account_id_falls_back_to_the_arn() -> None:
+    record = {"training_job_arn": "arn:aws:sagemaker:us-west-2:333333333333:training-job/x"}
+    assert group_value(record, "account_id") == "333333333333"
+    assert group_value(record, "region") == "us-west-2"
+
+
+def test_tag_value_is_the_rest_after_the_whole_key_and_its_colon() -> None:
+    record = {"tags": ["team-lead:ann", "team:vision:cv", "aws:cloudformation:stack-name:s-1"]}
+    assert group_value(record, "tag:team") == "vision:cv"
+    assert group_value(record, "tag:aws:cloudformation:stack-name") == "s-1"
+    assert group_value(record, "tag:aws") == "cloudformation:stack-name:s-1"
+    assert group_value(record, "tag:owner") is None
+
+
+def test_month_is_the_utc_creation_month() -> None:
+    assert group_value({"creation_time": "2026-02-28T23:30:00-01:00"}, "month") == "2026-03"
+    assert group_value({"creation_time": "2026-02-01T00:00:00.500Z"}, "month") == "2026-02"
+    assert group_value({"creation_time": "not a date"}, "month") is None
+
+
+@pytest.mark.parametrize("text", ["nope", "tag:", "Status", "tag"])
+def test_parse_dimension_rejects_unknown_values(text: str) -> None:
+    with pytest.raises(ValueError, match="is not one of"):
+        parse_dimension(text)
+
+
+def test_summarise_rejects_a_repeated_dimension() -> None:
+    with pytest.raises(ValueError, match="only once"):
+        summarise([], ["status", "status"])
+
+
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        (
+            [b'{"training_job_name": "a", "training_job_arn": "x"}\n', b"\n", b"{oops\n"],
+            ":3: not valid",
+        ),
+        ([b"[1, 2]\n"], ":1: not a JSON object"),
+        ([b'"text"\n'], ":1: not a JSON object"),
+        ([b'{"training_job_name": "a"}\n'], ":1: not a training-job record (no training_job_arn)"),
+        (
+            [b"\n", b'{"training_job_arn": "x"}'],
+            ":2: not a training-job record (no training_job_name)",
+        ),
+        ([b"\xff\xfe{}\n"], ":1: not valid"),
+    ],
+)
+def test_read_records_names_the_first_bad_line(lines: list[bytes], problem: str) -> None:
+    with pytest.raises(InventoryError) as caught:
+        list(read_records(lines, "inv.jsonl"))
+    assert str(caught.value).startswith("inv.jsonl" + problem)
+
+
+def test_read_records_skips_blank_lines_and_streams() -> None:
+    good = b'{"training_job_name": "a", "training_job_arn": "x"}\n'
+    stream = iter([b"  \n", good, b"\r\n", good, b"not json\n"])
+    reader = read_records(stream, "s")
+    assert next(reader)["training_job_name"] == "a"
+    assert next(reader)["training_job_name"] == "a"
+    # The bad line has not been read yet: records come out one at a time.
+    assert next(stream) == b"not json\n"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("job job-123 ran out of memory at step 4501", "job job-456 ran out of memory at step 17"),
+        (
+            "Could not find arn:aws:sagemaker:us-east-1:111111111111:model/a-1",
+            "Could not find arn:aws:sagemaker:eu-west-1:222222222222:model/b",
+        ),
+        (
+            "Data download failed: s3://bucket/a/part-1.csv",
+            "Data download failed: s3://other/b.csv",
+        ),
+        ("No such file '/opt/ml/input/a.csv'", "No such file '/opt/ml/input/data/b.csv'"),
+        (
+            "request 3f1c2a9e-1b2c-4d5e-8f90-0123456789ab failed",
+            "request 00000000-0000-4000-8000-00000000000a failed",
+        ),
+        ("crash at 0x7fff12ab in deadbeef01", "crash at 0x1 in 0123abcdef"),
+        ("Internal error.  Please   retry.", "Internal error. Please retry."),
+    ],
+)
+def test_similar_failure_reasons_fold_together(first: str, second: str) -> None:
+    assert fold_reason(first) == fold_reason(second)
+
+
+def test_different_failure_reasons_stay_apart() -> None:
+    assert fold_reason("KeyError: learning_rate") != fold_reason("KeyError: batch_size")
+    assert fold_reason("CapacityError: ml.p4d.24xlarge") != fold_reason(
+        "ClientError: ml.p4d.24xlarge"
+    )
+
+
+def test_failures_group_folded_reasons_newest_first() -> None:
+    # h (Mar 1 09:00) is newest, then the reasonless Stopped e (Mar 1 00:10), then c+d whose
+    # reasons differ only in numbers; d (Feb 10) is newer than c (Feb 1) and represents them.
+    groups = [g.as_dict() for g in collect_failures(records())]
+
+    assert groups == [
+        {
+            "reason": (
+                "ClientError: Data download failed: s3://bucket/data/part-0001.csv [bt] not found"
+            ),
+            "pattern": "ClientError: Data download failed: <uri> [bt] not found",
+            "jobs": 1,
+            "failed": 1,
+            "stopped": 0,
+            "newest_time": "2026-03-01T09:00:00Z",
+            "job_names": ["job-h[/red]"],
+        },
+        {
+            "reason": None,
+            "pattern": None,
+            "jobs": 1,
+            "failed": 0,
+            "stopped": 1,
+            "newest_time": "2026-03-01T00:10:00Z",
+            "job_names": ["job-e"],
+        },
+        {
+            "reason": "AlgorithmError: job job-456 ran out of memory at step 17",
+            "pattern": "AlgorithmError: job job-<n> ran out of memory at step <n>",
+            "jobs": 2,
+            "failed": 2,
+            "stopped": 0,
+            "newest_time": "2026-02-10T02:00:00Z",
+            "job_names": ["job-d", "job-c"],
+        },
+    ]
+
+
+def test_running_jobs_against_their_limit_with_injected_now() -> None:
+    # job-f: created 12:00, training since 12:10, now 13:00 -> elapsed 3600, training 3000,
+    # limit 3600 -> 0.8333, near. job-g: created 13:00, not started -> no fraction, listed last.
+    jobs = [job.as_dict() for job in collect_running(records(), NOW)]
+
+    assert jobs == [
+        {
+            "training_job_name": "job-f",
+            "instance_type": "ml.g5.xlarge",
+            "instance_count": 2,
+            "secondary_status": "Training",
+            "creation_time": "2026-03-01T12:00:00Z",
+            "training_start_time": "2026-03-01T12:10:00Z",
+            "elapsed_seconds": 3600,
+            "training_seconds": 3000,
+            "max_runtime_in_seconds": 3600,
+            "max_wait_time_in_seconds": 7200,
+            "fraction_of_limit": 0.8333,
+            "near_limit": True,
+        },
+        {
+            "training_job_name": "job-g",
+            "instance_type": "ml.p4d.24xlarge",
+            "instance_count": 1,
+            "secondary_status": "Starting",
+            "creation_time": "2026-03-01T13:00:00Z",
+            "training_start_time": None,
+            "elapsed_seconds": 0,
+            "training_seconds": None,
+            "max_runtime_in_seconds": 86400,
+            "max_wait_time_in_seconds": None,
+            "fraction_of_limit": None,
+            "near_limit": False,
+        },
+    ]
+
+
+@pytest.mark.parametrize(("minutes", "near"), [(47, False), (48, True), (70, True)])
+def test_near_limit_starts_at_eighty_percent(minutes: int, near: bool) -> None:
+    record = {
+        "training_job_name": "j",
+        "training_job_status": "InProgress",
+        "training_start_time": "2026-03-01T12:00:00Z",
+        "stopping_condition": {"max_runtime_in_seconds": 3600},
+    }
+    # 48 minutes of a 60-minute limit is exactly 80 %.
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc) + timedelta(minutes=minutes)
+    [job] = collect_running([record], now)
+    assert job.near_limit() is near
+
+
+def render(function: Any, *args: Any, width: int = 120) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    function(*args, console)
+    output = console.file.getvalue()
+    assert isinstance(output, str)
+    return output
+
+
+def test_summary_table_shows_groups_totals_and_bars() -> None:
+    output = render(render_summary, summarise(records(), ["instance_type"]))
+
+    assert "ml.p4d.24xlarge" in output
+    assert "(none)" in output
+    assert "Total" in output
+    assert "6.25" in output
+    assert "4.19" in output
+    assert "71.3%" in output
+    assert "█" in output
+
+
+def test_month_table_charts_jobs() -> None:
+    output = render(render_summary, summarise(records(), ["month"]))
+    assert [line.split()[1] for line in output.splitlines() if "│ 2026-" in line] == [
+        "2026-01",
+        "2026-02",
+        "2026-03",
+    ]
+    assert "Jobs" in output
+
+
+def test_tables_print_user_text_literally() -> None:
+    # "[/red]" in a job name and "[bt]" in a reason are rich markup if printed as plain strings.
+    failures = render(render_failures, collect_failures(records()), width=200)
+    assert "job-h[/red]" in failures
+    assert "[bt] not found" in failures
+
+
+def test_running_table_lists_jobs_and_percent_used() -> None:
+    output = render(render_running, collect_running(records(), NOW), NOW)
+    assert "job-f" in output
+    assert "83%" in output
+    assert "2026-03-01T13:00:00Z" in output
+
+
+def test_empty_inventory_renders_a_sentence() -> None:
+    assert "No training jobs" in render(render_summary, summarise([], ["status"]))
+    assert "No failed" in render(render_failures, [])
+    assert "No jobs in progress" in render(render_running, [], NOW)
+
+
+def test_bar_scales_to_width_in_eighths() -> None:
+    assert bar(10, 10, width=4).plain == "████"
+    assert bar(5, 10, width=4).plain == "██"
+    assert bar(1, 16, width=4).plain == "▎"
+    assert bar(1, 10_000, width=4).plain == "▏"
+    assert bar(0, 10, width=4).plain == ""

@@ -386,11 +386,9 @@ def test_near_limit_starts_at_eighty_percent(minutes: int, near: bool) -> None:
 
 
 def render(function: Any, *args: Any, width: int = 120) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None)
-    function(*args, console)
-    output = console.file.getvalue()
-    assert isinstance(output, str)
-    return output
+    buffer = io.StringIO()
+    function(*args, Console(file=buffer, width=width, color_system=None))
+    return buffer.getvalue()
 
 
 def test_summary_table_shows_groups_totals_and_bars() -> None:

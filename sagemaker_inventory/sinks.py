@@ -214,9 +214,11 @@ def make_sink(
     columns: Sequence[str] | None = None,
     console: Console | None = None,
     title: str | None = None,
+    all_fields: bool = False,
 ) -> Sink:
-    """The sink for `fmt`. `columns` (keys, already validated) apply to csv and table only;
-    `title` to the table only. The table renders to `console`, else to `stream` (unwrapped when
+    """The sink for `fmt`. `columns` (keys, already validated) apply to csv and table only, and
+    `all_fields` (records carry undocumented members too) to the default csv columns; `title` to
+    the table only. The table renders to `console`, else to `stream` (unwrapped when
     `stream` is not a terminal).
     """
     if fmt is OutputFormat.JSONL:
@@ -224,7 +226,7 @@ def make_sink(
     if fmt is OutputFormat.JSON:
         return JsonArraySink(stream)
     if fmt is OutputFormat.CSV:
-        keys = default_csv_columns() if columns is None else columns
+        keys = default_csv_columns(all_fields=all_fields) if columns is None else columns
         return CsvSink(stream, columns_for(keys))
     if fmt is OutputFormat.TABLE:
         chosen = DEFAULT_TABLE_COLUMNS if columns is None else columns_for(columns)

@@ -493,3 +493,14 @@ def test_csv_default_columns_with_the_real_shape() -> None:
     assert cells["hyper_parameters"] == '{"MaxDepth":"6","eta":"0.3"}'
     assert cells["training_end_time"] == "2026-03-01T13:05:10Z"
     assert cells["failure_reason"] == ""
+
+
+def test_csv_default_columns_with_all_fields_include_undocumented_members() -> None:
+    stream = io.StringIO()
+    sink = make_sink(OutputFormat.CSV, stream, all_fields=True)
+    sink.write(COMPLETED)
+    sink.close()
+    header, row = csv.reader(io.StringIO(stream.getvalue()))
+    assert header == columns.default_csv_columns(all_fields=True)
+    assert len(header) > len(columns.default_csv_columns())
+    assert dict(zip(header, row, strict=True))["training_job_name"] == "resnet-1"

@@ -1,0 +1,70 @@
+"""The `smi` command group: a thin click layer that loads each subcommand's module only when it runs.
+
+Subcommands live in their own modules and are imported lazily, so `smi --help` stays fast and never
+imports boto3.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from sagemaker_inventory import __version__
+
+# name -> "module:attribute"; the module is imported only when the command is invoked or shown in help.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "collect": (
+        "sagemaker_inventory.cli.collect:collect",
+        "Inventory training jobs in accounts x regions.",
+    ),
+    "report": (
+        "sagemaker_inventory.cli.report:report",
+        "Answer common questions from a JSONL inventory.",
+    ),
+    "schema": ("sagemaker_inventory.cli.schema:schema", "Print the record shape as a JSON Schema."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target[0].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help comes from SUBCOMMANDS so that listing commands imports none of them.
+        rows = [(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smi")
+def cli() -> None:
+    """smi: an exact inventory of SageMaker training jobs, in the aws_sagemaker_trainingjob shape.
+
+    \b
+    Examples:
+      smi collect --demo                       # try it without an AWS account
+      smi collect --region us-east-1 | jq -r '.training_job_name'
+      smi collect -r us-east-1,eu-west-1 --status Failed --format table
+      smi collect --all-regions -o inventory.jsonl
+      smi report inventory.jsonl --by instance_type
+      smi schema > trainingjob.schema.json
+    """
+
+
+def main(**kwargs: Any) -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="smi", **kwargs)

@@ -1,0 +1,294 @@
+"""`smi collect`: parse and validate options, pick the sink, run the inventory, map the outcome to an exit code.
+
+Everything heavy (boto3, moto) is imported inside the command, so `smi collect --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sagemaker_inventory.cli.common import (
+    ISO_OR_AGE,
+    make_stderr_console,
+    verbosity,
+    verbosity_options,
+)
+from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.sinks import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sagemaker_inventory.inventory import CollectOptions, Summary
+
+# TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
+TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
+
+EPILOG = """\b
+Examples:
+  smi collect --demo                                  # no AWS account needed
+  smi collect -r us-east-1 | jq -r 'select(.training_job_status=="Failed") | .training_job_name'
+  smi collect -r us-east-1,eu-west-1 --created-after 7d --format table
+  smi collect --all-regions --profile prod -o inventory.jsonl
+  smi collect -r us-east-1 --format csv --columns training_job_name,resource_config.instance_type
+
+\b
+Exit codes:
+  0  every account x region was collected
+  1  nothing could be collected (e.g. no credentials)
+  2  usage or input error (bad region, date, format, column, output path)
+  3  partial: some regions failed; all records of the others were written
+"""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where records go and in which format."""
+
+    fmt: OutputFormat
+    path: Path | None
+    columns: list[str] | None
+    all_fields: bool = False
+
+
+@click.command(epilog=EPILOG)
+@click.option(
+    "-r",
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Region to inventory; repeat or comma-separate. Default: the profile's region.",
+)
+@click.option(
+    "--all-regions",
+    is_flag=True,
+    help="Every region where SageMaker is offered; regions not enabled are skipped.",
+)
+@click.option("--profile", metavar="NAME", help="AWS profile (credentials and default region).")
+@click.option(
+    "--endpoint-url",
+    metavar="URL",
+    help="Send every AWS call here (moto server, LocalStack). AWS_ENDPOINT_URL works too.",
+)
+@click.option(
+    "--status",
+    type=click.Choice(TRAINING_JOB_STATUSES, case_sensitive=False),
+    help="Only jobs with this status (pushed down to ListTrainingJobs).",
+)
+@click.option("--name-contains", metavar="TEXT", help="Only jobs whose name contains TEXT.")
+@click.option("--created-after", type=ISO_OR_AGE, help="ISO-8601 time or age (7d, 12h, 30m, 2w).")
+@click.option("--created-before", type=ISO_OR_AGE, help="ISO-8601 time or age.")
+@click.option("--modified-after", type=ISO_OR_AGE, help="ISO-8601 time or age.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in OutputFormat]),
+    help="Output format. Default: table on a terminal, else jsonl (or from -o's suffix).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE atomically instead of stdout (only when something was collected).",
+)
+@click.option(
+    "--columns",
+    metavar="PATHS",
+    help="Comma-separated dotted paths for table/csv, e.g. resource_config.instance_type.",
+)
+@click.option("--no-tags", is_flag=True, help="Skip the tag calls (records get tags: []).")
+@click.option(
+    "--all-fields", is_flag=True, help="Also keep API members the documented shape leaves out."
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Run against an embedded moto backend with ~50 sample jobs (no AWS account).",
+)
+@click.option(
+    "--max-workers",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Concurrent DescribeTrainingJob calls per account x region.",
+)
+@click.option(
+    "--max-scopes",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Accounts x regions collected at once.",
+)
+@verbosity_options
+def collect(
+    regions: tuple[str, ...],
+    all_regions: bool,
+    profile: str | None,
+    endpoint_url: str | None,
+    status: str | None,
+    name_contains: str | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+    modified_after: datetime | None,
+    fmt: str | None,
+    output: Path | None,
+    columns: str | None,
+    no_tags: bool,
+    all_fields: bool,
+    demo: bool,
+    max_workers: int,
+    max_scopes: int,
+    quiet: bool,
+    verbose: int,
+) -> None:
+    """Inventory every SageMaker training job of the given regions, one record per job.
+
+    Pages ListTrainingJobs, describes every job, adds its tags and account, and writes each job in
+    the documented aws_sagemaker_trainingjob shape (see `smi schema`). Progress and the summary go
+    to stderr; stdout carries only records (jsonl/json/csv).
+    """
+    from sagemaker_inventory.fetch import ListFilters
+    from sagemaker_inventory.inventory import CollectOptions
+
+    if demo and (profile or endpoint_url):
+        raise click.UsageError(
+            "--demo runs on its own embedded backend: drop --profile/--endpoint-url"
+        )
+    destination = _destination(fmt, output, columns, all_fields)
+    status = _canonical_status(status)
+    options = CollectOptions(
+        filters=ListFilters(status, name_contains, created_after, created_before, modified_after),
+        with_tags=not no_tags,
+        all_fields=all_fields,
+        max_workers=max_workers,
+        max_scopes=max_scopes,
+        skip_unenabled_regions=all_regions,
+    )
+    console = make_stderr_console(verbosity(quiet, verbose))
+    if demo:
+        code = _run_demo(regions, all_regions, destination, options, console)
+    else:
+        code = _run(regions, all_regions, profile, endpoint_url, destination, options, console)
+    sys.exit(int(code))
+
+
+def _canonical_status(status: str | None) -> str | None:
+    # click.Choice(case_sensitive=False) already maps to the canonical spelling; keep that explicit.
+    if status is None:
+        return None
+    return next(s for s in TRAINING_JOB_STATUSES if s.lower() == status.lower())
+
+
+def _destination(
+    fmt: str | None, output: Path | None, columns: str | None, all_fields: bool
+) -> Destination:
+    from sagemaker_inventory.columns import UnknownColumnError, validate_columns
+    from sagemaker_inventory.files import DestinationError, check_destination
+
+    if output is not None:
+        try:
+            check_destination(output)
+        except DestinationError as exc:
+            raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
+    chosen = fmt or _default_format(output)
+    column_list = None
+    if columns is not None:
+        try:
+            names = [c.strip() for c in columns.split(",") if c.strip()]
+            column_list = validate_columns(names, all_fields=all_fields)
+        except UnknownColumnError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--columns'") from None
+    return Destination(OutputFormat(chosen), output, column_list, all_fields)
+
+
+def _default_format(output: Path | None) -> str:
+    if output is not None:
+        return SUFFIX_FORMATS.get(output.suffix.lower(), "jsonl")
+    return "table" if sys.stdout.isatty() else "jsonl"
+
+
+def _run(
+    regions: Sequence[str],
+    all_regions: bool,
+    profile: str | None,
+    endpoint_url: str | None,
+    destination: Destination,
+    options: CollectOptions,
+    console: Console,
+) -> ExitCode:
+    from sagemaker_inventory.cli.aws_options import account_sources, resolve_regions
+    from sagemaker_inventory.scopes import build_scopes
+    from sagemaker_inventory.sessions import ClientOptions, SessionFactory
+
+    factory = SessionFactory(
+        ClientOptions(
+            endpoint_url=endpoint_url, max_pool_connections=max(10, options.max_workers + 4)
+        )
+    )
+    sources = account_sources(factory, profile)
+    region_list = resolve_regions(factory, profile, regions, all_regions)
+    scopes = build_scopes(sources, region_list)
+    return _collect_and_write(scopes, factory, destination, options, console, title=None)
+
+
+def _run_demo(
+    regions: Sequence[str],
+    all_regions: bool,
+    destination: Destination,
+    options: CollectOptions,
+    console: Console,
+) -> ExitCode:
+    from sagemaker_inventory.cli.aws_options import resolve_regions
+    from sagemaker_inventory.demo import DEMO_REGIONS, DemoUnavailableError, demo_backend
+    from sagemaker_inventory.scopes import AccountSource, build_scopes
+    from sagemaker_inventory.sessions import SessionFactory
+
+    banner = "DEMO DATA: an embedded moto backend with sample jobs, not your AWS account"
+    console.print(f"[bold yellow]{banner}[/]", highlight=False)
+    factory = SessionFactory()
+    region_list = resolve_regions(factory, None, regions or DEMO_REGIONS, all_regions)
+    try:
+        with demo_backend():
+            scopes = build_scopes([AccountSource()], region_list)
+            return _collect_and_write(scopes, factory, destination, options, console, title=banner)
+    except DemoUnavailableError as exc:
+        console.print(f"smi: {exc}", style="red", highlight=False)
+        return ExitCode.NOTHING_COLLECTED
+
+
+def _collect_and_write(
+    scopes: Sequence[Any],
+    factory: Any,
+    destination: Destination,
+    options: CollectOptions,
+    console: Console,
+    title: str | None,
+) -> ExitCode:
+    from sagemaker_inventory.cli.output import open_records_sink, report_summary
+    from sagemaker_inventory.cli.progress import progress_observer
+    from sagemaker_inventory.inventory import OutputError, run_inventory
+
+    summary: Summary | None = None
+    with (
+        open_records_sink(destination, console, title) as sink,
+        progress_observer(console, len(scopes)) as observer,
+    ):
+        try:
+            summary = run_inventory(scopes, factory, options, sink.write, observer)
+        except OutputError:
+            sink.abandon()
+            return ExitCode.OK  # the reader went away (e.g. `| head`): stop quietly
+        if summary.exit_code == ExitCode.NOTHING_COLLECTED:
+            sink.abandon()  # keep whatever good file was there
+    report_summary(summary, console)
+    return summary.exit_code

@@ -1,0 +1,22 @@
+"""`smi schema`: the record shape as a JSON Schema document, from the one copy of the shape in the package."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.option("--all-fields", is_flag=True, help="Schema for records collected with --all-fields.")
+def schema(all_fields: bool) -> None:
+    """Print the JSON Schema (draft 2020-12) that every `smi collect` record validates against.
+
+    \b
+    Example:
+      smi schema > trainingjob.schema.json
+      smi collect --demo -f json | check-jsonschema --schemafile trainingjob.schema.json -
+    """
+    from sagemaker_inventory.schema import record_schema
+
+    click.echo(json.dumps(record_schema(all_fields=all_fields), indent=2))

@@ -1,0 +1,298 @@
+"""Runs the scopes of one inventory concurrently, isolates each scope's failure, returns a Summary.
+
+Records flow to a single `emit` callback as soon as they are converted (under a lock, so JSONL
+lines never interleave); memory holds at most a bounded window of in-flight describes per scope.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from sagemaker_inventory.errors import ScopeError, describe_failure, is_region_not_enabled
+from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.fetch import (
+    ListFilters,
+    ThrottleRetry,
+    describe_training_job,
+    iter_job_summaries,
+)
+from sagemaker_inventory.metering import ApiMeter
+from sagemaker_inventory.scopes import AccountSource, Scope
+from sagemaker_inventory.sessions import SessionFactory
+from sagemaker_inventory.shape import account_id_from_arn, to_record
+from sagemaker_inventory.tags import TagLookup
+
+Record = dict[str, Any]
+
+OK, FAILED, SKIPPED = "ok", "failed", "skipped"
+CANCELLED = ScopeError("Cancelled", "the run was stopped before this scope finished")
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """What to collect and how hard to push."""
+
+    filters: ListFilters = field(default_factory=ListFilters)
+    with_tags: bool = True
+    all_fields: bool = False
+    max_workers: int = 16
+    max_scopes: int = 8
+    # With --all-regions, a region the account has not enabled is skipped rather than failed.
+    skip_unenabled_regions: bool = False
+
+
+@dataclass
+class ScopeResult:
+    """How one account x region went."""
+
+    account_id: str | None
+    region: str
+    status: str = OK
+    jobs: int = 0
+    skipped: int = 0
+    api_calls: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    seconds: float = 0.0
+    tag_path: str | None = None
+    error: ScopeError | None = None
+    skipped_jobs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    """The outcome of a run: one ScopeResult per scope, in scope order."""
+
+    started: datetime
+    finished: datetime
+    scopes: list[ScopeResult]
+
+    @property
+    def jobs(self) -> int:
+        return sum(s.jobs for s in self.scopes)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """OK every scope collected; PARTIAL some failed, others not; NOTHING_COLLECTED otherwise."""
+        failed = sum(s.status == FAILED for s in self.scopes)
+        collected = sum(s.status == OK for s in self.scopes)
+        if failed == 0 and collected > 0:
+            return ExitCode.OK
+        return ExitCode.PARTIAL if collected else ExitCode.NOTHING_COLLECTED
+
+    @property
+    def failures(self) -> list[ScopeResult]:
+        return [s for s in self.scopes if s.status != OK]
+
+
+class OutputError(Exception):
+    """Writing a record failed (e.g. the reader of a pipe went away): the whole run stops."""
+
+
+class Observer(Protocol):
+    """Progress hooks; the CLI shows them on a terminal, tests record them."""
+
+    def scope_started(self, scope: Scope) -> None: ...
+    def job_done(self, scope: Scope) -> None: ...
+    def scope_finished(self, scope: Scope, result: ScopeResult) -> None: ...
+
+
+class NullObserver:
+    def scope_started(self, scope: Scope) -> None:
+        pass
+
+    def job_done(self, scope: Scope) -> None:
+        pass
+
+    def scope_finished(self, scope: Scope, result: ScopeResult) -> None:
+        pass
+
+
+def run_inventory(
+    scopes: Sequence[Scope],
+    factory: SessionFactory,
+    options: CollectOptions,
+    emit: Callable[[Record], None],
+    observer: Observer | None = None,
+    cancelled: threading.Event | None = None,
+) -> Summary:
+    """Collect every scope, at most `options.max_scopes` at a time, and summarise.
+
+    Setting `cancelled` (a signal handler does) stops every scope after its current job. An
+    exception raised by `emit` is re-raised as OutputError once the other scopes have stopped.
+    """
+    observer = observer or NullObserver()
+    cancelled = cancelled or threading.Event()
+    started = datetime.now(timezone.utc)
+    lock = threading.Lock()
+
+    def locked_emit(record: Record) -> None:
+        if cancelled.is_set():
+            return
+        with lock:
+            try:
+                emit(record)
+            except Exception as exc:
+                cancelled.set()
+                raise OutputError(str(exc)) from exc
+
+    accounts = _resolve_accounts({s.source for s in scopes}, factory, scopes)
+    with ThreadPoolExecutor(
+        max_workers=max(1, options.max_scopes), thread_name_prefix="scope"
+    ) as pool:
+        futures = [
+            pool.submit(
+                _run_scope,
+                scope,
+                accounts[scope.source],
+                factory,
+                options,
+                locked_emit,
+                observer,
+                cancelled,
+            )
+            for scope in scopes
+        ]
+        results = [f.result() for f in futures]
+    _fail_skips_of_unreachable_accounts(results)
+    return Summary(started, datetime.now(timezone.utc), results)
+
+
+def _resolve_accounts(
+    sources: Iterable[AccountSource], factory: SessionFactory, scopes: Sequence[Scope]
+) -> dict[AccountSource, str | ScopeError]:
+    """Each source's account id (STS GetCallerIdentity where not known), or why it can't be had."""
+    resolved: dict[AccountSource, str | ScopeError] = {}
+    for source in sources:
+        if source.account_id:
+            resolved[source] = source.account_id
+            continue
+        region = next(s.region for s in scopes if s.source == source)
+        try:
+            sts = factory.client(factory.session(source.profile), "sts", region)
+            resolved[source] = str(sts.get_caller_identity()["Account"])
+        except Exception as exc:
+            resolved[source] = describe_failure(exc)
+    return resolved
+
+
+def _run_scope(
+    scope: Scope,
+    account: str | ScopeError,
+    factory: SessionFactory,
+    options: CollectOptions,
+    emit: Callable[[Record], None],
+    observer: Observer,
+    cancelled: threading.Event,
+) -> ScopeResult:
+    if cancelled.is_set():
+        return ScopeResult(scope.source.account_id, scope.region, status=FAILED, error=CANCELLED)
+    observer.scope_started(scope)
+    result = ScopeResult(
+        account if isinstance(account, str) else scope.source.account_id, scope.region
+    )
+    began = time.monotonic()
+    meter = ApiMeter()
+    if isinstance(account, ScopeError):
+        result.status, result.error = FAILED, account
+    else:
+        try:
+            _collect_scope(scope, factory, options, emit, observer, meter, result, cancelled)
+        except OutputError:
+            raise
+        except Exception as exc:
+            skip = options.skip_unenabled_regions and is_region_not_enabled(exc)
+            result.status = SKIPPED if skip else FAILED
+            result.error = describe_failure(exc)
+    result.seconds = round(time.monotonic() - began, 3)
+    result.api_calls, result.retries = meter.requests(), meter.retries()
+    observer.scope_finished(scope, result)
+    return result
+
+
+def _collect_scope(
+    scope: Scope,
+    factory: SessionFactory,
+    options: CollectOptions,
+    emit: Callable[[Record], None],
+    observer: Observer,
+    meter: ApiMeter,
+    result: ScopeResult,
+    cancelled: threading.Event,
+) -> None:
+    session = factory.session(scope.source.profile)
+    sagemaker = factory.client(session, "sagemaker", scope.region)
+    meter.attach(sagemaker)
+    retry = ThrottleRetry(on_retry=meter.add_retry)
+    tags: TagLookup | None = None
+    if options.with_tags:
+        tagging = factory.client(session, "resourcegroupstaggingapi", scope.region)
+        meter.attach(tagging)
+        tags = TagLookup(sagemaker, tagging, retry)
+        result.tag_path = tags.path
+
+    def convert(summary: dict[str, Any]) -> Record | None:
+        response = describe_training_job(sagemaker, summary["TrainingJobName"], retry)
+        if response is None:
+            return None
+        job_tags = tags.tags_for(response) if tags else []
+        account_id = account_id_from_arn(str(response["TrainingJobArn"]))
+        return to_record(
+            response, account_id=account_id, tags=job_tags, all_fields=options.all_fields
+        )
+
+    summaries = iter_job_summaries(sagemaker, options.filters, retry)
+    with ThreadPoolExecutor(
+        max_workers=max(1, options.max_workers), thread_name_prefix="describe"
+    ) as pool:
+        for summary, record in _in_order(summaries, convert, pool, window=4 * options.max_workers):
+            if cancelled.is_set():
+                result.status, result.error = FAILED, CANCELLED
+                return
+            if record is None:
+                result.skipped += 1
+                result.skipped_jobs.append(summary["TrainingJobName"])
+            else:
+                emit(record)
+                result.jobs += 1
+            observer.job_done(scope)
+
+
+def _in_order(
+    items: Iterator[dict[str, Any]],
+    work: Callable[[dict[str, Any]], Record | None],
+    pool: ThreadPoolExecutor,
+    window: int,
+) -> Iterator[tuple[dict[str, Any], Record | None]]:
+    """Run `work` on a pool while `items` are still arriving, yielding results in input order.
+
+    At most `window` results are in flight, so memory stays flat however many jobs a scope has.
+    """
+    pending: deque[tuple[dict[str, Any], Future[Record | None]]] = deque()
+    try:
+        for item in items:
+            pending.append((item, pool.submit(work, item)))
+            if len(pending) >= window:
+                item_done, future = pending.popleft()
+                yield item_done, future.result()
+        while pending:
+            item_done, future = pending.popleft()
+            yield item_done, future.result()
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def _fail_skips_of_unreachable_accounts(results: list[ScopeResult]) -> None:
+    """A "region not enabled" answer only means that when the account works elsewhere; if no
+    region of the account answered, its credentials are the problem, so those scopes failed."""
+    reachable = {r.account_id for r in results if r.status == OK}
+    for r in results:
+        if r.status == SKIPPED and r.account_id not in reachable:
+            r.status = FAILED

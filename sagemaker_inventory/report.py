@@ -9,6 +9,7 @@ rendering in `report_view`, option parsing in `cli.report`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ NEAR_LIMIT_FRACTION = 0.8
 REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
 
 GroupKey = tuple[str | None, ...]
+_MONTH = re.compile(r"\d{4}-\d{2}-\d{2}T")
 
 
 class InventoryError(ValueError):
@@ -49,9 +51,9 @@ def read_records(lines: Iterable[bytes | str], source: str) -> Iterator[dict[str
             raise InventoryError(source, number, f"not valid JSON ({error})") from None
         if not isinstance(value, dict):
             raise InventoryError(source, number, "not a JSON object")
-        missing = [name for name in REQUIRED_FIELDS if not isinstance(value.get(name), str)]
-        if missing:
-            raise InventoryError(source, number, f"not a training-job record (no {missing[0]})")
+        for name in REQUIRED_FIELDS:
+            if not isinstance(value.get(name), str):
+                raise InventoryError(source, number, f"not a training-job record (no {name})")
         yield value
 
 
@@ -118,7 +120,11 @@ def _account_id(record: Record) -> str | None:
 
 
 def _month(record: Record) -> str | None:
-    created = parse_time(record.get("creation_time"))
+    value = record.get("creation_time")
+    # Fast path for the record convention (UTC, "Z"): the month is the first seven characters.
+    if isinstance(value, str) and value.endswith("Z") and _MONTH.match(value):
+        return value[:7]
+    created = parse_time(value)
     return created.strftime("%Y-%m") if created else None
 
 
@@ -149,6 +155,29 @@ def _hours(seconds: int) -> float:
     return round(seconds / 3600, HOURS_DIGITS)
 
 
+# One record's contribution: instance-seconds, billable instance-seconds, spot training seconds,
+# spot billable seconds, failed (0/1). A plain tuple, as it is built once per record.
+Figures = tuple[int, int, int, int, int]
+
+
+def figures_of(record: Record) -> Figures:
+    """What one record adds to its group; missing or malformed fields contribute nothing."""
+    training = record.get("training_time_in_seconds")
+    billable = record.get("billable_time_in_seconds")
+    spot = (
+        record.get("enable_managed_spot_training") is True
+        and isinstance(training, int)
+        and isinstance(billable, int)
+    )
+    return (
+        instance_seconds(record, "training_time_in_seconds") or 0,
+        instance_seconds(record, "billable_time_in_seconds") or 0,
+        training if spot else 0,
+        billable if spot else 0,
+        1 if record.get("training_job_status") == "Failed" else 0,
+    )
+
+
 @dataclass
 class Tally:
     """Exact running sums for one group (or the totals)."""
@@ -161,21 +190,17 @@ class Tally:
     failed: int = 0
 
     def add(self, record: Record) -> None:
-        """Count one record; missing or malformed fields simply contribute nothing."""
+        """Count one record."""
+        self.add_figures(figures_of(record))
+
+    def add_figures(self, figures: Figures) -> None:
+        """Count one record whose figures are already computed."""
         self.jobs += 1
-        self.instance_seconds += instance_seconds(record, "training_time_in_seconds") or 0
-        self.billable_instance_seconds += instance_seconds(record, "billable_time_in_seconds") or 0
-        if record.get("training_job_status") == "Failed":
-            self.failed += 1
-        training = record.get("training_time_in_seconds")
-        billable = record.get("billable_time_in_seconds")
-        if (
-            record.get("enable_managed_spot_training") is True
-            and isinstance(training, int)
-            and isinstance(billable, int)
-        ):
-            self.spot_training_seconds += training
-            self.spot_billable_seconds += billable
+        self.instance_seconds += figures[0]
+        self.billable_instance_seconds += figures[1]
+        self.spot_training_seconds += figures[2]
+        self.spot_billable_seconds += figures[3]
+        self.failed += figures[4]
 
     def spot_savings_percent(self) -> float | None:
         """(1 - sum billable / sum training) x 100 over spot jobs; None without spot time."""
@@ -242,6 +267,7 @@ def summarise(records: Iterable[Record], by: Sequence[str]) -> Summary:
         tally = summary.groups.get(key)
         if tally is None:
             tally = summary.groups[key] = Tally()
-        tally.add(record)
-        summary.totals.add(record)
+        figures = figures_of(record)
+        tally.add_figures(figures)
+        summary.totals.add_figures(figures)
     return summary

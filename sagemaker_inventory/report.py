@@ -164,16 +164,18 @@ def figures_of(record: Record) -> Figures:
     """What one record adds to its group; missing or malformed fields contribute nothing."""
     training = record.get("training_time_in_seconds")
     billable = record.get("billable_time_in_seconds")
-    spot = (
+    spot_training = spot_billable = 0
+    if (
         record.get("enable_managed_spot_training") is True
         and isinstance(training, int)
         and isinstance(billable, int)
-    )
+    ):
+        spot_training, spot_billable = training, billable
     return (
         instance_seconds(record, "training_time_in_seconds") or 0,
         instance_seconds(record, "billable_time_in_seconds") or 0,
-        training if spot else 0,
-        billable if spot else 0,
+        spot_training,
+        spot_billable,
         1 if record.get("training_job_status") == "Failed" else 0,
     )
 

@@ -49,7 +49,7 @@ def _newest_first(moment: datetime | None) -> tuple[int, float]:
     return (1, 0.0) if moment is None else (0, -moment.timestamp())
 
 
-@dataclass
+@dataclass(slots=True)
 class StoppedJob:
     """A failed or stopped job as the failures view lists it."""
 
@@ -113,7 +113,7 @@ def collect_failures(records: Iterable[Record]) -> list[FailureGroup]:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class RunningJob:
     """An InProgress job measured against its stopping condition at a given moment."""
 

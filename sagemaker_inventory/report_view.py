@@ -30,6 +30,8 @@ KEY_MIN_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _NONE = Text("(none)", style="dim")
 EXAMPLE_NAMES = 3
+NAMES_MAX_WIDTH = 30
+REASON_MAX_CHARS = 300
 
 Row = tuple[GroupKey, Tally]
 
@@ -148,22 +150,31 @@ def _example_names(group: FailureGroup) -> Text:
     return Text(shown + (f" (+{more} more)" if more > 0 else ""))
 
 
+def _reason(reason: str) -> Text:
+    # Reasons can be multi-line tracebacks: the table shows one line, shortened (JSON has it all).
+    flat = " ".join(reason.split())
+    return Text(flat if len(flat) <= REASON_MAX_CHARS else flat[: REASON_MAX_CHARS - 1] + "…")
+
+
 def render_failures(groups: Sequence[FailureGroup], console: Console) -> None:
     """The --failures view: one row per folded reason, newest first, with a count bar."""
     if not groups:
         console.print(Text("No failed or stopped jobs in the inventory."))
         return
     table = Table(title=Text("Failed and stopped jobs by reason (newest first)"))
-    for header in ("Jobs", "", "Newest", "Reason (most recent)", "Jobs (newest first)"):
-        table.add_column(Text(header), justify="right" if header == "Jobs" else "left")
+    table.add_column(Text("Jobs"), justify="right", no_wrap=True)
+    table.add_column(Text(""), no_wrap=True)
+    table.add_column(Text("Newest"), no_wrap=True)
+    table.add_column(Text("Reason (most recent)"), min_width=20, overflow="fold")
+    table.add_column(Text("Jobs (newest first)"), max_width=NAMES_MAX_WIDTH)
     largest = max(len(group.jobs) for group in groups)
     for group in groups:
         newest = group.newest()
-        reason = _cell(newest.reason) if newest.reason else Text("(no failure reason)", "dim")
+        reason = _reason(newest.reason) if newest.reason else Text("(no failure reason)", "dim")
         table.add_row(
             Text(f"{len(group.jobs):,}"),
-            bar(len(group.jobs), largest, width=12, style="red"),
-            _cell(format_time(newest.when)),
+            bar(len(group.jobs), largest, width=8, style="red"),
+            _cell(None if newest.when is None else newest.when.strftime("%Y-%m-%d")),
             reason,
             _example_names(group),
         )

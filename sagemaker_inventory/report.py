@@ -21,7 +21,6 @@ FIXED_DIMENSIONS = ("status", "instance_type", "account_id", "region", "month")
 TAG_PREFIX = "tag:"
 HOURS_DIGITS = 4
 PERCENT_DIGITS = 2
-NEAR_LIMIT_FRACTION = 0.8
 REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
 
 GroupKey = tuple[str | None, ...]

@@ -15,13 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sagemaker_inventory.measures import Record, instance_count
-from sagemaker_inventory.report import (
-    NEAR_LIMIT_FRACTION,
-    format_time,
-    group_value,
-    parse_time,
-    string_field,
-)
+from sagemaker_inventory.report import format_time, group_value, parse_time, string_field
+
+# A running job is "near its limit" from this fraction of max_runtime_in_seconds on.
+NEAR_LIMIT_FRACTION = 0.8
 
 # Variable parts of failure reasons, replaced in this order: ARNs and URIs before their digits.
 _REASON_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (

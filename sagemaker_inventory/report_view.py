@@ -16,13 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from sagemaker_inventory.report import (
-    NEAR_LIMIT_FRACTION,
     GroupKey,
     Summary,
     Tally,
     format_time,
 )
-from sagemaker_inventory.report_jobs import FailureGroup, RunningJob
+from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, FailureGroup, RunningJob
 
 BAR_WIDTH = 30
 MIN_BAR_WIDTH = 6

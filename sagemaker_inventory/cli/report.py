@@ -21,8 +21,6 @@ from rich.console import Console
 
 from sagemaker_inventory.measures import Record
 from sagemaker_inventory.report import (
-    FIXED_DIMENSIONS,
-    NEAR_LIMIT_FRACTION,
     InventoryError,
     format_time,
     parse_dimension,
@@ -30,10 +28,10 @@ from sagemaker_inventory.report import (
     read_records,
     summarise,
 )
-from sagemaker_inventory.report_jobs import collect_failures, collect_running
+from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, collect_failures, collect_running
 from sagemaker_inventory.report_view import render_failures, render_running, render_summary
 
-BY_METAVAR = "|".join((*FIXED_DIMENSIONS[:4], "tag:KEY", FIXED_DIMENSIONS[4]))
+BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
 
 
 class InputError(click.ClickException):

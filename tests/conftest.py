@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import ipaddress
+import socket
+from typing import Any
+
 import pytest
 
 AWS_VARIABLES = (
@@ -41,3 +45,27 @@ def moto_aws() -> Iterator[None]:
 
     with mock_aws():
         yield
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse any connection beyond this machine, so a test that misses moto fails loudly and fast
+    instead of reaching (or waiting on) real AWS."""
+    original = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and not _is_loopback(host):
+            raise ConnectionRefusedError(f"tests may not connect to {host}")
+        return original(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

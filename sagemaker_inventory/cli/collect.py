@@ -255,10 +255,11 @@ def _run_demo(
 
     banner = "DEMO DATA: an embedded moto backend with sample jobs, not your AWS account"
     console.print(f"[bold yellow]{banner}[/]", highlight=False)
-    factory = SessionFactory()
-    region_list = resolve_regions(factory, None, regions or DEMO_REGIONS, all_regions)
     try:
         with demo_backend():
+            # Sessions must be built after moto is active, or their clients would reach real AWS.
+            factory = SessionFactory()
+            region_list = resolve_regions(factory, None, regions or DEMO_REGIONS, all_regions)
             scopes = build_scopes([AccountSource()], region_list)
             return _collect_and_write(scopes, factory, destination, options, console, title=banner)
     except DemoUnavailableError as exc:

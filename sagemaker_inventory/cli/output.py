@@ -61,8 +61,9 @@ def open_records_sink(
 def _sink_on(
     stream: TextIO, destination: Destination, title: str | None, *, file_output: bool
 ) -> Sink:
-    # On stdout the table follows the terminal; in a file make_sink renders it plain, at full width.
-    console = None if file_output else Console(file=stream)
+    # On a terminal the table follows its width; piped or in a file make_sink renders it plain and
+    # at full width, so no cell is cut.
+    console = Console(file=stream) if not file_output and stream.isatty() else None
     return make_sink(
         destination.fmt,
         stream,

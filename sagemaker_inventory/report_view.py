@@ -31,6 +31,7 @@ _NONE = Text("(none)", style="dim")
 EXAMPLE_NAMES = 3
 NAMES_MAX_WIDTH = 30
 REASON_MAX_CHARS = 300
+USED_BAR_WIDTH = 5
 
 Row = tuple[GroupKey, Tally]
 
@@ -185,7 +186,8 @@ def _usage(job: RunningJob) -> Text:
     if fraction is None:
         return Text("—")
     near = job.near_limit()
-    text = bar(fraction, 1.0, width=5, style="red" if near else "green")
+    text = bar(fraction, 1.0, width=USED_BAR_WIDTH, style="red" if near else "green")
+    text.append(" " * (USED_BAR_WIDTH - len(text.plain)))
     text.append(f" {fraction * 100:3.0f}%", style="bold red" if near else "")
     return text
 

@@ -46,6 +46,9 @@ class CollectOptions:
     max_scopes: int = 8
     # With --all-regions, a region the account has not enabled is skipped rather than failed.
     skip_unenabled_regions: bool = False
+    # Given a TrainingJobSummary, a record still current for it (a snapshot's), or None to describe.
+    # Its tags are refreshed all the same.
+    reuse: Callable[[dict[str, Any]], Record | None] | None = None
 
 
 @dataclass
@@ -238,6 +241,9 @@ def _collect_scope(
         result.tag_path = tags.path
 
     def convert(summary: dict[str, Any]) -> Record | None:
+        kept = options.reuse(summary) if options.reuse else None
+        if kept is not None:
+            return {**kept, "tags": tags.tags_for(summary) if tags else []}
         response = describe_training_job(sagemaker, summary["TrainingJobName"], retry)
         if response is None:
             return None

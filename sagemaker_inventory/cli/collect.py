@@ -82,7 +82,8 @@ class Destination:
 @click.option(
     "--status",
     type=click.Choice(TRAINING_JOB_STATUSES, case_sensitive=False),
-    help="Only jobs with this status (pushed down to ListTrainingJobs).",
+    metavar="STATUS",
+    help="Only jobs with this status: " + ", ".join(TRAINING_JOB_STATUSES) + ".",
 )
 @click.option("--name-contains", metavar="TEXT", help="Only jobs whose name contains TEXT.")
 @click.option("--created-after", type=ISO_OR_AGE, help="ISO-8601 time or age (7d, 12h, 30m, 2w).")

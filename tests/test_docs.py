@@ -1,0 +1,67 @@
+"""The README and --help tell the truth: every option documented, examples everywhere, CI runs the
+README's test command, and `smi --help` stays light (no boto3)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from sagemaker_inventory.cli import SUBCOMMANDS, cli
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def command(name: str) -> click.Command:
+    found = cli.get_command(click.Context(cli), name)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_every_command_has_help_with_examples(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_every_option_has_help(name: str) -> None:
+    for param in command(name).params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert param.help, f"smi {name} {param.opts[0]} has no help text"
+
+
+def test_every_collect_option_is_in_the_readme() -> None:
+    for param in command("collect").params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert any(f"`{opt}" in README or f"{opt} " in README for opt in param.opts), param.opts
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    match = re.search(r"python3 -m pip install -e '\.\[test\]' && (python3 -m pytest[^\n`]*)", README)
+    assert match, "README lacks the test set-up command"
+    assert "python3 -m pip install -q -e '.[test]'" in ci
+    assert match.group(1).strip() in ci
+
+
+def test_readme_demo_command_is_real() -> None:
+    assert "python3 -m pip install '.[demo]' && smi collect --demo" in README
+
+
+def test_help_does_not_import_boto3() -> None:
+    code = (
+        "import sys\n"
+        "from sagemaker_inventory.cli import cli\n"
+        "try:\n    cli.main(['--help'], prog_name='smi')\nexcept SystemExit:\n    pass\n"
+        "print('boto3' in sys.modules, 'botocore' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False False"

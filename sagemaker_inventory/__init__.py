@@ -1,3 +1,3 @@
-"""smi: an exact inventory of SageMaker training jobs in the documented aws_sagemaker_trainingjob shape."""
+"""smi: an exact inventory of SageMaker training jobs, in the aws_sagemaker_trainingjob shape."""
 
 __version__ = "0.1.0"

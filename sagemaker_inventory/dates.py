@@ -1,4 +1,4 @@
-"""Date options: ISO-8601 timestamps or relative ages such as `7d` and `12h`, always resolved to UTC."""
+"""Date options: ISO-8601 timestamps or ages such as `7d` and `12h`, always resolved to UTC."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class BadDateError(ValueError):
 
 
 def parse_when(value: str, *, now: datetime | None = None) -> datetime:
-    """Parse `2026-01-31`, `2026-01-31T12:00:00+02:00`, `...Z`, or an age like `7d` / `12h` / `30m` / `2w`.
+    """Parse `2026-01-31`, `2026-01-31T12:00:00+02:00`, `...Z`, or an age: `7d`, `12h`, `30m`, `2w`.
 
     Naive ISO values are taken as UTC (the tool's timestamps are all UTC); relative ages count back
     from `now` (default: the current time).

@@ -1,4 +1,4 @@
-"""AWS calls only: page ListTrainingJobs with the filters pushed down, describe each job, fetch tags.
+"""AWS calls only: page ListTrainingJobs with filters pushed down, describe each job, fetch tags.
 
 Every function takes a ready client and yields or returns raw API dicts; nothing here converts,
 prints or decides what a failure means for the run (see `errors` and `inventory`).

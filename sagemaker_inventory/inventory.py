@@ -82,7 +82,7 @@ class Summary:
 
     @property
     def exit_code(self) -> ExitCode:
-        """OK every scope collected; PARTIAL some failed, others not; NOTHING_COLLECTED otherwise."""
+        """OK: every scope collected; PARTIAL: some failed, others not; else NOTHING_COLLECTED."""
         failed = sum(s.status == FAILED for s in self.scopes)
         collected = sum(s.status == OK for s in self.scopes)
         if failed == 0 and collected > 0:

@@ -1,4 +1,4 @@
-"""Region names checked against botocore's bundled endpoint data, so a typo fails before any AWS call.
+"""Region names checked against botocore's endpoint data, so a typo fails before any AWS call.
 
 boto3 accepts any string as a region (and with an endpoint URL never resolves it), so a misspelt
 region would otherwise surface as a confusing connection error, or silently as an empty inventory.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 SERVICE = "sagemaker"
 
@@ -17,7 +18,7 @@ class UnknownRegionError(ValueError):
 
 
 @cache
-def _endpoint_partitions() -> tuple[dict[str, object], ...]:
+def _endpoint_partitions() -> tuple[dict[str, Any], ...]:
     import botocore.session
 
     data = botocore.session.get_session().get_data("endpoints")
@@ -28,14 +29,14 @@ def known_regions() -> frozenset[str]:
     """Every region of every partition botocore knows (aws, aws-cn, aws-us-gov, ...)."""
     regions: set[str] = set()
     for partition in _endpoint_partitions():
-        regions.update(partition["regions"])  # type: ignore[call-overload]
+        regions.update(partition["regions"])
     return frozenset(regions)
 
 
 def partition_of(region: str) -> str:
     """The partition ("aws", "aws-cn", "aws-us-gov", ...) a known region belongs to."""
     for partition in _endpoint_partitions():
-        if region in partition["regions"]:  # type: ignore[operator]
+        if region in partition["regions"]:
             return str(partition["partition"])
     raise UnknownRegionError(region)
 
@@ -49,7 +50,7 @@ def sagemaker_regions(partition: str = "aws") -> list[str]:
 
 
 def parse_regions(values: Iterable[str]) -> list[str]:
-    """Split repeated/comma-separated region options, drop duplicates (keeping order), validate each."""
+    """Split repeated or comma-separated regions, drop duplicates (keeping order), validate each."""
     regions: list[str] = []
     for value in values:
         for part in value.split(","):

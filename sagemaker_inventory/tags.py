@@ -32,7 +32,7 @@ class TagLookup:
 
     def _load_bulk(self, tagging: Any) -> dict[str, list[str]] | None:
         try:
-            # SageMaker writes names lower-case in ARNs; compare ARNs case-insensitively all the same.
+            # SageMaker writes names lower-case in ARNs; compare case-insensitively all the same.
             return {
                 arn.lower(): format_tags(tags)
                 for arn, tags in iter_tagged_jobs(tagging, self._retry)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import ipaddress
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ AWS_VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Fake credentials and an empty AWS config, so no test can reach a real account or user file."""
+    """Fake credentials and an empty AWS config: no test can reach a real account or user file."""
     for name in AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     empty = tmp_path_factory.mktemp("aws") / "empty"

@@ -1,4 +1,4 @@
-"""Small helpers that create training jobs in an active moto backend, for inventory and CLI tests."""
+"""Helpers that create training jobs in an active moto backend, for inventory and CLI tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`smi collect` end to end through click, against in-process moto: formats, files, exit codes, bad input."""
+"""`smi collect` end to end through click against in-process moto: formats, files, exit codes."""
 
 from __future__ import annotations
 

@@ -46,7 +46,8 @@ def test_every_collect_option_is_in_the_readme() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    match = re.search(r"python3 -m pip install -e '\.\[test\]' && (python3 -m pytest[^\n`]*)", README)
+    pattern = r"python3 -m pip install -e '\.\[test\]' && (python3 -m pytest[^\n`]*)"
+    match = re.search(pattern, README)
     assert match, "README lacks the test set-up command"
     assert "python3 -m pip install -q -e '.[test]'" in ci
     assert match.group(1).strip() in ci

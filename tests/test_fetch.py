@@ -1,4 +1,4 @@
-"""The AWS edge, against botocore's Stubber: paging, pushed-down filters, throttling, vanished jobs."""
+"""The AWS edge against botocore's Stubber: paging, filters, throttling, vanished jobs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `smi` command group: a thin click layer that loads each subcommand's module only when it runs.
+"""The `smi` command group: a thin click layer that imports each subcommand only when it runs.
 
 Subcommands live in their own modules and are imported lazily, so `smi --help` stays fast and never
 imports boto3.
@@ -13,7 +13,7 @@ import click
 
 from sagemaker_inventory import __version__
 
-# name -> "module:attribute"; the module is imported only when the command is invoked or shown in help.
+# name -> ("module:attribute", short help); the module is imported only when the command runs.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "collect": (
         "sagemaker_inventory.cli.collect:collect",

@@ -1,4 +1,4 @@
-"""`smi collect`: parse and validate options, pick the sink, run the inventory, map the outcome to an exit code.
+"""`smi collect`: validate options, pick the sink, run the inventory, map the outcome to exit codes.
 
 Everything heavy (boto3, moto) is imported inside the command, so `smi collect --help` stays fast.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.text import Text
 
 from sagemaker_inventory.cli.common import (
     ISO_OR_AGE,
@@ -250,19 +251,25 @@ def _run_demo(
     console: Console,
 ) -> ExitCode:
     from sagemaker_inventory.cli.aws_options import resolve_regions
-    from sagemaker_inventory.demo import DEMO_REGIONS, DemoUnavailableError, demo_backend
+    from sagemaker_inventory.demo import (
+        DEMO_NOTICE,
+        DEMO_REGIONS,
+        DemoUnavailableError,
+        demo_backend,
+    )
     from sagemaker_inventory.scopes import AccountSource, build_scopes
     from sagemaker_inventory.sessions import SessionFactory
 
-    banner = "DEMO DATA: an embedded moto backend with sample jobs, not your AWS account"
-    console.print(f"[bold yellow]{banner}[/]", highlight=False)
+    console.print(Text(DEMO_NOTICE, style="bold yellow"))
     try:
         with demo_backend():
             # Sessions must be built after moto is active, or their clients would reach real AWS.
             factory = SessionFactory()
             region_list = resolve_regions(factory, None, regions or DEMO_REGIONS, all_regions)
             scopes = build_scopes([AccountSource()], region_list)
-            return _collect_and_write(scopes, factory, destination, options, console, title=banner)
+            return _collect_and_write(
+                scopes, factory, destination, options, console, title=DEMO_NOTICE
+            )
     except DemoUnavailableError as exc:
         console.print(f"smi: {exc}", style="red", highlight=False)
         return ExitCode.NOTHING_COLLECTED

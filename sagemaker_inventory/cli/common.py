@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -14,7 +14,13 @@ from rich.console import Console
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class IsoOrAge(click.ParamType):
+if TYPE_CHECKING:
+    _DateParam = click.ParamType[datetime]
+else:  # ParamType is generic only in newer click releases
+    _DateParam = click.ParamType
+
+
+class IsoOrAge(_DateParam):
     """An ISO-8601 time (naive = UTC) or an age such as 7d, 12h, 30m, 2w; always UTC."""
 
     name = "WHEN"

@@ -1,4 +1,4 @@
-"""Where `smi collect` writes: stdout or an atomically replaced file, and the run summary on stderr."""
+"""Where `smi collect` writes: stdout or an atomically replaced file; the run summary on stderr."""
 
 from __future__ import annotations
 
@@ -120,6 +120,7 @@ def report_summary(summary: Summary, console: Console) -> None:
     seconds = (summary.finished - summary.started).total_seconds()
     console.print(
         Text(
-            f"smi: {summary.jobs} jobs from {ok}/{len(summary.scopes)} account x region scopes in {seconds:.1f}s"
+            f"smi: {summary.jobs} jobs from {ok}/{len(summary.scopes)} account x region scopes"
+            f" in {seconds:.1f}s"
         ),
     )

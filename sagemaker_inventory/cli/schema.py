@@ -1,4 +1,4 @@
-"""`smi schema`: the record shape as a JSON Schema document, from the one copy of the shape in the package."""
+"""`smi schema`: the record shape as a JSON Schema, from the single copy of the shape we ship."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from sagemaker_inventory.demo import (
     demo_session,
     seed_training_jobs,
 )
+from sagemaker_inventory.demo_jobs import TERMINAL_STATUSES, build_request, plan_jobs
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -307,6 +309,25 @@ def test_a_session_for_another_account_seeds_that_account() -> None:
         ours = list_names(sagemaker_client("us-east-1"))
     assert [s["TrainingJobArn"].split(":")[4] for s in summaries] == [other] * 3
     assert ours == []
+
+
+def test_job_plans_depend_only_on_the_random_source_and_need_no_mock() -> None:
+    plans = plan_jobs("eu-west-1", 12, random.Random("seed"), "plan")
+    assert plans == plan_jobs("eu-west-1", 12, random.Random("seed"), "plan")
+    assert [plan.name[-4:] for plan in plans] == [f"{index:04d}" for index in range(1, 13)]
+    assert [plan.age for plan in plans] == sorted((plan.age for plan in plans), reverse=True)
+    assert {plan.status for plan in plans} == STATUSES
+    assert TERMINAL_STATUSES < STATUSES
+
+
+def test_a_request_names_the_planned_job_in_its_region_and_account() -> None:
+    for plan in plan_jobs("eu-west-1", 12, random.Random("seed"), "plan"):
+        request = build_request(plan, "eu-west-1", "210987654321")
+        assert request["TrainingJobName"] == plan.name
+        assert request["RoleArn"].startswith("arn:aws:iam::210987654321:role/")
+        assert ".dkr.ecr.eu-west-1." in request["AlgorithmSpecification"]["TrainingImage"]
+        assert request["EnableManagedSpotTraining"] is plan.spot
+        assert [tag["Key"] for tag in request["Tags"]] == [key for key, _ in plan.tags]
 
 
 def test_seeding_refuses_to_run_without_a_mock() -> None:

@@ -1,7 +1,8 @@
-"""Derived figures of one record (instance count, instance-seconds), shared by the table footer and `smi report`.
+"""Derived figures of one record (instance count, instance-seconds, region) for tables and reports.
 
-The definitions follow the spec page: billable compute = BillableTimeInSeconds x InstanceCount, and a
-heterogeneous cluster (resource_config.instance_groups) counts the sum of its groups' instances.
+The table footer and `smi report` share these definitions, which follow the spec page: billable
+compute = BillableTimeInSeconds x InstanceCount, and a heterogeneous cluster
+(resource_config.instance_groups) counts the sum of its groups' instances.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ Record = Mapping[str, Any]
 
 
 def instance_count(record: Record) -> int | None:
-    """Instances the job ran on: resource_config.instance_count, or the sum over its instance groups."""
+    """Instances the job ran on: resource_config.instance_count, or the sum over instance groups."""
     config = record.get("resource_config")
     if not isinstance(config, Mapping):
         return None

@@ -79,24 +79,35 @@ def iter_job_summaries(
     """Every TrainingJobSummary matching `filters`, page by page, in ListTrainingJobs' order.
 
     StatusEquals is applied after a page is cut, so pages can be empty while NextToken goes on;
-    the paginator keeps following NextToken. A page still throttled after botocore's retries is
-    asked again from the last token received, so no page is skipped or repeated.
+    the paginator keeps following NextToken.
     """
+    pages = _resumable_pages(client, "list_training_jobs", filters.to_params(), "NextToken", retry)
+    for page in pages:
+        yield from page.get("TrainingJobSummaries", [])
+
+
+def _resumable_pages(
+    client: Any,
+    operation: str,
+    params: dict[str, Any],
+    token_key: str,
+    retry: ThrottleRetry | None,
+) -> Iterator[dict[str, Any]]:
+    """botocore's pages of `operation`, 100 items each. A page still throttled after botocore's
+    retries is asked again from the last token received, so no page is skipped or repeated."""
     retry = retry or ThrottleRetry()
+    paginator = client.get_paginator(operation)
     token: str | None = None
     attempt = 0
     while True:
         config: dict[str, Any] = {"PageSize": PAGE_SIZE}
         if token:
             config["StartingToken"] = token
-        pages = client.get_paginator("list_training_jobs").paginate(
-            **filters.to_params(), PaginationConfig=config
-        )
         try:
-            for page in pages:
-                yield from page.get("TrainingJobSummaries", [])
-                token = page.get("NextToken")
+            for page in paginator.paginate(**params, PaginationConfig=config):
                 attempt = 0
+                token = page.get(token_key)
+                yield page
             return
         except Exception as exc:
             if not is_throttling(exc):
@@ -146,16 +157,8 @@ def iter_tagged_jobs(
 
     Jobs that were never tagged do not appear at all.
     """
-    retry = retry or ThrottleRetry()
-    mappings = retry.call(lambda: _all_tag_mappings(tagging_client))
-    for mapping in mappings:
-        yield mapping["ResourceARN"], mapping.get("Tags", [])
-
-
-def _all_tag_mappings(tagging_client: Any) -> list[dict[str, Any]]:
-    mappings: list[dict[str, Any]] = []
-    for page in tagging_client.get_paginator("get_resources").paginate(
-        ResourceTypeFilters=[TRAINING_JOB_RESOURCE_TYPE], ResourcesPerPage=PAGE_SIZE
-    ):
-        mappings.extend(page.get("ResourceTagMappingList", []))
-    return mappings
+    params = {"ResourceTypeFilters": [TRAINING_JOB_RESOURCE_TYPE]}
+    pages = _resumable_pages(tagging_client, "get_resources", params, "PaginationToken", retry)
+    for page in pages:
+        for mapping in page.get("ResourceTagMappingList", []):
+            yield mapping["ResourceARN"], mapping.get("Tags", [])

@@ -177,3 +177,37 @@ def test_bulk_tags_ask_for_training_jobs_100_at_a_time() -> None:
             {"ResourceTypeFilters": ["sagemaker:training-job"], "ResourcesPerPage": 100},
         )
         assert list(iter_tagged_jobs(client)) == [(arn, [{"Key": "k", "Value": "v"}])]
+
+
+def test_a_throttled_tag_page_resumes_from_its_token() -> None:
+    client = boto3.client(
+        "resourcegroupstaggingapi",
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+    base = {"ResourceTypeFilters": ["sagemaker:training-job"], "ResourcesPerPage": 100}
+    first, second = summary("a")["TrainingJobArn"], summary("b")["TrainingJobArn"]
+    slept: list[float] = []
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_resources",
+            {
+                "ResourceTagMappingList": [{"ResourceARN": first, "Tags": []}],
+                "PaginationToken": "p1",
+            },
+            base,
+        )
+        stub.add_client_error("get_resources", "ThrottlingException", "Rate exceeded")
+        stub.add_response(
+            "get_resources",
+            {
+                "ResourceTagMappingList": [{"ResourceARN": second, "Tags": []}],
+                "PaginationToken": "",
+            },
+            {**base, "PaginationToken": "p1"},
+        )
+        arns = [arn for arn, _ in iter_tagged_jobs(client, no_sleep_retry(slept))]
+        stub.assert_no_pending_responses()
+    assert arns == [first, second]
+    assert len(slept) == 1

@@ -1,0 +1,331 @@
+"""Benchmark `smi collect` against a plain sequential boto3 loop, on one fake endpoint, in one run.
+
+Starts the fake of scripts/fake_endpoint.py on 127.0.0.1 (N jobs, L ms latency per request,
+ThrottlingException above T requests/s per operation), then runs each client as a subprocess (so
+its peak RSS and CPU are its own, read with os.wait4) and prints wall seconds, jobs/s, API calls
+per job by operation and throttled answers (both counted at the fake), peak RSS, CPU, and the ratio
+smi/loop. Every run checks that each of the N jobs was written exactly once. It also times
+`smi --help` and checks that it does not import boto3.
+
+    python scripts/bench.py                                  # N=200, L=30 ms: under a minute
+    python scripts/bench.py --jobs 1000 --latency-ms 30      # the README's numbers
+    python scripts/bench.py --jobs 1000 --throttle 50 --skip-loop
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fake_endpoint import FakeConfig, FakeState, job_name, start_fake
+
+REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunResult:
+    """One client's run against the fake."""
+
+    name: str
+    exit_code: int
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    records: int
+    lost: int
+    duplicates: int
+    requests: dict[str, int] = field(default_factory=dict)
+    throttled: dict[str, int] = field(default_factory=dict)
+    accepted_rate: dict[str, float] = field(default_factory=dict)
+    fake_cpu_s: float = 0.0
+    stderr_tail: str = ""
+
+    def jobs_per_s(self, jobs: int) -> float:
+        return jobs / self.wall_s if self.wall_s else 0.0
+
+    def calls_per_job(self, jobs: int) -> dict[str, float]:
+        return {op: round(n / max(1, jobs), 4) for op, n in self.requests.items()}
+
+    def cpu_ms_per_call(self) -> float:
+        return 1000 * self.cpu_s / max(1, sum(self.requests.values()))
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a client: fake credentials, no user AWS config, nothing else of AWS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    empty = Path(tempfile.gettempdir()) / "bench-empty-aws-config"
+    empty.write_text("")
+    env |= {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    return env
+
+
+def run_child(
+    cmd: list[str], env: dict[str, str], stdout: Path, stderr: Path
+) -> tuple[int, float, float, float]:
+    """(exit code, wall s, CPU s, peak RSS MB) of one child; wait4 gives this child's own rusage."""
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        began = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def count_records(path: Path, key: str, jobs: int) -> tuple[int, int, int]:
+    """(records, jobs lost, duplicates) of a JSON-lines output naming jobs in `key`."""
+    seen: set[str] = set()
+    records = 0
+    with path.open() as lines:
+        for line in lines:
+            if line.strip():
+                records += 1
+                seen.add(json.loads(line)[key])
+    expected = {job_name(i) for i in range(jobs)}
+    return records, len(expected - seen), records - len(seen)
+
+
+def measure(
+    name: str, cmd: list[str], key: str, args: argparse.Namespace, state: FakeState, work: Path
+) -> RunResult:
+    out, err = work / f"{name}.jsonl", work / f"{name}.stderr"
+    state.reset()
+    fake_cpu = time.process_time()  # this process only serves the fake while the child runs
+    code, wall, cpu, rss = run_child(cmd, child_env(), out, err)
+    fake_cpu = time.process_time() - fake_cpu
+    stats = state.reset().as_dict()
+    records, lost, duplicates = count_records(out, key, args.jobs)
+    return RunResult(
+        name,
+        code,
+        round(wall, 3),
+        round(cpu, 3),
+        round(rss, 1),
+        records,
+        lost,
+        duplicates,
+        stats["requests"],
+        stats["throttled"],
+        stats["accepted_rate"],
+        round(fake_cpu, 3),
+        err.read_text(errors="replace")[-600:],
+    )
+
+
+# Runs smi from another source tree (a variant under test): the editable install's import finder
+# would otherwise win over PYTHONPATH.
+VARIANT_LAUNCHER = """
+import runpy, sys
+root = sys.argv.pop(1)
+sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
+sys.path.insert(0, root)
+runpy.run_module("sagemaker_inventory", run_name="__main__", alter_sys=True)
+"""
+
+
+def smi_command(url: str, out: Path, args: argparse.Namespace) -> list[str]:
+    if args.source:
+        launch = [sys.executable, "-c", VARIANT_LAUNCHER, args.source]
+    else:
+        launch = [sys.executable, "-m", "sagemaker_inventory"]
+    cmd = [*launch, "collect", "-r", REGION]
+    cmd += ["--endpoint-url", url, "-o", str(out), "--format", "jsonl", "-q"]
+    if args.max_workers:
+        cmd += ["--max-workers", str(args.max_workers)]
+    return cmd + list(args.smi_arg)
+
+
+def loop_command(url: str, out: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--run-loop", url, str(out)]
+
+
+def run_loop(url: str, out: str) -> None:
+    """What a user writes by hand: page the jobs (100 a page), describe each, then its tags."""
+    import boto3
+
+    client = boto3.client("sagemaker", region_name=REGION, endpoint_url=url)
+    with Path(out).open("w") as sink:
+        paginator = client.get_paginator("list_training_jobs")
+        for page in paginator.paginate(PaginationConfig={"PageSize": 100}):
+            for summary in page["TrainingJobSummaries"]:
+                name = summary["TrainingJobName"]
+                job: dict[str, Any] = dict(client.describe_training_job(TrainingJobName=name))
+                job.pop("ResponseMetadata", None)
+                job["Tags"] = client.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+                sink.write(json.dumps(job, default=str) + "\n")
+
+
+def measure_startup(env: dict[str, str], repeats: int = 5) -> dict[str, Any]:
+    """Wall time of `smi --help` and whether it (or `smi collect --help`) imports boto3."""
+    smi = shutil.which("smi")
+    base = [smi] if smi else [sys.executable, "-m", "sagemaker_inventory"]
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        subprocess.run([*base, "--help"], env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - began)
+    imported = {}
+    for argv in (["--help"], ["collect", "--help"]):
+        cmd = [sys.executable, "-X", "importtime", "-m", "sagemaker_inventory", *argv]
+        trace = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stderr
+        modules = {line.rsplit("|", 1)[-1].strip() for line in trace.splitlines() if "|" in line}
+        imported[" ".join(["smi", *argv])] = sorted(
+            m for m in modules if m in {"boto3", "botocore"}
+        )
+    return {
+        "help_median_s": round(statistics.median(times), 3),
+        "help_min_s": round(min(times), 3),
+        "heavy_imports": imported,
+    }
+
+
+def print_table(results: list[RunResult], jobs: int, startup: dict[str, Any] | None) -> None:
+    def row(label: str, values: list[str]) -> None:
+        print(f"{label:<34}" + "".join(f"{v:>22}" for v in values))
+
+    names = [r.name for r in results] + (["smi/loop"] if len(results) == 2 else [])
+    row("", names)
+    metrics: list[tuple[str, Any]] = [
+        ("wall s", lambda r: r.wall_s),
+        ("jobs/s", lambda r: round(r.jobs_per_s(jobs), 1)),
+        ("peak RSS MB", lambda r: r.peak_rss_mb),
+        ("CPU s (user+sys)", lambda r: r.cpu_s),
+        ("CPU ms per request", lambda r: round(r.cpu_ms_per_call(), 2)),
+        ("fake endpoint CPU s", lambda r: r.fake_cpu_s),
+    ]
+    for label, get in metrics:
+        values = [get(r) for r in results]
+        ratio = [f"{values[0] / values[1]:.3g}x" if len(values) == 2 and values[1] else ""]
+        row(label, [str(v) for v in values] + (ratio if len(results) == 2 else []))
+    if len(results) == 2:
+        row(
+            "speed-up (loop wall / smi wall)",
+            ["", "", f"{results[1].wall_s / results[0].wall_s:.1f}x"],
+        )
+    row("exit code", [str(r.exit_code) for r in results])
+    row("records / lost / duplicates", [f"{r.records}/{r.lost}/{r.duplicates}" for r in results])
+    ops = sorted({op for r in results for op in r.requests})
+    for op in ops:
+        row(f"calls/job {op}", [str(r.calls_per_job(jobs).get(op, 0)) for r in results])
+    for op in ops:
+        row(f"throttled {op}", [str(r.throttled.get(op, 0)) for r in results])
+    for r in results:
+        tagging = r.calls_per_job(jobs)
+        extra = sum(
+            tagging.get(op, 0) for op in ("DescribeTrainingJob", "ListTags", "GetResources")
+        )
+        row(f"{r.name}: describe+tag calls/job", [f"{extra:.3f}"])
+        row(f"{r.name}: accepted Describe/s", [str(r.accepted_rate.get("DescribeTrainingJob", 0))])
+    if startup:
+        row("smi --help median / min s", [f"{startup['help_median_s']} / {startup['help_min_s']}"])
+        for command, modules in startup["heavy_imports"].items():
+            row(f"{command} imports", [", ".join(modules) or "no boto3/botocore"])
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=200, help="jobs at the fake (default 200)")
+    parser.add_argument("--latency-ms", type=float, default=30.0, help="added per request")
+    parser.add_argument("--throttle", type=float, default=0.0, help="req/s per operation; 0=off")
+    parser.add_argument("--burst", type=float, default=5.0, help="throttle bucket size")
+    parser.add_argument(
+        "--op-throttle",
+        action="append",
+        default=[],
+        metavar="OP=N",
+        help="per-operation limit overriding --throttle, e.g. ListTrainingJobs=2",
+    )
+    parser.add_argument("--tagged-every", type=int, default=2, help="every k-th job has tags")
+    parser.add_argument("--deny-bulk-tags", action="store_true", help="GetResources is denied")
+    parser.add_argument("--max-workers", type=int, help="passed to smi collect")
+    parser.add_argument("--smi-arg", action="append", default=[], help="extra smi argument")
+    parser.add_argument("--source", help="run smi from this source tree (try a variant)")
+    parser.add_argument("--skip-loop", action="store_true")
+    parser.add_argument("--skip-smi", action="store_true")
+    parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--run-loop", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.run_loop:
+        run_loop(*args.run_loop)
+        return 0
+    per_op = {op: float(n) for op, _, n in (v.partition("=") for v in args.op_throttle)}
+    config = FakeConfig(
+        jobs=args.jobs,
+        latency=args.latency_ms / 1000,
+        throttle=args.throttle,
+        burst=args.burst,
+        per_operation=per_op,
+        tagged_every=args.tagged_every,
+        deny_bulk_tags=args.deny_bulk_tags,
+    )
+    server, state = start_fake(config)
+    load_before = os.getloadavg()[0]
+    results: list[RunResult] = []
+    with tempfile.TemporaryDirectory(prefix="smi-bench-") as tmp:
+        work = Path(tmp)
+        if not args.skip_smi:
+            cmd = smi_command(server.url, work / "smi.jsonl", args)
+            results.append(measure("smi", cmd, "training_job_name", args, state, work))
+        if not args.skip_loop:
+            cmd = loop_command(server.url, work / "loop.jsonl")
+            results.append(measure("loop", cmd, "TrainingJobName", args, state, work))
+    server.shutdown()
+    load_after = os.getloadavg()[0]
+    startup = None if args.skip_startup else measure_startup(child_env())
+    report: dict[str, Any] = {
+        "config": {k: v for k, v in vars(args).items() if k != "run_loop"},
+        "runs": [
+            asdict(r)
+            | {
+                "jobs_per_s": round(r.jobs_per_s(args.jobs), 1),
+                "calls_per_job": r.calls_per_job(args.jobs),
+            }
+            for r in results
+        ],
+        "startup": startup,
+        # Other work on the machine skews wall times: CPU-bound clients share 2 cores with it.
+        "load_average": [load_before, load_after],
+    }
+    if len(results) == 2:
+        report["speedup"] = round(results[1].wall_s / results[0].wall_s, 2)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(
+            f"fake: {args.jobs} jobs, {args.latency_ms} ms latency, throttle {args.throttle}/s "
+            f"{per_op or ''} (burst {args.burst}); "
+            f"load average {load_before:.2f} -> {load_after:.2f}"
+        )
+        print_table(results, args.jobs, startup)
+    failed = [r for r in results if r.exit_code != 0 or r.lost or r.duplicates]
+    for r in failed:
+        print(f"{r.name}: exit {r.exit_code}, {r.lost} lost\n{r.stderr_tail}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,373 @@
+"""A fake SageMaker / tagging / STS endpoint on 127.0.0.1 for benchmarks: N generated jobs, added
+latency, per-operation throttling, and counters of what it was asked.
+
+It answers ListTrainingJobs, DescribeTrainingJob, ListTags (SageMaker) and GetResources (Resource
+Groups Tagging API) in botocore's JSON 1.1 protocol and GetCallerIdentity (STS) in the query
+protocol; jobs are generated from their index, so 20,000 of them cost no memory. Every request waits
+`latency` seconds (on its own thread, as a remote service would) and, above `throttle` accepted
+requests a second for its operation (a token bucket, burst `burst`), is answered HTTP 400
+ThrottlingException. Two traps of `http.server` are avoided: responses leave as two writes (headers,
+body), so each connection sets TCP_NODELAY or Nagle plus delayed ACK add ~40 ms; and the listen
+backlog is raised above 5, or a burst of new connections gets 1 s SYN retries.
+
+Run alone: `python scripts/fake_endpoint.py --jobs 1000 --latency-ms 30` prints its URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z: every job is older than any run, so bulk tags apply
+JOB_PREFIX = "bench-job-"
+THROTTLED_BODY = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+
+
+class Bucket:
+    """Admits `rate` requests a second with `burst` saved up; a refused request takes no token."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.capacity = rate, max(1.0, burst)
+        self.tokens, self.stamp = self.capacity, time.monotonic()
+        self.lock = threading.Lock()
+
+    def admit(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return True
+            return False
+
+
+@dataclass
+class Stats:
+    """What the endpoint was asked: requests and throttled answers per operation, and when the
+    first and last accepted request of each operation arrived (to measure a sustained rate)."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    throttled: Counter[str] = field(default_factory=Counter)
+    first_ok: dict[str, float] = field(default_factory=dict)
+    last_ok: dict[str, float] = field(default_factory=dict)
+
+    def accepted_rate(self, operation: str) -> float:
+        """Accepted requests per second between the first and the last accepted one."""
+        ok = self.requests[operation] - self.throttled[operation]
+        span = self.last_ok.get(operation, 0.0) - self.first_ok.get(operation, 0.0)
+        return (ok - 1) / span if ok > 1 and span > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": dict(sorted(self.requests.items())),
+            "throttled": dict(sorted(self.throttled.items())),
+            "accepted_rate": {op: round(self.accepted_rate(op), 2) for op in sorted(self.requests)},
+        }
+
+
+@dataclass
+class FakeConfig:
+    jobs: int = 1000
+    latency: float = 0.0
+    throttle: float = 0.0  # accepted requests/s per operation; 0 = never throttle
+    burst: float = 5.0
+    per_operation: dict[str, float] = field(default_factory=dict)  # overrides `throttle`
+    tagged_every: int = 2  # every k-th job has tags; the others were never tagged
+    deny_bulk_tags: bool = False  # GetResources answers AccessDeniedException
+
+
+class FakeState:
+    """The jobs, the throttling buckets and the counters shared by all handler threads."""
+
+    def __init__(self, config: FakeConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.stats = Stats()
+        self.buckets: dict[str, Bucket] = {}
+
+    def reset(self) -> Stats:
+        """Start counting afresh (and refill the buckets); returns the counts so far."""
+        with self.lock:
+            old, self.stats, self.buckets = self.stats, Stats(), {}
+            return old
+
+    def admit(self, operation: str) -> bool:
+        rate = self.config.per_operation.get(operation, self.config.throttle)
+        with self.lock:
+            self.stats.requests[operation] += 1
+            if rate > 0 and operation not in self.buckets:
+                self.buckets[operation] = Bucket(rate, min(self.config.burst, rate))
+            bucket = self.buckets.get(operation)
+        admitted = bucket is None or bucket.admit()
+        now = time.monotonic()
+        with self.lock:
+            if admitted:
+                self.stats.first_ok.setdefault(operation, now)
+                self.stats.last_ok[operation] = now
+            else:
+                self.stats.throttled[operation] += 1
+        return admitted
+
+
+def job_name(index: int) -> str:
+    return f"{JOB_PREFIX}{index:06d}"
+
+
+def job_arn(index: int) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{job_name(index)}"
+
+
+def job_index(name_or_arn: str) -> int | None:
+    """The index of a job named (or ARN'd) by `job_name`, or None for anything else."""
+    name = name_or_arn.rsplit("/", 1)[-1]
+    digits = name.removeprefix(JOB_PREFIX)
+    return int(digits) if name.startswith(JOB_PREFIX) and digits.isdigit() else None
+
+
+def job_tags(state: FakeState, index: int) -> list[dict[str, str]]:
+    if index % state.config.tagged_every:
+        return []
+    return [
+        {"Key": "team", "Value": f"team-{index % 7}"},
+        {"Key": "project", "Value": f"project-{index % 13}"},
+        {"Key": "cost-center", "Value": str(1000 + index % 5)},
+    ]
+
+
+def job_summary(index: int) -> dict[str, Any]:
+    created = EPOCH - index * 60.0
+    return {
+        "TrainingJobName": job_name(index),
+        "TrainingJobArn": job_arn(index),
+        "CreationTime": created,
+        "TrainingEndTime": created + 3600.0,
+        "LastModifiedTime": created + 3660.0,
+        "TrainingJobStatus": "Completed",
+        "SecondaryStatus": "Completed",
+    }
+
+
+def describe_job(index: int) -> dict[str, Any]:
+    """A Completed job with the members a typical real response has (~3 KB of JSON)."""
+    created = EPOCH - index * 60.0
+    start, end = created + 120.0, created + 3600.0
+    image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3-gpu-py311"
+    transitions = [
+        {
+            "Status": s,
+            "StartTime": created + i * 60.0,
+            "EndTime": created + (i + 1) * 60.0,
+            "StatusMessage": f"{s} phase",
+        }
+        for i, s in enumerate(("Starting", "Downloading", "Training", "Uploading", "Completed"))
+    ]
+    return {
+        **job_summary(index),
+        "ModelArtifacts": {
+            "S3ModelArtifacts": f"s3://bench-bucket/out/{job_name(index)}/model.tar.gz"
+        },
+        "HyperParameters": {
+            "epochs": "10",
+            "learning_rate": "0.001",
+            "MaxDepth": "6",
+            "sagemaker_program": "train.py",
+            "sagemaker_region": '"us-east-1"',
+        },
+        "AlgorithmSpecification": {
+            "TrainingImage": image,
+            "TrainingInputMode": "File",
+            "EnableSageMakerMetricsTimeSeries": True,
+            "MetricDefinitions": [{"Name": "loss", "Regex": "loss=(.*?);"}],
+        },
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/SageMakerExecution",
+        "InputDataConfig": [
+            {
+                "ChannelName": channel,
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": f"s3://bench-bucket/data/{channel}/",
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+                "ContentType": "text/csv",
+                "CompressionType": "None",
+                "RecordWrapperType": "None",
+            }
+            for channel in ("train", "validation")
+        ],
+        "OutputDataConfig": {"S3OutputPath": "s3://bench-bucket/out", "KmsKeyId": ""},
+        "ResourceConfig": {
+            "InstanceType": "ml.g5.2xlarge",
+            "InstanceCount": 1 + index % 4,
+            "VolumeSizeInGB": 50,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+        "TrainingStartTime": start,
+        "TrainingEndTime": end,
+        "SecondaryStatusTransitions": transitions,
+        "FinalMetricDataList": [{"MetricName": "loss", "Value": 0.25, "Timestamp": end}],
+        "EnableNetworkIsolation": False,
+        "EnableInterContainerTrafficEncryption": False,
+        "EnableManagedSpotTraining": False,
+        "TrainingTimeInSeconds": int(end - start),
+        "BillableTimeInSeconds": int(end - start),
+        "DebugHookConfig": {
+            "S3OutputPath": "s3://bench-bucket/debug",
+            "CollectionConfigurations": [],
+        },
+        "ProfilerConfig": {
+            "S3OutputPath": "s3://bench-bucket/profiler",
+            "ProfilingIntervalInMilliseconds": 500,
+            "DisableProfiler": False,
+        },
+        "ProfilingStatus": "Enabled",
+        "Environment": {"PYTHONUNBUFFERED": "1"},
+    }
+
+
+def list_jobs(state: FakeState, body: dict[str, Any]) -> dict[str, Any]:
+    start = int(body.get("NextToken") or 0)
+    size = min(100, int(body.get("MaxResults") or 10))
+    stop = min(state.config.jobs, start + size)
+    out: dict[str, Any] = {"TrainingJobSummaries": [job_summary(i) for i in range(start, stop)]}
+    if stop < state.config.jobs:
+        out["NextToken"] = str(stop)
+    return out
+
+
+def get_resources(state: FakeState, body: dict[str, Any]) -> dict[str, Any]:
+    step, start = state.config.tagged_every, int(body.get("PaginationToken") or 0)
+    size = min(100, int(body.get("ResourcesPerPage") or 50))
+    indexes = range(start, state.config.jobs, step)[:size]
+    last = indexes[-1] if indexes else state.config.jobs
+    token = str(last + step) if last + step < state.config.jobs else ""
+    mappings = [{"ResourceARN": job_arn(i), "Tags": job_tags(state, i)} for i in indexes]
+    return {"ResourceTagMappingList": mappings, "PaginationToken": token}
+
+
+class FakeServer(ThreadingHTTPServer):
+    request_queue_size = 512  # listen backlog: the default 5 drops bursts of new connections
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, state: FakeState, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
+        self.state = state
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: botocore reuses pooled connections
+    server: FakeServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.headers.get("X-Amz-Target")
+        if target:
+            self.answer_json(target.rsplit(".", 1)[-1], json.loads(raw or b"{}"))
+        else:
+            self.answer_query(parse_qs(raw.decode()))
+
+    def answer_json(self, operation: str, body: dict[str, Any]) -> None:
+        state = self.server.state
+        admitted = state.admit(operation)
+        time.sleep(state.config.latency)
+        if not admitted:
+            return self.send(400, THROTTLED_BODY)
+        status, out = self.dispatch(operation, body)
+        self.send(status, json.dumps(out).encode())
+
+    def dispatch(self, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        state = self.server.state
+        if operation == "ListTrainingJobs":
+            return 200, list_jobs(state, body)
+        if operation == "GetResources":
+            if state.config.deny_bulk_tags:
+                return 400, {"__type": "AccessDeniedException", "message": "not allowed"}
+            return 200, get_resources(state, body)
+        key = body.get("TrainingJobName") or body.get("ResourceArn") or ""
+        index = job_index(str(key))
+        if index is None or index >= state.config.jobs:
+            return 400, {"__type": "ValidationException", "message": f"Could not find job {key}"}
+        if operation == "DescribeTrainingJob":
+            return 200, describe_job(index)
+        if operation == "ListTags":
+            return 200, {"Tags": job_tags(state, index)}
+        return 400, {"__type": "UnknownOperationException", "message": operation}
+
+    def answer_query(self, form: dict[str, list[str]]) -> None:
+        action = (form.get("Action") or [""])[0]
+        self.server.state.admit(action)
+        time.sleep(self.server.state.config.latency)
+        if action != "GetCallerIdentity":
+            return self.send(400, b"<ErrorResponse/>", "text/xml")
+        xml = (
+            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT}:user/bench</Arn>"
+            f"<UserId>AIDABENCH</UserId><Account>{ACCOUNT}</Account></GetCallerIdentityResult>"
+            "<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata>"
+            "</GetCallerIdentityResponse>"
+        )
+        self.send(200, xml.encode(), "text/xml")
+
+    def send(
+        self, status: int, body: bytes, content_type: str = "application/x-amz-json-1.1"
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", "bench")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def start_fake(config: FakeConfig, port: int = 0) -> tuple[FakeServer, FakeState]:
+    """Serve `config` on 127.0.0.1 from a daemon thread; stop it with `server.shutdown()`."""
+    state = FakeState(config)
+    server = FakeServer(state, port)
+    threading.Thread(target=server.serve_forever, name="fake-endpoint", daemon=True).start()
+    return server, state
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--throttle", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    config = FakeConfig(jobs=args.jobs, latency=args.latency_ms / 1000, throttle=args.throttle)
+    server, state = start_fake(config, args.port)
+    print(server.url, flush=True)
+    try:
+        while True:
+            time.sleep(5)
+            print(json.dumps(state.stats.as_dict()), flush=True)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

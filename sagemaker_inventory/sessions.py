@@ -1,22 +1,50 @@
-"""The one place that builds boto3 sessions and clients: profiles, assumed roles, retries, endpoints.
+"""The one place that builds boto3 sessions and clients: profiles, roles, retries, endpoints.
 
-boto3 Sessions are not thread-safe but clients are, so every client is built here, under a lock,
-before it is handed to a worker thread.
+boto3 Sessions are not thread-safe but clients are, so every session and client is built here,
+under one lock, before it is handed to a worker thread. An assumed role gets a session of its own
+whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
+DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share one botocore data
+loader, because each loader parses the (large) SageMaker service model again, which would cost
+about 15 MB and half a second per account.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    CredentialProvider,
+    Credentials,
+    DeferredRefreshableCredentials,
+)
+
+from sagemaker_inventory.scopes import AccountSource
 
 if TYPE_CHECKING:
     import boto3
+    from botocore.config import Config
 
 # botocore's retry modes pace each client; `adaptive` adds a client-side token bucket that backs off
 # when throttled and climbs again after, which is what a low per-account API rate needs.
 DEFAULT_RETRY_MODE = "adaptive"
 DEFAULT_MAX_ATTEMPTS = 10
+
+# Where STS is reached when neither the profile nor the environment names a region: each
+# partition's original region, which no account can disable (unlike opt-in regions).
+PARTITION_HOME_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+# botocore refreshes 15 minutes (advisory) and 10 minutes (mandatory) before expiry; with
+# 15-minute credentials that would mean an AssumeRole before every request, so short sessions
+# refresh after three quarters of their life instead.
+ADVISORY_REFRESH_SECONDS = 15 * 60
+MANDATORY_REFRESH_SECONDS = 10 * 60
+
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -32,35 +60,169 @@ class ClientOptions:
 
 
 class SessionFactory:
-    """Builds and caches boto3 sessions per profile, and clients with the run's options."""
+    """Builds and caches boto3 sessions per profile and per assumed role, and clients with the
+    run's options. `clock` (tests) replaces the time botocore's refreshable credentials read."""
 
-    def __init__(self, options: ClientOptions | None = None) -> None:
+    def __init__(self, options: ClientOptions | None = None, *, clock: Clock | None = None) -> None:
         self.options = options or ClientOptions()
-        self._lock = threading.Lock()
+        self._clock = clock
+        # Re-entrant: a refresh that runs while this thread builds a client must not deadlock.
+        self._lock = threading.RLock()
         self._sessions: dict[str | None, boto3.Session] = {}
+        self._role_sessions: dict[AccountSource, boto3.Session] = {}
+        self._loader: Any = None
 
     def session(self, profile: str | None = None) -> boto3.Session:
-        """The (cached) session for `profile`, or for the default credential chain when None."""
+        """The (cached) session for `profile`, or for the default credential chain when None.
+
+        Raises botocore's ProfileNotFound for an unknown profile.
+        """
         import boto3
 
         with self._lock:
             if profile not in self._sessions:
-                self._sessions[profile] = boto3.Session(profile_name=profile)
+                self._sessions[profile] = self._share_loader(boto3.Session(profile_name=profile))
             return self._sessions[profile]
 
+    def session_for(self, source: AccountSource) -> boto3.Session:
+        """The (cached) session of one account: its profile's, or the role's assumed from the base
+        profile. The role is assumed on first use, so a role that cannot be assumed fails the
+        first call made with the session (its error is AssumeRole's), not this one."""
+        if source.role_arn is None:
+            return self.session(source.profile)
+        with self._lock:
+            if source not in self._role_sessions:
+                self._role_sessions[source] = self._build_role_session(source, source.role_arn)
+            return self._role_sessions[source]
+
     def client(self, session: boto3.Session, service: str, region: str) -> Any:
-        """A client of `service` in `region` built from `session` with the run's retry/endpoint setup."""
+        """A client of `service` in `region` from `session`, with the run's retry/endpoint setup."""
+        # boto3-stubs type `client` per service name; the service here is a runtime string.
+        maker: Any = session
+        with self._lock:
+            return maker.client(
+                service,
+                region_name=region,
+                endpoint_url=self.options.endpoint_url,
+                config=self._config(),
+            )
+
+    def home_region(self, profile: str | None, partition: str = "aws") -> str:
+        """The region for account-wide calls (STS, Organizations): the profile's, else the
+        partition's home region."""
+        region = self.session(profile).region_name
+        return region or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
+
+    def _config(self) -> Config:
         from botocore.config import Config
 
         opts = self.options
-        config = Config(
-            retries={"mode": opts.retry_mode, "max_attempts": opts.max_attempts},
+        retries: Any = {"mode": opts.retry_mode, "max_attempts": opts.max_attempts}
+        return Config(
+            retries=retries,
             connect_timeout=opts.connect_timeout,
             read_timeout=opts.read_timeout,
             max_pool_connections=opts.max_pool_connections,
             user_agent_extra="smi",
         )
-        with self._lock:
-            return session.client(
-                service, region_name=region, endpoint_url=opts.endpoint_url, config=config
-            )
+
+    def _build_role_session(self, source: AccountSource, role_arn: str) -> boto3.Session:
+        import boto3
+        import botocore.session
+        from botocore.credentials import CredentialResolver
+
+        base = self.session(source.base_profile)
+        credentials = self._assumed_role_credentials(source, role_arn, base)
+        core = botocore.session.Session(profile=source.base_profile)
+        core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
+        return self._share_loader(boto3.Session(botocore_session=core))
+
+    def _assumed_role_credentials(
+        self, source: AccountSource, role_arn: str, base: boto3.Session
+    ) -> Credentials:
+        from botocore.exceptions import NoCredentialsError
+
+        base_credentials = base.get_credentials()
+        if base_credentials is None:
+            raise NoCredentialsError()
+        partition = role_arn.split(":")[1]
+        sts_region = base.region_name or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
+        maker: Any = base
+
+        def create_sts_client(service: str, **keys: Any) -> Any:
+            # Called by botocore on every refresh, from whichever worker thread needs the keys.
+            with self._lock:
+                return maker.client(
+                    service,
+                    region_name=sts_region,
+                    endpoint_url=self.options.endpoint_url,
+                    config=self._config(),
+                    **keys,
+                )
+
+        fetcher = AssumeRoleCredentialFetcher(
+            create_sts_client,
+            base_credentials,
+            role_arn,
+            extra_args=_assume_role_args(source),
+            cache=_NoCache(),
+        )
+        return _AssumedRoleCredentials(fetcher.fetch_credentials, self._clock, source)
+
+    def _share_loader(self, session: boto3.Session) -> boto3.Session:
+        core = session._session  # boto3 exposes no public accessor for its botocore session
+        if self._loader is None:
+            self._loader = core.get_component("data_loader")
+        else:
+            core.register_component("data_loader", self._loader)
+        return session
+
+
+def _assume_role_args(source: AccountSource) -> dict[str, Any]:
+    pairs = {
+        "RoleSessionName": source.session_name,
+        "ExternalId": source.external_id,
+        "DurationSeconds": source.duration_seconds,
+    }
+    return {key: value for key, value in pairs.items() if value is not None}
+
+
+class _NoCache(dict[str, Any]):
+    """A fetcher cache that keeps nothing: the credentials object already holds the current keys,
+    and a cache (checked against the wall clock, not `clock`) would answer a refresh with the very
+    keys being refreshed."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+class _Fixed(CredentialProvider):
+    """Hands a session the one credentials object it must use."""
+
+    METHOD = CANONICAL_NAME = "smi-assume-role"
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Credentials:
+        return self._credentials
+
+
+class _AssumedRoleCredentials(DeferredRefreshableCredentials):
+    """Assumed-role keys fetched on first use and renewed by botocore before they expire."""
+
+    def __init__(
+        self, refresh_using: Callable[[], Any], clock: Clock | None, source: AccountSource
+    ) -> None:
+        if clock is None:
+            super().__init__(refresh_using, "assume-role")
+        else:
+            super().__init__(refresh_using, "assume-role", time_fetcher=clock)
+        if source.duration_seconds is not None:
+            life = source.duration_seconds
+            self._advisory_refresh_timeout = min(ADVISORY_REFRESH_SECONDS, life // 4)
+            self._mandatory_refresh_timeout = min(MANDATORY_REFRESH_SECONDS, life // 6)

@@ -1,0 +1,225 @@
+"""SessionFactory: profile and role sessions, self-renewing credentials, endpoints, threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from dateutil.tz import tzlocal
+
+from sagemaker_inventory.scopes import AccountSource
+from sagemaker_inventory.sessions import ClientOptions, SessionFactory
+
+ROLE = "arn:aws:iam::111111111111:role/Inventory"
+SOURCE = AccountSource(role_arn=ROLE, account_id="111111111111", session_name="smi-test")
+
+
+class Clock:
+    """The time botocore's refreshable credentials read; tests move it forward."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(tzlocal())
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def utc_naive(self) -> datetime:
+        return self.now.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A clock that botocore's credentials and moto's STS (credential expiry) both read."""
+    import moto.sts.models
+
+    fake = Clock()
+    monkeypatch.setattr(moto.sts.models, "utcnow", fake.utc_naive)
+    return fake
+
+
+def record_assume_role(factory: SessionFactory, profile: str | None = None) -> list[dict[str, Any]]:
+    """The AssumeRole requests the factory's STS clients send (they come from the base session)."""
+    sent: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append({**params["body"], "url": params["url"]})
+
+    factory.session(profile).events.register("before-call.sts.AssumeRole", record)
+    return sent
+
+
+def caller_arn(factory: SessionFactory, source: AccountSource, region: str = "eu-west-1") -> str:
+    sts = factory.client(factory.session_for(source), "sts", region)
+    return str(sts.get_caller_identity()["Arn"])
+
+
+def test_a_profile_source_gets_the_profile_session() -> None:
+    factory = SessionFactory()
+    assert factory.session_for(AccountSource()) is factory.session(None)
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_a_role_is_assumed_once_per_account_with_the_options_given() -> None:
+    factory = SessionFactory()
+    sent = record_assume_role(factory)
+    source = AccountSource(
+        role_arn=ROLE,
+        account_id="111111111111",
+        external_id="ext-42",
+        session_name="smi-alice",
+        duration_seconds=3600,
+    )
+    assert caller_arn(factory, source) == (
+        "arn:aws:sts::111111111111:assumed-role/Inventory/smi-alice"
+    )
+    assert caller_arn(factory, source, "us-west-2").startswith("arn:aws:sts::111111111111:")
+    assert factory.session_for(source) is factory.session_for(source)
+    assert len(sent) == 1
+    request = sent[0]
+    assert (request["RoleArn"], request["RoleSessionName"]) == (ROLE, "smi-alice")
+    assert (request["ExternalId"], request["DurationSeconds"]) == ("ext-42", 3600)
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_nothing_is_assumed_until_a_call_needs_the_keys() -> None:
+    factory = SessionFactory()
+    sent = record_assume_role(factory)
+    factory.client(factory.session_for(SOURCE), "sagemaker", "us-east-1")
+    assert sent == []
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_credentials_that_expire_are_renewed_by_botocore(clock: Clock) -> None:
+    factory = SessionFactory(clock=clock)
+    sent = record_assume_role(factory)
+    sagemaker = factory.client(factory.session_for(SOURCE), "sagemaker", "us-east-1")
+    sagemaker.list_training_jobs()
+    clock.advance(2 * 3600)  # past the 1-hour default lifetime
+    sagemaker.list_training_jobs()
+    clock.advance(2 * 3600)
+    sagemaker.list_training_jobs()
+    assert len(sent) == 3
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_short_lived_credentials_are_not_renewed_before_every_request(clock: Clock) -> None:
+    """Regression: botocore's 15-minute refresh window made 900 s credentials refresh per call."""
+    factory = SessionFactory(clock=clock)
+    sent = record_assume_role(factory)
+    source = AccountSource(role_arn=ROLE, account_id="111111111111", duration_seconds=900)
+    sagemaker = factory.client(factory.session_for(source), "sagemaker", "us-east-1")
+    for _ in range(5):
+        sagemaker.list_training_jobs()
+    assert len(sent) == 1
+    clock.advance(700)  # within the last quarter of the lifetime
+    sagemaker.list_training_jobs()
+    assert len(sent) == 2
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_role_sessions_are_assumed_from_the_base_profile(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile base]\nregion = eu-central-1\n"
+        "aws_access_key_id = base-key\naws_secret_access_key = base-secret\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    factory = SessionFactory()
+    sent = record_assume_role(factory, "base")
+    source = AccountSource(role_arn=ROLE, account_id="111111111111", base_profile="base")
+    assert caller_arn(factory, source).startswith("arn:aws:sts::111111111111:assumed-role/")
+    assert len(sent) == 1
+    assert "eu-central-1" in sent[0]["url"]  # STS in the base profile's region
+
+
+def test_without_a_region_sts_is_reached_in_the_roles_partition_home() -> None:
+    factory = SessionFactory()
+    sent = record_assume_role(factory)
+    factory.session(None).events.register("before-call.sts.AssumeRole", _deny)
+    source = AccountSource(role_arn="arn:aws-cn:iam::111111111111:role/R", account_id="1" * 12)
+    sagemaker = factory.client(factory.session_for(source), "sagemaker", "cn-northwest-1")
+    with pytest.raises(Exception, match="AccessDenied"):
+        sagemaker.list_training_jobs()
+    assert "cn-north-1" in sent[0]["url"]
+
+
+def _deny(**_: Any) -> tuple[Any, dict[str, Any]]:
+    from botocore.awsrequest import AWSResponse
+
+    return AWSResponse("https://sts.invalid", 403, {}, None), {
+        "Error": {"Code": "AccessDenied", "Message": "not authorized to perform sts:AssumeRole"},
+        "ResponseMetadata": {"HTTPStatusCode": 403},
+    }
+
+
+def test_no_base_credentials_is_a_no_credentials_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import NoCredentialsError
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    with pytest.raises(NoCredentialsError):
+        SessionFactory().session_for(SOURCE)
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_many_threads_share_one_assumption_without_deadlock() -> None:
+    factory = SessionFactory()
+    sent = record_assume_role(factory)
+    errors: list[BaseException] = []
+
+    def work(region: str) -> None:
+        try:
+            client = factory.client(factory.session_for(SOURCE), "sagemaker", region)
+            client.list_training_jobs()
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1"]
+    threads = [threading.Thread(target=work, args=(r,)) for r in regions * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+    assert len(sent) == 1
+
+
+def test_every_session_shares_one_data_loader() -> None:
+    factory = SessionFactory()
+    other = AccountSource(role_arn="arn:aws:iam::222222222222:role/R", account_id="2" * 12)
+    loaders = {
+        id(session._session.get_component("data_loader"))
+        for session in (
+            factory.session(None),
+            factory.session_for(SOURCE),
+            factory.session_for(other),
+        )
+    }
+    assert len(loaders) == 1
+
+
+@pytest.fixture
+def moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_the_endpoint_url_also_serves_assume_role(moto_server: str) -> None:
+    factory = SessionFactory(ClientOptions(endpoint_url=moto_server))
+    sent = record_assume_role(factory)
+    assert caller_arn(factory, SOURCE).startswith("arn:aws:sts::111111111111:assumed-role/")
+    assert sent[0]["url"].startswith(moto_server)

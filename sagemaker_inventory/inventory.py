@@ -9,8 +9,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -146,22 +147,11 @@ def run_inventory(
                 raise OutputError(str(exc)) from exc
 
     accounts = _resolve_accounts({s.source for s in scopes}, factory, scopes)
+    run = _Run(factory, options, locked_emit, observer, cancelled)
     with ThreadPoolExecutor(
         max_workers=max(1, options.max_scopes), thread_name_prefix="scope"
     ) as pool:
-        futures = [
-            pool.submit(
-                _run_scope,
-                scope,
-                accounts[scope.source],
-                factory,
-                options,
-                locked_emit,
-                observer,
-                cancelled,
-            )
-            for scope in scopes
-        ]
+        futures = [pool.submit(run.scope, scope, accounts[scope.source]) for scope in scopes]
         results = [f.result() for f in futures]
     _fail_skips_of_unreachable_accounts(results)
     return Summary(started, datetime.now(timezone.utc), results)
@@ -185,89 +175,97 @@ def _resolve_accounts(
     return resolved
 
 
-def _run_scope(
-    scope: Scope,
-    account: str | ScopeError,
-    factory: SessionFactory,
-    options: CollectOptions,
-    emit: Callable[[Record], None],
-    observer: Observer,
-    cancelled: threading.Event,
-) -> ScopeResult:
-    if cancelled.is_set():
-        return ScopeResult(scope.source.account_id, scope.region, status=FAILED, error=CANCELLED)
-    observer.scope_started(scope)
-    result = ScopeResult(
-        account if isinstance(account, str) else scope.source.account_id, scope.region
-    )
-    began = time.monotonic()
-    meter = ApiMeter()
-    if isinstance(account, ScopeError):
-        result.status, result.error = FAILED, account
-    else:
-        try:
-            _collect_scope(scope, factory, options, emit, observer, meter, result, cancelled)
-        except OutputError:
-            raise
-        except Exception as exc:
-            skip = options.skip_unenabled_regions and is_region_not_enabled(exc)
-            result.status = SKIPPED if skip else FAILED
-            result.error = describe_failure(exc)
-    result.seconds = round(time.monotonic() - began, 3)
-    result.api_calls, result.retries = meter.requests(), meter.retries()
-    observer.scope_finished(scope, result)
-    return result
+@dataclass
+class _Run:
+    """What every scope of one run shares."""
+
+    factory: SessionFactory
+    options: CollectOptions
+    emit: Callable[[Record], None]
+    observer: Observer
+    cancelled: threading.Event
+
+    def scope(self, scope: Scope, account: str | ScopeError) -> ScopeResult:
+        """Collect one scope; any AWS failure becomes its ScopeResult, never the run's."""
+        known = account if isinstance(account, str) else scope.source.account_id
+        if self.cancelled.is_set():
+            return ScopeResult(known, scope.region, status=FAILED, error=CANCELLED)
+        self.observer.scope_started(scope)
+        result = ScopeResult(known, scope.region)
+        began = time.monotonic()
+        meter = ApiMeter()
+        if isinstance(account, ScopeError):
+            result.status, result.error = FAILED, account
+        else:
+            try:
+                self._collect(scope, meter, result)
+            except OutputError:
+                raise
+            except Exception as exc:
+                skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
+                result.status = SKIPPED if skip else FAILED
+                result.error = describe_failure(exc)
+        result.seconds = round(time.monotonic() - began, 3)
+        result.api_calls, result.retries = meter.requests(), meter.retries()
+        self.observer.scope_finished(scope, result)
+        return result
+
+    def _collect(self, scope: Scope, meter: ApiMeter, result: ScopeResult) -> None:
+        session = self.factory.session(scope.source.profile)
+        sagemaker = self.factory.client(session, "sagemaker", scope.region)
+        meter.attach(sagemaker)
+        retry = ThrottleRetry(on_retry=meter.add_retry)
+        tags: TagLookup | None = None
+        if self.options.with_tags:
+            tagging = self.factory.client(session, "resourcegroupstaggingapi", scope.region)
+            meter.attach(tagging)
+            tags = TagLookup(sagemaker, tagging, retry)
+            result.tag_path = tags.path
+        convert = _Converter(sagemaker, tags, retry, self.options)
+        workers = max(1, self.options.max_workers)
+        summaries = iter_job_summaries(sagemaker, self.options.filters, retry)
+        with (
+            ThreadPoolExecutor(workers, thread_name_prefix="describe") as pool,
+            closing(_in_order(summaries, convert, pool, window=4 * workers)) as converted,
+        ):
+            for summary, record in converted:
+                if self.cancelled.is_set():
+                    result.status, result.error = FAILED, CANCELLED
+                    return
+                if record is None:
+                    result.skipped += 1
+                    result.skipped_jobs.append(summary["TrainingJobName"])
+                else:
+                    self.emit(record)
+                    result.jobs += 1
+                self.observer.job_done(scope)
 
 
-def _collect_scope(
-    scope: Scope,
-    factory: SessionFactory,
-    options: CollectOptions,
-    emit: Callable[[Record], None],
-    observer: Observer,
-    meter: ApiMeter,
-    result: ScopeResult,
-    cancelled: threading.Event,
-) -> None:
-    session = factory.session(scope.source.profile)
-    sagemaker = factory.client(session, "sagemaker", scope.region)
-    meter.attach(sagemaker)
-    retry = ThrottleRetry(on_retry=meter.add_retry)
-    tags: TagLookup | None = None
-    if options.with_tags:
-        tagging = factory.client(session, "resourcegroupstaggingapi", scope.region)
-        meter.attach(tagging)
-        tags = TagLookup(sagemaker, tagging, retry)
-        result.tag_path = tags.path
+@dataclass
+class _Converter:
+    """One listed job -> its record: reused when still current, else described; None if vanished."""
 
-    def convert(summary: dict[str, Any]) -> Record | None:
-        kept = options.reuse(summary) if options.reuse else None
+    sagemaker: Any
+    tags: TagLookup | None
+    retry: ThrottleRetry
+    options: CollectOptions
+
+    def __call__(self, summary: dict[str, Any]) -> Record | None:
+        kept = self.options.reuse(summary) if self.options.reuse else None
         if kept is not None:
-            return {**kept, "tags": tags.tags_for(summary) if tags else []}
-        response = describe_training_job(sagemaker, summary["TrainingJobName"], retry)
+            return {**kept, "tags": self._tags(summary)}
+        response = describe_training_job(self.sagemaker, summary["TrainingJobName"], self.retry)
         if response is None:
             return None
-        job_tags = tags.tags_for(response) if tags else []
-        account_id = account_id_from_arn(str(response["TrainingJobArn"]))
         return to_record(
-            response, account_id=account_id, tags=job_tags, all_fields=options.all_fields
+            response,
+            account_id=account_id_from_arn(str(response["TrainingJobArn"])),
+            tags=self._tags(response),
+            all_fields=self.options.all_fields,
         )
 
-    summaries = iter_job_summaries(sagemaker, options.filters, retry)
-    with ThreadPoolExecutor(
-        max_workers=max(1, options.max_workers), thread_name_prefix="describe"
-    ) as pool:
-        for summary, record in _in_order(summaries, convert, pool, window=4 * options.max_workers):
-            if cancelled.is_set():
-                result.status, result.error = FAILED, CANCELLED
-                return
-            if record is None:
-                result.skipped += 1
-                result.skipped_jobs.append(summary["TrainingJobName"])
-            else:
-                emit(record)
-                result.jobs += 1
-            observer.job_done(scope)
+    def _tags(self, job: dict[str, Any]) -> list[str]:
+        return self.tags.tags_for(job) if self.tags else []
 
 
 def _in_order(
@@ -275,7 +273,7 @@ def _in_order(
     work: Callable[[dict[str, Any]], Record | None],
     pool: ThreadPoolExecutor,
     window: int,
-) -> Iterator[tuple[dict[str, Any], Record | None]]:
+) -> Generator[tuple[dict[str, Any], Record | None], None, None]:
     """Run `work` on a pool while `items` are still arriving, yielding results in input order.
 
     At most `window` results are in flight, so memory stays flat however many jobs a scope has.

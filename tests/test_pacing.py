@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import boto3
 import pytest
@@ -148,7 +149,7 @@ def test_one_pacer_shares_an_operation_budget_across_clients_and_services() -> N
     )
     for client in (*sagemakers, tagging):
         pacer.attach(client)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: sagemakers[0].describe_training_job(TrainingJobName="a"),
         lambda: sagemakers[1].describe_training_job(TrainingJobName="b"),
         tagging.get_resources,

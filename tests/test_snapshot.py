@@ -321,16 +321,20 @@ def test_a_snapshot_that_is_not_jsonl_is_refused_with_its_line(snap: Path) -> No
         '{"training_job_arn": "arn:aws:sagemaker:us-east-1:1:training-job/a", '
         '"account_id": "1"}\nname,status\n'
     )
-    with pytest.raises(SnapshotError, match=r"inventory\.jsonl:2: not a JSON record"):
-        with open_snapshot(snap, SnapshotSettings()):
-            pass
+    with (
+        pytest.raises(SnapshotError, match=r"inventory\.jsonl:2: not a JSON record"),
+        open_snapshot(snap, SnapshotSettings()),
+    ):
+        pass
 
 
 def test_a_record_without_an_arn_is_refused(snap: Path) -> None:
     snap.write_text('{"training_job_name": "a"}\n')
-    with pytest.raises(SnapshotError, match=r":1: not a training job record"):
-        with open_snapshot(snap, SnapshotSettings()):
-            pass
+    with (
+        pytest.raises(SnapshotError, match=r":1: not a training job record"),
+        open_snapshot(snap, SnapshotSettings()),
+    ):
+        pass
 
 
 def test_reuse_compares_instants_not_strings(snap: Path) -> None:

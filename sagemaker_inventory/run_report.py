@@ -1,0 +1,141 @@
+"""The run report: one JSON document saying how every account x region scope went, and its short
+human form for stderr.
+
+`build_run_report` is pure (a Summary in, plain JSON-ready data out); `write_run_report` replaces
+the report file atomically; `render_run_summary` prints a rich table on a terminal and a few plain
+lines otherwise, so logs of scheduled runs stay greppable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+
+from sagemaker_inventory.dates import format_utc
+from sagemaker_inventory.files import atomic_writer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sagemaker_inventory.inventory import ScopeResult, Summary
+
+OK, FAILED, SKIPPED = "ok", "failed", "skipped"
+# Up to this many scopes the terminal table lists them all; beyond it, only those not collected.
+FULL_TABLE_SCOPES = 20
+
+
+def build_run_report(summary: Summary, exit_code: int) -> dict[str, Any]:
+    """The machine-readable report of one run (the `--report` file's content)."""
+    return {
+        "started": format_utc(summary.started),
+        "finished": format_utc(summary.finished),
+        "exit_code": int(exit_code),
+        "scopes": [_scope_entry(scope) for scope in summary.scopes],
+        "totals": _totals(summary.scopes),
+    }
+
+
+def _scope_entry(scope: ScopeResult) -> dict[str, Any]:
+    return {
+        "account_id": scope.account_id,
+        "region": scope.region,
+        "status": scope.status,
+        "jobs": scope.jobs,
+        "skipped": scope.skipped,
+        "api_calls": dict(sorted(scope.api_calls.items())),
+        "retries": scope.retries,
+        "seconds": round(scope.seconds, 3),
+        "error": scope.error.as_dict() if scope.error else None,
+    }
+
+
+def _totals(scopes: list[ScopeResult]) -> dict[str, Any]:
+    calls: Counter[str] = Counter()
+    for scope in scopes:
+        calls.update(scope.api_calls)
+    return {
+        "jobs": sum(s.jobs for s in scopes),
+        "skipped": sum(s.skipped for s in scopes),
+        "scopes_ok": sum(s.status == OK for s in scopes),
+        "scopes_failed": sum(s.status == FAILED for s in scopes),
+        "scopes_skipped": sum(s.status == SKIPPED for s in scopes),
+        "api_calls": dict(sorted(calls.items())),
+        "retries": sum(s.retries for s in scopes),
+    }
+
+
+def write_run_report(path: str | os.PathLike[str], report: dict[str, Any]) -> None:
+    """Replace `path` with the report, atomically (a reader never sees half a report)."""
+    with atomic_writer(path) as stream:
+        json.dump(report, stream, indent=2)
+        stream.write("\n")
+
+
+def render_run_summary(summary: Summary, console: Console) -> None:
+    """The run on stderr: per-scope table (terminal) or lines for scopes not collected (plain),
+    jobs that vanished between List and Describe, and a one-line total."""
+    if console.is_terminal:
+        _print_table(summary, console)
+    else:
+        for scope in summary.scopes:
+            if scope.status != OK:
+                console.print(Text(f"smi: {_failure_line(scope)}"))
+    for scope in summary.scopes:
+        for name in scope.skipped_jobs:
+            console.print(
+                Text(f"smi: skipped {name} ({scope.region}): it vanished between List and Describe")
+            )
+    console.print(Text(_total_line(summary)))
+
+
+def _print_table(summary: Summary, console: Console) -> None:
+    scopes = summary.scopes
+    shown = scopes if len(scopes) <= FULL_TABLE_SCOPES else [s for s in scopes if s.status != OK]
+    if not shown:
+        return
+    title = "Scopes" if shown is scopes else "Scopes not collected"
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for header in ("account", "region", "status"):
+        table.add_column(header)
+    for header in ("jobs", "API calls", "seconds"):
+        table.add_column(header, justify="right")
+    table.add_column("error")
+    for scope in shown:
+        style = {OK: "green", FAILED: "red"}.get(scope.status, "yellow")
+        table.add_row(
+            Text(scope.account_id or "?"),
+            Text(scope.region),
+            Text(scope.status, style=style),
+            Text(str(scope.jobs)),
+            Text(str(sum(scope.api_calls.values()))),
+            Text(f"{scope.seconds:.1f}"),
+            Text(_error_text(scope)),
+        )
+    console.print(table)
+
+
+def _failure_line(scope: ScopeResult) -> str:
+    return f"{scope.status} {scope.account_id or '?'} {scope.region}: {_error_text(scope)}"
+
+
+def _error_text(scope: ScopeResult) -> str:
+    error = scope.error
+    return f"{error.code}: {error.message}" if error else ""
+
+
+def _total_line(summary: Summary) -> str:
+    scopes = summary.scopes
+    ok = sum(s.status == OK for s in scopes)
+    accounts = len({s.account_id for s in scopes})
+    calls = sum(sum(s.api_calls.values()) for s in scopes)
+    retries = sum(s.retries for s in scopes)
+    seconds = (summary.finished - summary.started).total_seconds()
+    return (
+        f"smi: {summary.jobs} jobs from {ok}/{len(scopes)} account x region scopes"
+        f" ({accounts} accounts) in {seconds:.1f}s; {calls} API calls, {retries} retries"
+    )

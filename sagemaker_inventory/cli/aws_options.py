@@ -1,8 +1,12 @@
-"""Turning --profile / --region / --all-regions into account sources and checked region names."""
+"""Turning --profile / --region / --all-regions into account sources and checked region names.
+
+An unknown profile or region is a usage error (exit 2) naming it, raised before any AWS call.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import click
 
@@ -11,22 +15,36 @@ from sagemaker_inventory.sessions import SessionFactory
 
 
 def account_sources(factory: SessionFactory, profile: str | None) -> list[AccountSource]:
-    """The accounts to inventory; an unknown profile is a usage error."""
+    """The one account of `profile` (or of the default chain); an unknown profile is a usage error.
+
+    Several profiles and assumed roles: see `cli.account_options.resolve_sources`.
+    """
+    check_profiles(factory, [profile] if profile else [])
+    return [AccountSource(profile=profile)]
+
+
+def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
+    """Raise click.BadParameter naming the first profile the AWS config files do not define."""
+    for profile in profiles:
+        _session(factory, profile)
+
+
+def _session(factory: SessionFactory, profile: str | None) -> Any:
     from botocore.exceptions import ProfileNotFound
 
     try:
-        factory.session(profile)
+        return factory.session(profile)
     except ProfileNotFound:
         raise click.BadParameter(
             f"no such profile: {profile!r}", param_hint="'--profile'"
         ) from None
-    return [AccountSource(profile=profile)]
 
 
 def resolve_regions(
     factory: SessionFactory, profile: str | None, regions: Sequence[str], all_regions: bool
 ) -> list[str]:
-    """The regions named (checked against botocore's data), every SageMaker region, or the default."""
+    """The regions named (checked against botocore's data), every SageMaker region, or the
+    profile's default region."""
     from sagemaker_inventory.regions import (
         UnknownRegionError,
         parse_regions,
@@ -34,7 +52,7 @@ def resolve_regions(
         sagemaker_regions,
     )
 
-    default = factory.session(profile).region_name
+    default = _session(factory, profile).region_name
     if all_regions:
         if regions:
             raise click.UsageError("pass either --region or --all-regions, not both")

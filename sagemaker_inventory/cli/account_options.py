@@ -1,0 +1,224 @@
+"""The account options of `smi collect` (--profile, --role-arn, --accounts-file, --org, ...).
+
+`account_options` adds the options to a command and hands the command one `accounts` argument, an
+AccountRequest checked at parse time (a malformed ARN, account id or file line, an unreadable file:
+exit 2 naming the value). `resolve_sources` then asks AWS what it must (the caller, the
+organization) and returns the AccountSources; an unknown profile is exit 2, an organization that
+cannot be listed exit 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import click
+
+from sagemaker_inventory.accounts import (
+    DEFAULT_ROLE_NAME,
+    AccountInputError,
+    AccountRequest,
+    RoleArn,
+    parse_account_id,
+    parse_external_id,
+    parse_role_arn,
+    parse_role_name,
+    parse_session_name,
+    read_accounts_file,
+)
+
+if TYPE_CHECKING:
+    from sagemaker_inventory.scopes import AccountSource
+    from sagemaker_inventory.sessions import SessionFactory
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Options that only mean something when roles are assumed.
+ROLE_ONLY = {
+    "external_id": "--external-id",
+    "role_session_name": "--role-session-name",
+    "duration_seconds": "--duration-seconds",
+    "exclude_accounts": "--exclude-account",
+}
+
+
+if TYPE_CHECKING:
+    _AnyParam = click.ParamType[Any]
+else:  # ParamType is generic only in newer click releases
+    _AnyParam = click.ParamType
+
+
+class _Checked(_AnyParam):
+    """A string option checked by one of accounts' parse_* functions."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self._parse(value)
+        except AccountInputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+ROLE_ARN = _Checked("ARN", parse_role_arn)
+ACCOUNT_ID = _Checked("ACCOUNT_ID", parse_account_id)
+ROLE_NAME = _Checked("NAME", parse_role_name)
+SESSION_NAME = _Checked("NAME", parse_session_name)
+EXTERNAL_ID = _Checked("ID", parse_external_id)
+
+
+def _read_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return []
+    try:
+        return read_accounts_file(value, click.get_text_stream("stdin"))
+    except AccountInputError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+_OPTIONS = (
+    click.option(
+        "--profile",
+        "profiles",
+        multiple=True,
+        metavar="NAME",
+        help="AWS profile; repeat for more accounts (one account each). With --role-arn,"
+        " --accounts-file or --org: the base credentials roles are assumed from.",
+    ),
+    click.option(
+        "--role-arn",
+        "role_arns",
+        multiple=True,
+        type=ROLE_ARN,
+        help="Assume this role and inventory its account; repeatable.",
+    ),
+    click.option(
+        "--accounts-file",
+        metavar="FILE",
+        callback=_read_file,
+        help="Account ids or role ARNs, one per line (# comments); '-' reads stdin.",
+    ),
+    click.option(
+        "--role-name",
+        type=ROLE_NAME,
+        default=DEFAULT_ROLE_NAME,
+        show_default=True,
+        help="Role assumed in accounts given by id and in --org accounts.",
+    ),
+    click.option(
+        "--org",
+        is_flag=True,
+        help="Every ACTIVE account of the caller's AWS Organization (ListAccounts).",
+    ),
+    click.option(
+        "--exclude-account",
+        "exclude_accounts",
+        multiple=True,
+        type=ACCOUNT_ID,
+        help="Skip this account id; repeatable.",
+    ),
+    click.option("--external-id", type=EXTERNAL_ID, help="ExternalId passed to AssumeRole."),
+    click.option(
+        "--role-session-name",
+        type=SESSION_NAME,
+        help="RoleSessionName for AssumeRole. Default: smi-<caller name>.",
+    ),
+    click.option(
+        "--duration-seconds",
+        type=click.IntRange(900, 43200),
+        help="Lifetime of assumed-role credentials (they are renewed before they expire).",
+    ),
+)
+_NAMES = (
+    "profiles",
+    "role_arns",
+    "accounts_file",
+    "role_name",
+    "org",
+    "exclude_accounts",
+    "external_id",
+    "role_session_name",
+    "duration_seconds",
+)
+
+
+def account_options(command: F) -> F:
+    """Add the account options; the command receives them as one `accounts: AccountRequest`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in _NAMES}
+        kwargs["accounts"] = account_request(**values)
+        return command(*args, **kwargs)
+
+    decorated: Any = wrapper
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return cast(F, decorated)
+
+
+def account_request(
+    profiles: Sequence[str] = (),
+    role_arns: Sequence[RoleArn] = (),
+    accounts_file: Sequence[str | RoleArn] = (),
+    role_name: str = DEFAULT_ROLE_NAME,
+    org: bool = False,
+    exclude_accounts: Sequence[str] = (),
+    external_id: str | None = None,
+    role_session_name: str | None = None,
+    duration_seconds: int | None = None,
+) -> AccountRequest:
+    """The checked option values as one AccountRequest; contradictions are usage errors."""
+    from_file = list(accounts_file)
+    request = AccountRequest(
+        profiles=tuple(dict.fromkeys(profiles)),
+        role_arns=(*role_arns, *(e for e in from_file if isinstance(e, RoleArn))),
+        account_ids=tuple(e for e in from_file if isinstance(e, str)),
+        org=org,
+        role_name=role_name,
+        exclude=frozenset(exclude_accounts),
+        external_id=external_id,
+        session_name=role_session_name,
+        duration_seconds=duration_seconds,
+    )
+    if not request.assumes_roles:
+        given = {
+            "external_id": external_id,
+            "role_session_name": role_session_name,
+            "duration_seconds": duration_seconds,
+            "exclude_accounts": exclude_accounts,
+        }
+        for name, value in given.items():
+            if value:
+                raise click.UsageError(
+                    f"{ROLE_ONLY[name]} applies to assumed roles: add --role-arn,"
+                    " --accounts-file or --org"
+                )
+    if request.assumes_roles and len(request.profiles) > 1:
+        raise click.UsageError(
+            "with --role-arn, --accounts-file or --org, --profile names the base credentials"
+            " roles are assumed from: give it at most once"
+        )
+    return request
+
+
+def resolve_sources(
+    accounts: AccountRequest, factory: SessionFactory, regions: Sequence[str]
+) -> list[AccountSource]:
+    """The accounts to inventory. Exit 2 for an unknown profile or conflicting accounts, exit 1
+    (nothing can be collected) when the caller or the organization cannot be read."""
+    from sagemaker_inventory.accounts import AccountDiscoveryError, resolve_account_sources
+    from sagemaker_inventory.cli.aws_options import check_profiles
+
+    check_profiles(factory, accounts.profiles)
+    try:
+        return resolve_account_sources(accounts, factory, regions[0] if regions else None)
+    except AccountInputError as exc:
+        raise click.UsageError(str(exc)) from None
+    except AccountDiscoveryError as exc:
+        raise click.ClickException(str(exc)) from None

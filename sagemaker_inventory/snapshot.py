@@ -26,13 +26,14 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from sagemaker_inventory.files import atomic_writer
 from sagemaker_inventory.inventory import OK, Summary
+from sagemaker_inventory.lockfile import snapshot_lock
 from sagemaker_inventory.measures import region_of
 from sagemaker_inventory.shape import format_timestamp
 
@@ -91,6 +92,13 @@ class SnapshotOutcome:
     unchanged: int = 0
     reused: int = 0
     stale: list[StaleScope] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """For the run report: the counts, and each stale scope with its "since" (or null)."""
+        data = asdict(self)
+        for scope in data["stale"]:
+            scope["since"] = scope["since"] and format_timestamp(scope["since"])
+        return data
 
 
 class _Entry(NamedTuple):
@@ -151,9 +159,6 @@ class Snapshot:
                     self._scopes.setdefault(_scope_of(record), []).append(entry)
             offset += len(raw)
 
-    def __len__(self) -> int:
-        return len(self._index)
-
     @property
     def reused(self) -> int:
         """How many records `reuse` handed back this run (DescribeTrainingJob calls saved)."""
@@ -195,6 +200,24 @@ def open_snapshot(path: str | os.PathLike[str], settings: SnapshotSettings) -> I
         yield snapshot
     finally:
         snapshot.close()
+
+
+@contextlib.contextmanager
+def snapshot_session(
+    path: str | os.PathLike[str],
+    settings: SnapshotSettings,
+    *,
+    mode: int = 0o600,
+    carry: Callable[[Record], Record] | None = None,
+) -> Iterator[SnapshotWriter]:
+    """Lock FILE (SnapshotLocked at once if another run has it), index it, and yield the writer
+    whose `snapshot.reuse` is the run's reuse hook and whose `commit` ends the run."""
+    with (
+        snapshot_lock(path, mode=mode),
+        open_snapshot(path, settings) as snapshot,
+        SnapshotWriter(snapshot, carry=carry) as writer,
+    ):
+        yield writer
 
 
 def _parse_line(line: bytes, where: str) -> Mapping[str, Any]:
@@ -298,6 +321,10 @@ class SnapshotWriter:
         # Per scope: job ARN -> (offset, length) in the spool, in the order the run emitted them.
         self._new: dict[ScopeKey, dict[str, tuple[int, int]]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
 
     def __enter__(self) -> SnapshotWriter:
         return self

@@ -17,6 +17,7 @@ from jobs import ACCOUNT, backend_job, create_jobs, delete_job, set_job
 from test_inventory import HookedFactory, client_error
 
 from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.lockfile import SnapshotLocked
 from sagemaker_inventory.redaction import REDACTED, RedactionRules, redact
 from sagemaker_inventory.scopes import AccountSource, build_scopes
 from sagemaker_inventory.sessions import SessionFactory
@@ -26,8 +27,10 @@ from sagemaker_inventory.snapshot import (
     SnapshotOutcome,
     SnapshotSettings,
     SnapshotWriter,
+    StaleScope,
     meta_path_for,
     open_snapshot,
+    snapshot_session,
 )
 
 EAST, WEST = "us-east-1", "eu-west-1"
@@ -371,3 +374,39 @@ def _z(moment: datetime) -> str:
 
 def _set_hyperparameter(region: str, name: str, key: str, value: str) -> None:
     backend_job(region, name).hyper_parameters[key] = value
+
+
+def test_a_session_holds_the_lock_for_the_whole_run(snap: Path) -> None:
+    create_jobs(EAST, ["a"])
+    with snapshot_session(snap, SnapshotSettings()) as writer:
+        with pytest.raises(SnapshotLocked), snapshot_session(snap, SnapshotSettings()):
+            pytest.fail("a second session got the lock")
+        summary = run_inventory(
+            build_scopes([AccountSource()], [EAST]),
+            SHARED.factory,
+            CollectOptions(reuse=writer.snapshot.reuse),
+            writer.add,
+        )
+        outcome = writer.commit(summary)
+    with snapshot_session(snap, SnapshotSettings()):  # released
+        pass
+    assert outcome.to_json() == {
+        "records": 1,
+        "added": 1,
+        "changed": 0,
+        "removed": 0,
+        "unchanged": 0,
+        "reused": 0,
+        "stale": [],
+    }
+
+
+def test_stale_scopes_in_the_report_carry_their_since_as_text() -> None:
+    moment = datetime(2026, 3, 1, 12, 0, 0, 500_000, tzinfo=timezone.utc)
+    outcome = SnapshotOutcome(
+        stale=[StaleScope(ACCOUNT, WEST, 3, moment), StaleScope(ACCOUNT, EAST, 0, None)]
+    )
+    assert outcome.to_json()["stale"] == [
+        {"account_id": ACCOUNT, "region": WEST, "records": 3, "since": "2026-03-01T12:00:00.500Z"},
+        {"account_id": ACCOUNT, "region": EAST, "records": 0, "since": None},
+    ]

@@ -168,7 +168,7 @@ def _resolve_accounts(
             continue
         region = next(s.region for s in scopes if s.source == source)
         try:
-            sts = factory.client(factory.session(source.profile), "sts", region)
+            sts = factory.client(factory.session_for(source), "sts", region)
             resolved[source] = str(sts.get_caller_identity()["Account"])
         except Exception as exc:
             resolved[source] = describe_failure(exc)
@@ -211,7 +211,7 @@ class _Run:
         return result
 
     def _collect(self, scope: Scope, meter: ApiMeter, result: ScopeResult) -> None:
-        session = self.factory.session(scope.source.profile)
+        session = self.factory.session_for(scope.source)
         sagemaker = self.factory.client(session, "sagemaker", scope.region)
         meter.attach(sagemaker)
         retry = ThrottleRetry(on_retry=meter.add_retry)

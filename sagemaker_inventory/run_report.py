@@ -84,13 +84,18 @@ def render_run_summary(summary: Summary, console: Console) -> None:
     else:
         for scope in summary.scopes:
             if scope.status != OK:
-                console.print(Text(f"smi: {_failure_line(scope)}"))
+                _print_line(console, _failure_line(scope))
     for scope in summary.scopes:
         for name in scope.skipped_jobs:
-            console.print(
-                Text(f"smi: skipped {name} ({scope.region}): it vanished between List and Describe")
+            _print_line(
+                console, f"skipped {name} ({scope.region}): it vanished between List and Describe"
             )
-    console.print(Text(_total_line(summary)))
+    _print_line(console, _total_line(summary))
+
+
+def _print_line(console: Console, line: str) -> None:
+    # One line per fact, never wrapped, so that logs can be grepped.
+    console.print(Text(f"smi: {line}"), soft_wrap=True)
 
 
 def _print_table(summary: Summary, console: Console) -> None:
@@ -120,7 +125,8 @@ def _print_table(summary: Summary, console: Console) -> None:
 
 
 def _failure_line(scope: ScopeResult) -> str:
-    return f"{scope.status} {scope.account_id or '?'} {scope.region}: {_error_text(scope)}"
+    account = scope.account_id or "(account unknown)"
+    return f"{scope.status} {account} {scope.region}: {_error_text(scope)}"
 
 
 def _error_text(scope: ScopeResult) -> str:
@@ -136,6 +142,6 @@ def _total_line(summary: Summary) -> str:
     retries = sum(s.retries for s in scopes)
     seconds = (summary.finished - summary.started).total_seconds()
     return (
-        f"smi: {summary.jobs} jobs from {ok}/{len(scopes)} account x region scopes"
+        f"{summary.jobs} jobs from {ok}/{len(scopes)} account x region scopes"
         f" ({accounts} accounts) in {seconds:.1f}s; {calls} API calls, {retries} retries"
     )

@@ -5,6 +5,8 @@ organization exits 1."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
-from test_accounts import ACCOUNTS, CALLER, create_org, role
+from test_accounts import ACCOUNTS, CALLER, create_org, role, seed_accounts
 
 from sagemaker_inventory.accounts import AccountRequest
 from sagemaker_inventory.cli.account_options import account_options, resolve_sources
@@ -193,3 +195,127 @@ def test_help_lists_every_account_option() -> None:
     ):
         assert option in text
     assert "OrganizationAccountAccessRole" in text
+
+
+# ---------------------------------------------------------------- `smi collect` end to end
+
+COLLECT_WIRED = "account_options" in inspect.getsource(
+    importlib.import_module("sagemaker_inventory.cli.collect")
+)
+needs_collect_wiring = pytest.mark.skipif(
+    not COLLECT_WIRED, reason="smi collect does not take the account options yet"
+)
+
+
+def smi_collect(*args: str) -> Result:
+    from sagemaker_inventory.cli import cli
+
+    return CliRunner().invoke(cli, ["collect", *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def denied(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Accounts whose role AssumeRole refuses (add ids to the returned set)."""
+    from botocore.credentials import AssumeRoleCredentialFetcher
+    from botocore.exceptions import ClientError
+
+    refused: set[str] = set()
+    original = AssumeRoleCredentialFetcher._get_credentials
+
+    def get_credentials(self: Any) -> Any:
+        arn = self._role_arn
+        if arn.split(":")[4] in refused:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "AccessDenied",
+                        "Message": f"not authorized to perform: sts:AssumeRole on resource: {arn}",
+                    }
+                },
+                "AssumeRole",
+            )
+        return original(self)
+
+    monkeypatch.setattr(AssumeRoleCredentialFetcher, "_get_credentials", get_credentials)
+    return refused
+
+
+def jsonl(result: Result) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@needs_collect_wiring
+@pytest.mark.usefixtures("moto_aws")
+def test_collect_three_accounts_by_role_arn_with_a_run_report(tmp_path: Path) -> None:
+    seed_accounts(ACCOUNTS)
+    report_path = tmp_path / "run.json"
+    args = [x for a in ACCOUNTS for x in ("--role-arn", role(a))]
+    result = smi_collect(*args, "-r", "us-east-1,eu-west-1", "--report", str(report_path))
+    assert result.exit_code == 0, result.stderr
+    records = jsonl(result)
+    assert sorted({r["account_id"] for r in records}) == list(ACCOUNTS)
+    assert len(records) == 12
+    report = json.loads(report_path.read_text())
+    assert report["exit_code"] == 0
+    assert [(s["account_id"], s["region"], s["status"], s["jobs"]) for s in report["scopes"]] == [
+        (a, r, "ok", 2) for a in ACCOUNTS for r in ("us-east-1", "eu-west-1")
+    ]
+    assert report["totals"]["jobs"] == 12 and report["totals"]["scopes_failed"] == 0
+
+
+@needs_collect_wiring
+@pytest.mark.usefixtures("moto_aws")
+def test_collect_an_org_minus_an_excluded_and_a_suspended_account() -> None:
+    active, suspended = create_org(members=3, suspended=1)
+    seed_accounts([CALLER, *active, *suspended])
+    result = smi_collect("--org", "--exclude-account", active[1], "-r", "us-east-1,eu-west-1")
+    assert result.exit_code == 0, result.stderr
+    accounts = {r["account_id"] for r in jsonl(result)}
+    assert accounts == {CALLER, active[0], active[2]}
+
+
+@needs_collect_wiring
+@pytest.mark.usefixtures("moto_aws")
+def test_collect_goes_on_when_one_role_cannot_be_assumed(tmp_path: Path, denied: set[str]) -> None:
+    seed_accounts(ACCOUNTS)
+    denied.add(ACCOUNTS[0])
+    path = tmp_path / "accounts.txt"
+    path.write_text("\n".join(ACCOUNTS) + "\n")
+    report_path = tmp_path / "run.json"
+    result = smi_collect(
+        "--accounts-file", str(path), "-r", "us-east-1,eu-west-1", "--report", str(report_path)
+    )
+    assert result.exit_code == 3
+    assert {r["account_id"] for r in jsonl(result)} == set(ACCOUNTS[1:])
+    assert ACCOUNTS[0] in result.stderr and "AccessDenied" in result.stderr
+    report = json.loads(report_path.read_text())
+    failed = [(s["account_id"], s["error"]["code"]) for s in report["scopes"] if s["error"]]
+    assert failed == [(ACCOUNTS[0], "AccessDenied"), (ACCOUNTS[0], "AccessDenied")]
+    assert (report["exit_code"], report["totals"]["scopes_failed"]) == (3, 2)
+
+
+@needs_collect_wiring
+@pytest.mark.usefixtures("moto_aws")
+def test_collect_exits_1_when_no_role_can_be_assumed(tmp_path: Path, denied: set[str]) -> None:
+    denied.update(ACCOUNTS)
+    report_path = tmp_path / "run.json"
+    args = [x for a in ACCOUNTS for x in ("--role-arn", role(a))]
+    result = smi_collect(*args, "-r", "us-east-1", "--report", str(report_path))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert json.loads(report_path.read_text())["totals"]["scopes_failed"] == 3
+
+
+@needs_collect_wiring
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--role-arn", "arn:aws:iam::1:role/R"], "arn:aws:iam::1:role/R"),
+        (["--accounts-file", "/nonexistent/accounts.txt"], "/nonexistent/accounts.txt"),
+        (["--org", "--report", "/nonexistent-dir/run.json"], "/nonexistent-dir"),
+        (["--demo", "--org"], "--demo"),
+    ],
+)
+def test_collect_bad_account_input_is_exit_2(args: list[str], named: str) -> None:
+    result = smi_collect(*args, "-r", "us-east-1")
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr and result.stdout == ""

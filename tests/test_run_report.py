@@ -149,9 +149,9 @@ def test_a_report_that_cannot_be_serialised_leaves_the_old_file(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
 
 
-def render(terminal: bool, data: Summary | None = None) -> str:
+def render(terminal: bool, data: Summary | None = None, width: int = 160) -> str:
     stream = io.StringIO()
-    console = Console(file=stream, force_terminal=terminal, width=160, color_system=None)
+    console = Console(file=stream, force_terminal=terminal, width=width, color_system=None)
     render_run_summary(data or summary(), console)
     return stream.getvalue()
 
@@ -165,6 +165,20 @@ def test_plain_output_is_a_few_greppable_lines() -> None:
         "smi: 5 jobs from 2/4 account x region scopes (2 accounts) in 41.8s;"
         " 9 API calls, 1 retries",
     ]
+
+
+def test_plain_lines_are_never_wrapped() -> None:
+    """Regression: an 80-column console folded the failure line in two, breaking grep."""
+    lines = render(terminal=False, width=40).splitlines()
+    assert lines[0] == f"smi: failed {B} us-east-1: AccessDenied: {DENIED.message}"
+    assert len(lines) == 4
+
+
+def test_a_scope_of_an_unknown_account_says_so() -> None:
+    moment = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    failed = ScopeResult(None, "us-east-1", status="failed", error=ScopeError("NoCredentials", "x"))
+    lines = render(terminal=False, data=Summary(moment, moment, [failed])).splitlines()
+    assert lines[0] == "smi: failed (account unknown) us-east-1: NoCredentials: x"
 
 
 def test_a_terminal_gets_a_table_of_every_scope_with_markup_kept_verbatim() -> None:

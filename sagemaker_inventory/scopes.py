@@ -36,10 +36,6 @@ class AccountSource:
             return f"profile {self.profile}"
         return "default credentials"
 
-    @property
-    def assumes_role(self) -> bool:
-        return self.role_arn is not None
-
 
 @dataclass(frozen=True)
 class Scope:

@@ -131,6 +131,7 @@ _OPTIONS = (
     click.option(
         "--duration-seconds",
         type=click.IntRange(900, 43200),
+        metavar="SECONDS",
         help="Lifetime of assumed-role credentials (they are renewed before they expire).",
     ),
 )

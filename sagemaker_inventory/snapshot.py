@@ -169,10 +169,10 @@ class Snapshot:
         entry = self._index.get(str(summary.get("TrainingJobArn")))
         if entry is None or not self.reusable or not _unchanged(entry, summary):
             return None
-        record = json.loads(self.line_of(entry))
+        record: Record = json.loads(self.line_of(entry))
         with self._lock:
             self._reused += 1
-        return dict(record)
+        return record
 
     def entry(self, arn: str) -> _Entry | None:
         return self._index.get(arn)
@@ -315,8 +315,9 @@ class SnapshotWriter:
     def __init__(self, snapshot: Snapshot, *, carry: Callable[[Record], Record] | None = None):
         self._snapshot = snapshot
         self._carry = carry
-        # Anonymous (gone on close or crash); kept open across add() calls until close().
-        self._spool = tempfile.TemporaryFile()  # noqa: SIM115
+        # Anonymous (gone on close or crash), beside the snapshot: a large inventory may not fit
+        # in a small /tmp, and the new snapshot needs that much room there anyway.
+        self._spool = tempfile.TemporaryFile(dir=snapshot.path.parent)  # noqa: SIM115
         self._size = 0
         # Per scope: job ARN -> (offset, length) in the spool, in the order the run emitted them.
         self._new: dict[ScopeKey, dict[str, tuple[int, int]]] = {}

@@ -44,6 +44,7 @@ DEFAULT_SECRET_KEY_PATTERNS: tuple[str, ...] = (
     r"connection_?string",
     r"conn_?str",
     r"_dsn_",  # SENTRY_DSN carries a key
+    r"(database|db|mongo(db)?|redis|postgres(ql)?|mysql|amqp)_?ur[il]_",  # user:password@host
     r"webhook",  # SLACK_WEBHOOK_URL is itself the secret
     r"cookie",
     r"bearer",

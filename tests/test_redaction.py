@@ -50,6 +50,9 @@ SECRET_KEYS = [
     "basic_auth",
     "connection_string",
     "SENTRY_DSN",
+    "DATABASE_URL",
+    "MONGODB_URI",
+    "redisUrl",
     "SLACK_WEBHOOK_URL",
     "session_cookie",
     "bearer",
@@ -74,6 +77,8 @@ PLAIN_KEYS = [
     "path",
     "pattern",
     "model_id",
+    "S3_URI",
+    "data_url",
 ]
 
 

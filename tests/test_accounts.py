@@ -3,7 +3,6 @@ sources (moto Organizations and STS); and whole runs over several accounts x reg
 
 from __future__ import annotations
 
-import inspect
 import io
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
@@ -38,12 +37,6 @@ from sagemaker_inventory.sessions import SessionFactory
 CALLER = "123456789012"  # moto's default account: the base credentials
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 REGIONS = ["us-east-1", "eu-west-1"]
-
-# The end-to-end tests need inventory to build each scope's session with `session_for(source)`.
-WIRED = "session_for" in inspect.getsource(inventory)
-needs_wiring = pytest.mark.skipif(
-    not WIRED, reason="inventory does not build scope sessions with session_for yet"
-)
 
 
 # ---------------------------------------------------------------- helpers (also used by CLI tests)
@@ -424,7 +417,6 @@ def test_a_given_session_name_needs_no_caller_lookup() -> None:
 # ---------------------------------------------------------------- whole runs
 
 
-@needs_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_three_accounts_through_role_arns_in_two_regions() -> None:
     seed_accounts(ACCOUNTS)
@@ -440,7 +432,6 @@ def test_three_accounts_through_role_arns_in_two_regions() -> None:
         assert record["training_job_name"].startswith(f"job-{account[:3]}-{region}-")
 
 
-@needs_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_an_accounts_file_in_two_regions(tmp_path: Path) -> None:
     seed_accounts(ACCOUNTS[:2])
@@ -458,7 +449,6 @@ def test_an_accounts_file_in_two_regions(tmp_path: Path) -> None:
     assert len(records) == 8
 
 
-@needs_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_org_with_an_excluded_and_a_suspended_account() -> None:
     active, suspended = create_org(members=3, suspended=1)
@@ -474,7 +464,6 @@ def test_org_with_an_excluded_and_a_suspended_account() -> None:
     assert {arn.split(":")[4] for arn in asked} == {active[0], active[1]}  # never the others
 
 
-@needs_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_a_role_that_cannot_be_assumed_fails_only_its_accounts_scopes() -> None:
     seed_accounts(ACCOUNTS)
@@ -494,7 +483,6 @@ def test_a_role_that_cannot_be_assumed_fails_only_its_accounts_scopes() -> None:
             assert (scope.status, scope.jobs) == ("ok", 2)
 
 
-@needs_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_when_no_role_can_be_assumed_nothing_is_collected() -> None:
     seed_accounts(ACCOUNTS)
@@ -517,7 +505,6 @@ class AdvancingObserver(inventory.NullObserver):
         self.advance(self.step)
 
 
-@needs_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_credentials_that_expire_mid_run_are_renewed_and_the_run_completes(
     monkeypatch: pytest.MonkeyPatch,

@@ -5,8 +5,6 @@ organization exits 1."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -199,13 +197,6 @@ def test_help_lists_every_account_option() -> None:
 
 # ---------------------------------------------------------------- `smi collect` end to end
 
-COLLECT_WIRED = "account_options" in inspect.getsource(
-    importlib.import_module("sagemaker_inventory.cli.collect")
-)
-needs_collect_wiring = pytest.mark.skipif(
-    not COLLECT_WIRED, reason="smi collect does not take the account options yet"
-)
-
 
 def smi_collect(*args: str) -> Result:
     from sagemaker_inventory.cli import cli
@@ -244,7 +235,6 @@ def jsonl(result: Result) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-@needs_collect_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_collect_three_accounts_by_role_arn_with_a_run_report(tmp_path: Path) -> None:
     seed_accounts(ACCOUNTS)
@@ -263,7 +253,6 @@ def test_collect_three_accounts_by_role_arn_with_a_run_report(tmp_path: Path) ->
     assert report["totals"]["jobs"] == 12 and report["totals"]["scopes_failed"] == 0
 
 
-@needs_collect_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_collect_an_org_minus_an_excluded_and_a_suspended_account() -> None:
     active, suspended = create_org(members=3, suspended=1)
@@ -274,7 +263,6 @@ def test_collect_an_org_minus_an_excluded_and_a_suspended_account() -> None:
     assert accounts == {CALLER, active[0], active[2]}
 
 
-@needs_collect_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_collect_goes_on_when_one_role_cannot_be_assumed(tmp_path: Path, denied: set[str]) -> None:
     seed_accounts(ACCOUNTS)
@@ -294,7 +282,6 @@ def test_collect_goes_on_when_one_role_cannot_be_assumed(tmp_path: Path, denied:
     assert (report["exit_code"], report["totals"]["scopes_failed"]) == (3, 2)
 
 
-@needs_collect_wiring
 @pytest.mark.usefixtures("moto_aws")
 def test_collect_exits_1_when_no_role_can_be_assumed(tmp_path: Path, denied: set[str]) -> None:
     denied.update(ACCOUNTS)
@@ -305,7 +292,6 @@ def test_collect_exits_1_when_no_role_can_be_assumed(tmp_path: Path, denied: set
     assert json.loads(report_path.read_text())["totals"]["scopes_failed"] == 3
 
 
-@needs_collect_wiring
 @pytest.mark.parametrize(
     ("args", "named"),
     [

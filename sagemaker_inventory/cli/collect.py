@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.text import Text
 
+from sagemaker_inventory.cli.account_options import account_options
 from sagemaker_inventory.cli.common import (
     ISO_OR_AGE,
     make_stderr_console,
@@ -27,6 +28,7 @@ from sagemaker_inventory.sinks import OutputFormat
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sagemaker_inventory.accounts import AccountRequest
     from sagemaker_inventory.inventory import CollectOptions, Summary
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
@@ -40,13 +42,15 @@ Examples:
   smi collect -r us-east-1,eu-west-1 --created-after 7d --format table
   smi collect --all-regions --profile prod -o inventory.jsonl
   smi collect -r us-east-1 --format csv --columns training_job_name,resource_config.instance_type
+  smi collect --org -r us-east-1,eu-west-1 --exclude-account 111122223333 --report run.json
+  smi collect --accounts-file accounts.txt --role-name InventoryReader -r us-east-1
 
 \b
 Exit codes:
   0  every account x region was collected
   1  nothing could be collected (e.g. no credentials)
   2  usage or input error (bad region, date, format, column, output path)
-  3  partial: some regions failed; all records of the others were written
+  3  partial: some account x region scopes failed; all records of the others were written
 """
 
 
@@ -58,6 +62,7 @@ class Destination:
     path: Path | None
     columns: list[str] | None
     all_fields: bool = False
+    report: Path | None = None
 
 
 @click.command(epilog=EPILOG)
@@ -74,7 +79,6 @@ class Destination:
     is_flag=True,
     help="Every region where SageMaker is offered; regions not enabled are skipped.",
 )
-@click.option("--profile", metavar="NAME", help="AWS profile (credentials and default region).")
 @click.option(
     "--endpoint-url",
     metavar="URL",
@@ -131,11 +135,16 @@ class Destination:
     show_default=True,
     help="Accounts x regions collected at once.",
 )
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON run report (every account x region: status, jobs, API calls, error).",
+)
+@account_options
 @verbosity_options
 def collect(
     regions: tuple[str, ...],
     all_regions: bool,
-    profile: str | None,
     endpoint_url: str | None,
     status: str | None,
     name_contains: str | None,
@@ -150,6 +159,8 @@ def collect(
     demo: bool,
     max_workers: int,
     max_scopes: int,
+    report: Path | None,
+    accounts: AccountRequest,
     quiet: bool,
     verbose: int,
 ) -> None:
@@ -162,11 +173,12 @@ def collect(
     from sagemaker_inventory.fetch import ListFilters
     from sagemaker_inventory.inventory import CollectOptions
 
-    if demo and (profile or endpoint_url):
+    if demo and (accounts.profiles or accounts.assumes_roles or endpoint_url):
         raise click.UsageError(
             "--demo runs on its own embedded backend: drop --profile/--endpoint-url"
+            " and the account options"
         )
-    destination = _destination(fmt, output, columns, all_fields)
+    destination = _destination(fmt, output, columns, all_fields, report)
     status = _canonical_status(status)
     options = CollectOptions(
         filters=ListFilters(status, name_contains, created_after, created_before, modified_after),
@@ -180,7 +192,7 @@ def collect(
     if demo:
         code = _run_demo(regions, all_regions, destination, options, console)
     else:
-        code = _run(regions, all_regions, profile, endpoint_url, destination, options, console)
+        code = _run(regions, all_regions, accounts, endpoint_url, destination, options, console)
     sys.exit(int(code))
 
 
@@ -192,16 +204,21 @@ def _canonical_status(status: str | None) -> str | None:
 
 
 def _destination(
-    fmt: str | None, output: Path | None, columns: str | None, all_fields: bool
+    fmt: str | None,
+    output: Path | None,
+    columns: str | None,
+    all_fields: bool,
+    report: Path | None = None,
 ) -> Destination:
     from sagemaker_inventory.columns import UnknownColumnError, validate_columns
     from sagemaker_inventory.files import DestinationError, check_destination
 
-    if output is not None:
-        try:
-            check_destination(output)
-        except DestinationError as exc:
-            raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
+    for path, hint in ((output, "'-o' / '--output'"), (report, "'--report'")):
+        if path is not None:
+            try:
+                check_destination(path)
+            except DestinationError as exc:
+                raise click.BadParameter(str(exc), param_hint=hint) from None
     chosen = fmt or _default_format(output)
     column_list = None
     if columns is not None:
@@ -210,7 +227,7 @@ def _destination(
             column_list = validate_columns(names, all_fields=all_fields)
         except UnknownColumnError as exc:
             raise click.BadParameter(str(exc), param_hint="'--columns'") from None
-    return Destination(OutputFormat(chosen), output, column_list, all_fields)
+    return Destination(OutputFormat(chosen), output, column_list, all_fields, report)
 
 
 def _default_format(output: Path | None) -> str:
@@ -222,13 +239,14 @@ def _default_format(output: Path | None) -> str:
 def _run(
     regions: Sequence[str],
     all_regions: bool,
-    profile: str | None,
+    accounts: AccountRequest,
     endpoint_url: str | None,
     destination: Destination,
     options: CollectOptions,
     console: Console,
 ) -> ExitCode:
-    from sagemaker_inventory.cli.aws_options import account_sources, resolve_regions
+    from sagemaker_inventory.cli.account_options import resolve_sources
+    from sagemaker_inventory.cli.aws_options import resolve_regions
     from sagemaker_inventory.scopes import build_scopes
     from sagemaker_inventory.sessions import ClientOptions, SessionFactory
 
@@ -237,8 +255,8 @@ def _run(
             endpoint_url=endpoint_url, max_pool_connections=max(10, options.max_workers + 4)
         )
     )
-    sources = account_sources(factory, profile)
-    region_list = resolve_regions(factory, profile, regions, all_regions)
+    region_list = resolve_regions(factory, accounts.base_profile, regions, all_regions)
+    sources = resolve_sources(accounts, factory, region_list)
     scopes = build_scopes(sources, region_list)
     return _collect_and_write(scopes, factory, destination, options, console, title=None)
 
@@ -283,9 +301,14 @@ def _collect_and_write(
     console: Console,
     title: str | None,
 ) -> ExitCode:
-    from sagemaker_inventory.cli.output import open_records_sink, report_summary
+    from sagemaker_inventory.cli.output import open_records_sink
     from sagemaker_inventory.cli.progress import progress_observer
     from sagemaker_inventory.inventory import OutputError, run_inventory
+    from sagemaker_inventory.run_report import (
+        build_run_report,
+        render_run_summary,
+        write_run_report,
+    )
 
     summary: Summary | None = None
     with (
@@ -299,5 +322,7 @@ def _collect_and_write(
             return ExitCode.OK  # the reader went away (e.g. `| head`): stop quietly
         if summary.exit_code == ExitCode.NOTHING_COLLECTED:
             sink.abandon()  # keep whatever good file was there
-    report_summary(summary, console)
+    render_run_summary(summary, console)
+    if destination.report is not None:
+        write_run_report(destination.report, build_run_report(summary, summary.exit_code))
     return summary.exit_code

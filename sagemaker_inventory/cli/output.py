@@ -1,4 +1,7 @@
-"""Where `smi collect` writes: stdout or an atomically replaced file; the run summary on stderr."""
+"""Where `smi collect` writes records: stdout or an atomically replaced file.
+
+The run summary on stderr and the --report file are `run_report`'s.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +12,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from sagemaker_inventory.files import atomic_writer
 from sagemaker_inventory.sinks import Sink, make_sink
 
 if TYPE_CHECKING:
     from sagemaker_inventory.cli.collect import Destination
-    from sagemaker_inventory.inventory import Summary
 
 
 class _Abandoned(Exception):
@@ -92,35 +92,3 @@ def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
-
-
-def report_summary(summary: Summary, console: Console) -> None:
-    """Failures on stderr (region, error code, message), and a one-line total."""
-    failures = summary.failures
-    if failures:
-        table = Table(title="Scopes not collected", title_justify="left", show_edge=False)
-        for header in ("account", "region", "status", "error", "message"):
-            table.add_column(header)
-        for scope in failures:
-            error = scope.error
-            table.add_row(
-                Text(scope.account_id or "?"),
-                Text(scope.region),
-                Text(scope.status),
-                Text(error.code if error else ""),
-                Text(error.message if error else ""),
-            )
-        console.print(table)
-    for scope in summary.scopes:
-        for name in scope.skipped_jobs:
-            console.print(
-                Text(f"smi: skipped {name} ({scope.region}): it vanished between List and Describe")
-            )
-    ok = sum(s.status == "ok" for s in summary.scopes)
-    seconds = (summary.finished - summary.started).total_seconds()
-    console.print(
-        Text(
-            f"smi: {summary.jobs} jobs from {ok}/{len(summary.scopes)} account x region scopes"
-            f" in {seconds:.1f}s"
-        ),
-    )

@@ -10,5 +10,6 @@ class ExitCode(IntEnum):
     NOTHING_COLLECTED = 1  # no scope could be collected (e.g. no credentials)
     USAGE = 2  # bad option, value or file; nothing was collected
     PARTIAL = 3  # some scopes failed; every record of the others was written
+    LOCKED = 4  # another run holds the --snapshot FILE's lock; nothing was done
     INTERRUPTED = 130  # SIGINT
     TERMINATED = 143  # SIGTERM

@@ -61,6 +61,7 @@ class ScopeResult:
     status: str = OK
     jobs: int = 0
     skipped: int = 0
+    reused: int = 0  # records CollectOptions.reuse still found current: no DescribeTrainingJob
     api_calls: dict[str, int] = field(default_factory=dict)
     retries: int = 0
     seconds: float = 0.0
@@ -222,6 +223,19 @@ class _Run:
             tags = TagLookup(sagemaker, tagging, retry)
             result.tag_path = tags.path
         convert = _Converter(sagemaker, tags, retry, self.options)
+        try:
+            self._convert_all(scope, sagemaker, convert, retry, result)
+        finally:
+            result.reused = convert.reused
+
+    def _convert_all(
+        self,
+        scope: Scope,
+        sagemaker: Any,
+        convert: _Converter,
+        retry: ThrottleRetry,
+        result: ScopeResult,
+    ) -> None:
         workers = max(1, self.options.max_workers)
         summaries = iter_job_summaries(sagemaker, self.options.filters, retry)
         with (
@@ -249,10 +263,14 @@ class _Converter:
     tags: TagLookup | None
     retry: ThrottleRetry
     options: CollectOptions
+    reused: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, summary: dict[str, Any]) -> Record | None:
         kept = self.options.reuse(summary) if self.options.reuse else None
         if kept is not None:
+            with self._lock:  # called from every describe worker
+                self.reused += 1
             return {**kept, "tags": self._tags(summary)}
         response = describe_training_job(self.sagemaker, summary["TrainingJobName"], self.retry)
         if response is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from sagemaker_inventory.accounts import AccountRequest
+    from sagemaker_inventory.cli.output import RunFiles
     from sagemaker_inventory.inventory import CollectOptions, Summary
+    from sagemaker_inventory.redaction import RedactionRules
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
 TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
@@ -44,6 +46,7 @@ Examples:
   smi collect -r us-east-1 --format csv --columns training_job_name,resource_config.instance_type
   smi collect --org -r us-east-1,eu-west-1 --exclude-account 111122223333 --report run.json
   smi collect --accounts-file accounts.txt --role-name InventoryReader -r us-east-1
+  smi collect --all-regions -q --snapshot inventory.jsonl --changes delta.jsonl   # nightly cron
 
 \b
 Exit codes:
@@ -51,6 +54,9 @@ Exit codes:
   1  nothing could be collected (e.g. no credentials)
   2  usage or input error (bad region, date, format, column, output path)
   3  partial: some account x region scopes failed; all records of the others were written
+     (with --snapshot: their previous records are kept, reported stale)
+  4  another run holds the --snapshot FILE (FILE.lock); nothing was done
+  130, 143  stopped by SIGINT / SIGTERM; no file was changed
 """
 
 
@@ -63,6 +69,33 @@ class Destination:
     columns: list[str] | None
     all_fields: bool = False
     report: Path | None = None
+    file_mode: int = 0o600
+    snapshot: Path | None = None
+    changes: Path | None = None
+    redaction: RedactionRules | None = None  # None: --no-redact
+
+
+if TYPE_CHECKING:
+    _ModeParam = click.ParamType[int]
+else:  # ParamType is generic only in newer click releases
+    _ModeParam = click.ParamType
+
+
+class FileMode(_ModeParam):
+    """An octal permission mode such as 0600 or 640."""
+
+    name = "OCTAL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            mode = int(str(value), 8)
+        except ValueError:
+            self.fail(f"{value!r} is not an octal mode like 0600 or 640", param, ctx)
+        if not 0 <= mode <= 0o777:
+            self.fail(f"{value!r} is not a permission mode (0000 to 0777)", param, ctx)
+        return mode
 
 
 @click.command(epilog=EPILOG)
@@ -117,6 +150,40 @@ class Destination:
     "--all-fields", is_flag=True, help="Also keep API members the documented shape leaves out."
 )
 @click.option(
+    "--snapshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Keep FILE as the full JSONL inventory of these scopes: describe only new or changed "
+    "jobs, drop deleted ones, keep a failed scope's previous records. One run at a time "
+    "(FILE.lock); FILE.meta.json says when each scope was refreshed.",
+)
+@click.option(
+    "--changes",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help='With --snapshot: write this run\'s differences as JSONL {"op": added|changed|removed, '
+    '"record": ...} (empty when nothing changed).',
+)
+@click.option(
+    "--file-mode",
+    type=FileMode(),
+    default="0600",
+    show_default=True,
+    help="Permissions of every file smi writes (output, snapshot, changes).",
+)
+@click.option(
+    "--redact-pattern",
+    "redact_patterns",
+    multiple=True,
+    metavar="REGEX",
+    help="Also redact map values whose key matches REGEX (case-insensitive; repeatable).",
+)
+@click.option(
+    "--no-redact",
+    is_flag=True,
+    help="Keep values of secret-looking keys in environment, hyper_parameters and other maps.",
+)
+@click.option(
     "--demo",
     is_flag=True,
     help="Run against an embedded moto backend with ~50 sample jobs (no AWS account).",
@@ -156,6 +223,11 @@ def collect(
     columns: str | None,
     no_tags: bool,
     all_fields: bool,
+    snapshot: Path | None,
+    changes: Path | None,
+    file_mode: int,
+    redact_patterns: tuple[str, ...],
+    no_redact: bool,
     demo: bool,
     max_workers: int,
     max_scopes: int,
@@ -170,18 +242,30 @@ def collect(
     the documented aws_sagemaker_trainingjob shape (see `smi schema`). Progress and the summary go
     to stderr; stdout carries only records (jsonl/json/csv).
     """
+    from sagemaker_inventory.cli.output import open_run_files
     from sagemaker_inventory.fetch import ListFilters
     from sagemaker_inventory.inventory import CollectOptions
+    from sagemaker_inventory.lockfile import SnapshotLocked
+    from sagemaker_inventory.redaction import NO_REDACT_WARNING
+    from sagemaker_inventory.snapshot import SnapshotError
 
     if demo and (accounts.profiles or accounts.assumes_roles or endpoint_url):
         raise click.UsageError(
             "--demo runs on its own embedded backend: drop --profile/--endpoint-url"
             " and the account options"
         )
-    destination = _destination(fmt, output, columns, all_fields, report)
-    status = _canonical_status(status)
+    filters = ListFilters(
+        _canonical_status(status), name_contains, created_after, created_before, modified_after
+    )
+    destination = replace(
+        _destination(fmt, output, columns, all_fields, report),
+        snapshot=_checked_snapshot(snapshot, changes, output, filters),
+        changes=changes,
+        file_mode=file_mode,
+        redaction=_redaction(redact_patterns, no_redact),
+    )
     options = CollectOptions(
-        filters=ListFilters(status, name_contains, created_after, created_before, modified_after),
+        filters=filters,
         with_tags=not no_tags,
         all_fields=all_fields,
         max_workers=max_workers,
@@ -189,11 +273,66 @@ def collect(
         skip_unenabled_regions=all_regions,
     )
     console = make_stderr_console(verbosity(quiet, verbose))
-    if demo:
-        code = _run_demo(regions, all_regions, destination, options, console)
-    else:
-        code = _run(regions, all_regions, accounts, endpoint_url, destination, options, console)
+    if destination.redaction is None:
+        console.print(Text(f"smi: warning: {NO_REDACT_WARNING}", style="yellow"))
+    try:
+        with open_run_files(destination) as files:
+            if demo:
+                code = _run_demo(regions, all_regions, destination, options, console, files)
+            else:
+                code = _run(
+                    regions,
+                    all_regions,
+                    accounts,
+                    endpoint_url,
+                    destination,
+                    options,
+                    console,
+                    files,
+                )
+    except SnapshotLocked as exc:
+        click.echo(f"smi: {exc}", err=True)
+        code = ExitCode.LOCKED
+    except SnapshotError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--snapshot'") from None
     sys.exit(int(code))
+
+
+def _checked_snapshot(
+    snapshot: Path | None, changes: Path | None, output: Path | None, filters: Any
+) -> Path | None:
+    from sagemaker_inventory.files import DestinationError, check_destination
+
+    if changes is not None and snapshot is None:
+        raise click.UsageError("--changes needs --snapshot: changes are relative to a snapshot")
+    if snapshot is not None and filters.to_params():
+        raise click.UsageError(
+            "--snapshot keeps the whole inventory of its scopes: it cannot be combined with "
+            "--status, --name-contains, --created-after, --created-before or --modified-after"
+        )
+    paths = [p.resolve() for p in (output, snapshot, changes) if p is not None]
+    if len(set(paths)) < len(paths):
+        raise click.UsageError("--output, --snapshot and --changes must be different files")
+    for path, hint in ((snapshot, "'--snapshot'"), (changes, "'--changes'")):
+        if path is not None:
+            try:
+                check_destination(path)
+            except DestinationError as exc:
+                raise click.BadParameter(str(exc), param_hint=hint) from None
+    return snapshot
+
+
+def _redaction(patterns: tuple[str, ...], no_redact: bool) -> RedactionRules | None:
+    from sagemaker_inventory.redaction import RedactionRules
+
+    if no_redact:
+        if patterns:
+            raise click.UsageError("--redact-pattern and --no-redact contradict each other")
+        return None
+    try:
+        return RedactionRules(patterns)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--redact-pattern'") from None
 
 
 def _canonical_status(status: str | None) -> str | None:
@@ -244,6 +383,7 @@ def _run(
     destination: Destination,
     options: CollectOptions,
     console: Console,
+    files: RunFiles,
 ) -> ExitCode:
     from sagemaker_inventory.cli.account_options import resolve_sources
     from sagemaker_inventory.cli.aws_options import resolve_regions
@@ -258,7 +398,7 @@ def _run(
     region_list = resolve_regions(factory, accounts.base_profile, regions, all_regions)
     sources = resolve_sources(accounts, factory, region_list)
     scopes = build_scopes(sources, region_list)
-    return _collect_and_write(scopes, factory, destination, options, console, title=None)
+    return _collect_and_write(scopes, factory, destination, options, console, files, title=None)
 
 
 def _run_demo(
@@ -267,6 +407,7 @@ def _run_demo(
     destination: Destination,
     options: CollectOptions,
     console: Console,
+    files: RunFiles,
 ) -> ExitCode:
     from sagemaker_inventory.cli.aws_options import resolve_regions
     from sagemaker_inventory.demo import (
@@ -286,7 +427,7 @@ def _run_demo(
             region_list = resolve_regions(factory, None, regions or DEMO_REGIONS, all_regions)
             scopes = build_scopes([AccountSource()], region_list)
             return _collect_and_write(
-                scopes, factory, destination, options, console, title=DEMO_NOTICE
+                scopes, factory, destination, options, console, files, title=DEMO_NOTICE
             )
     except DemoUnavailableError as exc:
         console.print(f"smi: {exc}", style="red", highlight=False)
@@ -299,30 +440,49 @@ def _collect_and_write(
     destination: Destination,
     options: CollectOptions,
     console: Console,
+    files: RunFiles,
     title: str | None,
 ) -> ExitCode:
-    from sagemaker_inventory.cli.output import open_records_sink
+    from sagemaker_inventory.cli.output import open_records_sink, report_snapshot
     from sagemaker_inventory.cli.progress import progress_observer
-    from sagemaker_inventory.inventory import OutputError, run_inventory
+    from sagemaker_inventory.inventory import CANCELLED, OutputError, run_inventory
     from sagemaker_inventory.run_report import (
         build_run_report,
         render_run_summary,
         write_run_report,
     )
+    from sagemaker_inventory.signals import interruption_line
+    from sagemaker_inventory.snapshot import SnapshotCancelled
 
+    if files.keeper is not None:
+        options = replace(options, reuse=files.keeper.snapshot.reuse)
     summary: Summary | None = None
     with (
         open_records_sink(destination, console, title) as sink,
         progress_observer(console, len(scopes)) as observer,
     ):
+        emit = files.emitter(sink.write)
         try:
-            summary = run_inventory(scopes, factory, options, sink.write, observer)
+            summary = run_inventory(scopes, factory, options, emit, observer, files.stop.cancelled)
         except OutputError:
             sink.abandon()
             return ExitCode.OK  # the reader went away (e.g. `| head`): stop quietly
+        try:
+            outcome = files.commit(summary, destination)
+        except SnapshotCancelled:
+            sink.abandon()  # and every other file: a stopped run changes none
+            unfinished = [
+                f"{s.account_id or '?'}/{s.region}"
+                for s in summary.scopes
+                if s.error is not None and s.error.code == CANCELLED.code
+            ]
+            click.echo(interruption_line(files.stop, unfinished), err=True)
+            return ExitCode(files.stop.exit_code or ExitCode.INTERRUPTED)
         if summary.exit_code == ExitCode.NOTHING_COLLECTED:
             sink.abandon()  # keep whatever good file was there
     render_run_summary(summary, console)
+    if outcome is not None:
+        report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:
         write_run_report(destination.report, build_run_report(summary, summary.exit_code))
     return summary.exit_code

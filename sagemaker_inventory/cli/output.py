@@ -6,18 +6,28 @@ The run summary on stderr and the --report file are `run_report`'s.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
+from rich.text import Text
 
 from sagemaker_inventory.files import atomic_writer
 from sagemaker_inventory.sinks import Sink, make_sink
 
 if TYPE_CHECKING:
     from sagemaker_inventory.cli.collect import Destination
+    from sagemaker_inventory.inventory import Summary
+    from sagemaker_inventory.redaction import RedactionRules
+    from sagemaker_inventory.signals import StopRequest
+    from sagemaker_inventory.snapshot import SnapshotOutcome, SnapshotWriter
+
+Record = dict[str, Any]
 
 
 class _Abandoned(Exception):
@@ -50,12 +60,96 @@ def open_records_sink(
             if not output.abandoned:
                 output._sink.close()
         return
-    with contextlib.suppress(_Abandoned), atomic_writer(destination.path) as stream:
+    with (
+        contextlib.suppress(_Abandoned),
+        atomic_writer(destination.path, mode=destination.file_mode) as stream,
+    ):
         output = RecordsOutput(_sink_on(stream, destination, title, file_output=True))
         yield output
         if output.abandoned:
             raise _Abandoned
         output._sink.close()
+
+
+@dataclass
+class RunFiles:
+    """What one run holds besides its output: the signal watch and the snapshot being refreshed."""
+
+    stop: StopRequest
+    keeper: SnapshotWriter | None
+    redaction: RedactionRules | None
+
+    def emitter(self, write: Callable[[Record], None]) -> Callable[[Record], None]:
+        """The run's emit: redact, keep for the snapshot, then write."""
+        from sagemaker_inventory.redaction import redact
+
+        def emit(record: Record) -> None:
+            if self.redaction is not None:
+                record = redact(record, self.redaction)
+            if self.keeper is not None:
+                self.keeper.add(record)
+            write(record)
+
+        return emit
+
+    def commit(self, summary: Summary, destination: Destination) -> SnapshotOutcome | None:
+        """Write the snapshot (and --changes); SnapshotCancelled if a signal stopped the run."""
+        from sagemaker_inventory.snapshot import SnapshotCancelled
+
+        if self.stop.stopped:
+            raise SnapshotCancelled("stopped by a signal")
+        if self.keeper is None:
+            return None
+        return self.keeper.commit(
+            summary,
+            changes=destination.changes,
+            mode=destination.file_mode,
+            cancelled=self.stop.cancelled,
+        )
+
+
+@contextlib.contextmanager
+def open_run_files(destination: Destination) -> Iterator[RunFiles]:
+    """Watch SIGINT/SIGTERM and, with --snapshot, lock and index it for the whole run.
+
+    Raises SnapshotLocked (another run has it) or SnapshotError (not a snapshot) before any AWS
+    call is made.
+    """
+    from sagemaker_inventory.redaction import redact
+    from sagemaker_inventory.signals import stop_signals
+    from sagemaker_inventory.snapshot import SnapshotSettings, snapshot_session
+
+    rules = destination.redaction
+    with stop_signals() as stop:
+        if destination.snapshot is None:
+            yield RunFiles(stop, None, rules)
+            return
+        settings = SnapshotSettings(destination.all_fields, rules.patterns if rules else None)
+        carry = functools.partial(redact, rules=rules) if rules else None
+        with snapshot_session(
+            destination.snapshot, settings, mode=destination.file_mode, carry=carry
+        ) as keeper:
+            yield RunFiles(stop, keeper, rules)
+
+
+def report_snapshot(outcome: SnapshotOutcome, path: Path | None, console: Console) -> None:
+    """One line of counts; one warning per scope whose records were kept from an earlier run."""
+    console.print(
+        Text(
+            f"smi: snapshot {path}: {outcome.records} records; {outcome.added} added, "
+            f"{outcome.changed} changed, {outcome.removed} removed; {outcome.reused} reused "
+            "without DescribeTrainingJob"
+        )
+    )
+    for stale in outcome.stale:
+        since = stale.since.strftime("%Y-%m-%dT%H:%M:%SZ") if stale.since else "an unknown time"
+        console.print(
+            Text(
+                f"smi: warning: {stale.account_id} {stale.region} was not refreshed: its "
+                f"{stale.records} records in the snapshot are stale since {since}",
+                style="yellow",
+            )
+        )
 
 
 def _sink_on(

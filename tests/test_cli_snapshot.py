@@ -1,0 +1,196 @@
+"""`smi collect --snapshot/--changes/--file-mode/--redact-pattern/--no-redact` through click, and
+SIGTERM / a concurrent run against the real command in a subprocess."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from jobs import backend_job, create_jobs, delete_job, set_job
+
+from sagemaker_inventory.cli import cli
+
+pytestmark = pytest.mark.usefixtures("moto_aws")
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def east(moto_aws: None) -> None:
+    create_jobs("us-east-1", ["a", "b", "c"], tags={"team": "ml"})
+    backend_job("us-east-1", "a").hyper_parameters["api_key"] = "s3cr3t"
+
+
+@pytest.mark.usefixtures("east")
+def test_second_run_reuses_everything_and_reports_changes(tmp_path: Path) -> None:
+    snap, changes = tmp_path / "inv.jsonl", tmp_path / "delta.jsonl"
+    first = run("collect", "-r", "us-east-1", "--snapshot", str(snap), "--changes", str(changes))
+    assert first.exit_code == 0, first.stderr
+    assert "3 added, 0 changed, 0 removed; 0 reused" in first.stderr
+    assert [c["op"] for c in lines(changes)] == ["added"] * 3
+    before = snap.read_bytes()
+    second = run("collect", "-r", "us-east-1", "--snapshot", str(snap), "--changes", str(changes))
+    assert second.exit_code == 0, second.stderr
+    assert "0 added, 0 changed, 0 removed; 3 reused" in second.stderr
+    assert snap.read_bytes() == before and changes.read_text() == ""
+    set_job("us-east-1", "b", status="Failed")
+    delete_job("us-east-1", "c")
+    third = run("collect", "-r", "us-east-1", "--snapshot", str(snap), "--changes", str(changes))
+    assert "0 added, 1 changed, 1 removed; 1 reused" in third.stderr
+    assert [(c["op"], c["record"]["training_job_name"]) for c in lines(changes)] == [
+        ("changed", "b"),
+        ("removed", "c"),
+    ]
+
+
+@pytest.mark.usefixtures("east")
+def test_secrets_are_redacted_by_default_and_kept_with_a_warning(tmp_path: Path) -> None:
+    default = run("collect", "-r", "us-east-1")
+    assert _jsonl(default)[0]["hyper_parameters"]["api_key"] == "<redacted>"
+    kept = run("collect", "-r", "us-east-1", "--no-redact")
+    assert _jsonl(kept)[0]["hyper_parameters"]["api_key"] == "s3cr3t"
+    assert "warning: --no-redact" in kept.stderr
+    custom = run("collect", "-r", "us-east-1", "--redact-pattern", "^max")
+    assert _jsonl(custom)[0]["hyper_parameters"]["MaxDepth"] == "<redacted>"
+
+
+@pytest.mark.usefixtures("east")
+def test_file_mode_applies_to_output_snapshot_and_changes(tmp_path: Path) -> None:
+    out, snap, changes = tmp_path / "o.jsonl", tmp_path / "s.jsonl", tmp_path / "c.jsonl"
+    out.write_text("old\n")
+    out.chmod(0o666)
+    result = run(
+        "collect", "-r", "us-east-1", "-o", str(out), "--snapshot", str(snap),
+        "--changes", str(changes), "--file-mode", "640",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    for path in (out, snap, changes, tmp_path / "s.jsonl.meta.json"):
+        assert path.stat().st_mode & 0o777 == 0o640, path
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--changes", "c.jsonl"], "--changes needs --snapshot"),
+        (["--snapshot", "s.jsonl", "--status", "Failed"], "cannot be combined"),
+        (["--snapshot", "s.jsonl", "-o", "s.jsonl"], "must be different files"),
+        (["--snapshot", "missing/s.jsonl"], "does not exist"),
+        (["--file-mode", "999"], "'999' is not an octal mode"),
+        (["--file-mode", "7777"], "not a permission mode"),
+        (["--redact-pattern", "(x"], "'(x' is not a valid regex"),
+        (["--no-redact", "--redact-pattern", "x"], "contradict"),
+    ],
+)
+def test_bad_input_is_exit_2(
+    args: list[str], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("collect", "-r", "us-east-1", *args)
+    assert result.exit_code == 2
+    assert named in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_file_that_is_not_a_snapshot_is_exit_2_with_its_line(tmp_path: Path) -> None:
+    snap = tmp_path / "s.jsonl"
+    snap.write_text("name,status\n")
+    result = run("collect", "-r", "us-east-1", "--snapshot", str(snap))
+    assert result.exit_code == 2
+    assert f"{snap}:1: not a JSON record" in result.stderr
+    assert snap.read_text() == "name,status\n"
+
+
+def test_a_held_lock_is_exit_4_at_once(tmp_path: Path) -> None:
+    snap = tmp_path / "s.jsonl"
+    with (tmp_path / "s.jsonl.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run("collect", "-r", "us-east-1", "--snapshot", str(snap))
+    assert result.exit_code == 4
+    assert "in use by another smi run" in result.stderr
+    assert not snap.exists()
+
+
+# The real command in a process of its own, with a JSON lines sink that writes slowly, so a
+# signal lands mid-run. The demo backend provides the jobs.
+SLOW_CLI = """
+import sys, time
+from sagemaker_inventory import sinks
+from sagemaker_inventory.cli import cli
+
+original = sinks.JsonLinesSink.write
+
+def slow_write(self, record):
+    original(self, record)
+    print("written", file=sys.__stdout__, flush=True)
+    time.sleep(0.3)
+
+sinks.JsonLinesSink.write = slow_write
+cli.main(sys.argv[1:], prog_name="smi")
+"""
+
+
+def test_sigterm_stops_the_command_and_leaves_every_file_as_it_was(tmp_path: Path) -> None:
+    script = tmp_path / "slow_cli.py"
+    script.write_text(SLOW_CLI)
+    work = tmp_path / "work"
+    work.mkdir()
+    args = ["collect", "--demo", "-r", "us-east-1", "--snapshot", "s.jsonl", "-o", "o.jsonl"]
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:training-job/old"
+    (work / "s.jsonl").write_text(
+        json.dumps({"account_id": "123456789012", "training_job_arn": arn}) + "\n"
+    )
+    (work / "o.jsonl").write_text("previous\n")
+    before = {p.name: p.read_bytes() for p in work.iterdir()}
+    process = subprocess.Popen(
+        [sys.executable, str(script), *args, "--changes", "c.jsonl"],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "written\n"
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert "smi: stopped by SIGTERM; not finished: " in err and "no file was changed" in err
+    after = {p.name: p.read_bytes() for p in work.iterdir() if p.name != "s.jsonl.lock"}
+    assert after == before
+
+
+def _jsonl(result: Result) -> list[dict[str, Any]]:
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
+    from sagemaker_inventory.inventory import CollectOptions, run_inventory
+    from sagemaker_inventory.scopes import AccountSource, build_scopes
+    from sagemaker_inventory.sessions import SessionFactory
+    from sagemaker_inventory.snapshot import SnapshotSettings, snapshot_session
+
+    create_jobs("us-east-1", ["a", "b"])
+    scopes = build_scopes([AccountSource()], ["us-east-1"])
+    factory = SessionFactory()
+    reused = []
+    for _ in range(2):
+        with snapshot_session(tmp_path / "s.jsonl", SnapshotSettings()) as keeper:
+            options = CollectOptions(reuse=keeper.snapshot.reuse)
+            summary = run_inventory(scopes, factory, options, keeper.add)
+            keeper.commit(summary)
+        reused.append(summary.scopes[0].reused)
+    assert reused == [0, 2]

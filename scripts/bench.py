@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_endpoint import FakeConfig, FakeState, job_name, start_fake
+from fake_endpoint import FakeConfig, FakeState, Stats, job_name, start_fake
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,9 @@ class RunResult:
     throttled: dict[str, int] = field(default_factory=dict)
     accepted_rate: dict[str, float] = field(default_factory=dict)
     fake_cpu_s: float = 0.0
+    # Where the wall time went, seen from the fake: before the first request (start-up), between
+    # the first and last accepted DescribeTrainingJob, and after the last request (shut-down).
+    phases: dict[str, float] = field(default_factory=dict)
     stderr_tail: str = ""
 
     def jobs_per_s(self, jobs: int) -> float:
@@ -110,9 +113,12 @@ def measure(
     out, err = work / f"{name}.jsonl", work / f"{name}.stderr"
     state.reset()
     fake_cpu = time.process_time()  # this process only serves the fake while the child runs
+    began = time.monotonic()
     code, wall, cpu, rss = run_child(cmd, child_env(), out, err)
+    ended = time.monotonic()
     fake_cpu = time.process_time() - fake_cpu
-    stats = state.reset().as_dict()
+    seen = state.reset()
+    stats = seen.as_dict()
     records, lost, duplicates = count_records(out, key, args.jobs)
     return RunResult(
         name,
@@ -127,8 +133,23 @@ def measure(
         stats["throttled"],
         stats["accepted_rate"],
         round(fake_cpu, 3),
+        phases(seen, began, ended),
         err.read_text(errors="replace")[-600:],
     )
+
+
+def phases(seen: Stats, began: float, ended: float) -> dict[str, float]:
+    if seen.first_seen is None or seen.last_seen is None:
+        return {}
+    describe = "DescribeTrainingJob"
+    out = {
+        "startup_s": seen.first_seen - began,
+        "shutdown_s": ended - seen.last_seen,
+    }
+    if describe in seen.first_ok:
+        out["first_describe_s"] = seen.first_ok[describe] - began
+        out["describe_phase_s"] = seen.last_ok[describe] - seen.first_ok[describe]
+    return {k: round(v, 3) for k, v in out.items()}
 
 
 # Runs smi from another source tree (a variant under test): the editable install's import finder
@@ -211,6 +232,10 @@ def print_table(results: list[RunResult], jobs: int, startup: dict[str, Any] | N
         ("CPU s (user+sys)", lambda r: r.cpu_s),
         ("CPU ms per request", lambda r: round(r.cpu_ms_per_call(), 2)),
         ("fake endpoint CPU s", lambda r: r.fake_cpu_s),
+        ("start-up s (to 1st request)", lambda r: r.phases.get("startup_s", "")),
+        ("to 1st Describe s", lambda r: r.phases.get("first_describe_s", "")),
+        ("Describe phase s", lambda r: r.phases.get("describe_phase_s", "")),
+        ("after last request s", lambda r: r.phases.get("shutdown_s", "")),
     ]
     for label, get in metrics:
         values = [get(r) for r in results]

@@ -61,6 +61,8 @@ class Stats:
     throttled: Counter[str] = field(default_factory=Counter)
     first_ok: dict[str, float] = field(default_factory=dict)
     last_ok: dict[str, float] = field(default_factory=dict)
+    first_seen: float | None = None  # time.monotonic() of the first and last request of any kind
+    last_seen: float | None = None
 
     def accepted_rate(self, operation: str) -> float:
         """Accepted requests per second between the first and the last accepted one."""
@@ -106,12 +108,14 @@ class FakeState:
         rate = self.config.per_operation.get(operation, self.config.throttle)
         with self.lock:
             self.stats.requests[operation] += 1
+            self.stats.first_seen = self.stats.first_seen or time.monotonic()
             if rate > 0 and operation not in self.buckets:
                 self.buckets[operation] = Bucket(rate, min(self.config.burst, rate))
             bucket = self.buckets.get(operation)
         admitted = bucket is None or bucket.admit()
         now = time.monotonic()
         with self.lock:
+            self.stats.last_seen = now
             if admitted:
                 self.stats.first_ok.setdefault(operation, now)
                 self.stats.last_ok[operation] = now

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
 
-from sagemaker_inventory.pacing import BadRateError, Pacer, RateCaps, TokenBucket, attach_pacer
+from sagemaker_inventory.pacing import (
+    AdaptiveRate,
+    BadRateError,
+    OperationPace,
+    Pacer,
+    RateCaps,
+    TokenBucket,
+    attach_pacer,
+)
 
 
 class FrozenClock:
@@ -121,7 +130,7 @@ def test_a_bucket_needs_a_positive_rate_and_a_burst_of_one(rate: float, burst: f
 @pytest.mark.usefixtures("moto_aws")
 def test_the_pacer_waits_before_each_request_of_a_capped_operation_only() -> None:
     clock = FrozenClock()
-    pacer = Pacer(RateCaps.parse(["ListTrainingJobs=2"]), clock=clock, sleep=clock.sleep)
+    pacer = Pacer(RateCaps.parse(["ListTrainingJobs=2"]), False, clock, clock.sleep)
     client = boto3.client("sagemaker", region_name="us-east-1")
     pacer.attach(client)
     for _ in range(3):
@@ -137,7 +146,8 @@ def test_one_pacer_shares_an_operation_budget_across_clients_and_services() -> N
     from botocore.exceptions import EndpointConnectionError
 
     clock = FrozenClock()
-    pacer = Pacer(RateCaps.parse(["DescribeTrainingJob=4", "GetResources=1"]), clock, clock.sleep)
+    caps = RateCaps.parse(["DescribeTrainingJob=4", "GetResources=1"])
+    pacer = Pacer(caps, False, clock, clock.sleep)
     config = Config(retries={"total_max_attempts": 1}, connect_timeout=1)
     endpoint = "http://127.0.0.1:9"
     sagemakers = [
@@ -164,12 +174,115 @@ def test_one_pacer_shares_an_operation_budget_across_clients_and_services() -> N
 def test_attach_pacer_builds_a_pacer_only_when_there_are_caps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    attached: list[tuple[dict[str, TokenBucket], object]] = []
-    monkeypatch.setattr(
-        Pacer, "attach", lambda self, client: attached.append((self.buckets, client))
-    )
+    attached: list[tuple[Pacer, object]] = []
+    monkeypatch.setattr(Pacer, "attach", lambda self, client: attached.append((self, client)))
     client = object()
     attach_pacer(client, RateCaps())
     assert attached == []
     attach_pacer(client, RateCaps.parse(["ListTags=3"]))
-    assert [(list(buckets), c) for buckets, c in attached] == [(["ListTags"], client)]
+    [(pacer, used)] = attached
+    assert (pacer.caps.rates, pacer.adaptive, used) == ({"ListTags": 3.0}, False, client)
+
+
+def test_the_rate_is_unlimited_until_the_first_throttle() -> None:
+    rate = AdaptiveRate()
+    for i in range(100):
+        rate.accepted(i * 0.01)
+    assert rate.limit(1.0) is None
+
+
+def test_a_throttle_backs_off_from_the_accepted_rate_and_the_curve_climbs_back() -> None:
+    rate = AdaptiveRate(backoff=0.9, scale=0.05)
+    for i in range(10):
+        rate.accepted(i * 0.02)  # 10 answers in 0.2 s: 50/s
+    rate.throttled(0.2)
+    k = (0.1 / 0.05) ** (1 / 3)  # 1.26 s to climb back
+    assert rate.limit(0.2) == pytest.approx(45.0)
+    assert rate.limit(0.2 + k / 2) == pytest.approx(50 * (1 - 0.05 * (k / 2) ** 3))
+    assert rate.limit(0.2 + k) == pytest.approx(50.0)
+    assert rate.limit(0.2 + k + 2) == pytest.approx(70.0)  # probing for more
+
+
+def test_throttles_right_after_a_cut_do_not_cut_again() -> None:
+    rate = AdaptiveRate(hold=0.5)
+    for i in range(10):
+        rate.accepted(i * 0.02)
+    rate.throttled(0.2)
+    before = rate.limit(0.4)
+    rate.throttled(0.4)  # sent before the cut, answered after it
+    assert rate.limit(0.4) == before
+
+
+def test_a_later_throttle_counts_only_what_was_accepted_since_the_last_cut() -> None:
+    rate = AdaptiveRate(backoff=0.9, window=1.0)
+    for i in range(100):
+        rate.accepted(i * 0.002)  # a burst of 100 in 0.2 s
+    rate.throttled(0.2)
+    for i in range(30):
+        rate.accepted(1.0 + i * 0.02)  # 30 in 0.6 s, within a second of the next throttle
+    rate.throttled(1.6)
+    assert rate.limit(1.6) == pytest.approx(0.9 * 30 / 1.0)  # the last second, after the cut
+    for i in range(20):
+        rate.accepted(2.2 + i * 0.05)  # 20/s
+    rate.throttled(3.2)
+    assert rate.limit(3.2) == pytest.approx(0.9 * 20)
+
+
+def test_a_throttle_with_nothing_accepted_falls_to_the_floor() -> None:
+    rate = AdaptiveRate(floor=0.5)
+    rate.throttled(0.0)
+    assert rate.limit(0.0) == 0.5
+
+
+def test_an_operation_pace_takes_the_lower_of_its_cap_and_what_it_learnt() -> None:
+    clock = FrozenClock()
+    pace = OperationPace(cap=30.0, adaptive=True, clock=clock, sleep=clock.sleep)
+    assert pace.limit() == 30.0
+    for i in range(100):
+        clock.now = i * 0.01
+        pace.answered(throttled=False)
+    pace.answered(throttled=True)  # 100 accepted in the last second
+    assert pace.limit() == 30.0
+    clock.now = 1.5
+    for _ in range(3):
+        pace.answered(throttled=False)
+    clock.now = 2.0
+    pace.answered(throttled=True)  # 3 accepted since the cut a second ago
+    assert pace.limit() == pytest.approx(0.9 * 3)
+    assert pace.throttles == 2
+
+
+def test_an_unpaced_operation_never_sleeps() -> None:
+    clock = FrozenClock()
+    pace = OperationPace(cap=None, adaptive=True, clock=clock, sleep=clock.sleep)
+    assert [pace.acquire() for _ in range(50)] == [0.0] * 50
+    assert clock.slept == []
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_each_operation_learns_its_own_rate_from_throttling_answers() -> None:
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+
+    class Body:
+        def stream(self, **_: object) -> Iterator[bytes]:
+            yield b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+    def throttle(**_: object) -> Any:
+        headers: Any = {}
+        return AWSResponse("http://throttle.invalid", 400, headers, Body())
+
+    clock = FrozenClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    config = Config(retries={"total_max_attempts": 1})
+    client = boto3.client("sagemaker", region_name="us-east-1", config=config)
+    pacer.attach(client)
+    client.list_training_jobs()
+    client.meta.events.register_first("before-send.sagemaker.ListTrainingJobs", throttle)
+    with pytest.raises(client.exceptions.ClientError, match="ThrottlingException"):
+        client.list_training_jobs()
+    with pytest.raises(client.exceptions.ClientError, match="ValidationException"):
+        client.describe_training_job(TrainingJobName="absent")
+    assert pacer.operations["ListTrainingJobs"].limit() is not None
+    assert pacer.operations["ListTrainingJobs"].throttles == 1
+    assert pacer.operations["DescribeTrainingJob"].limit() is None  # not slowed down

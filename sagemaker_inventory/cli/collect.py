@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,13 @@ from sagemaker_inventory.cli.common import (
     verbosity,
     verbosity_options,
 )
+from sagemaker_inventory.cli.destination import (
+    Destination,
+    FileMode,
+    checked_destination,
+    checked_snapshot,
+    redaction_rules,
+)
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.sinks import OutputFormat
 
@@ -31,11 +38,9 @@ if TYPE_CHECKING:
     from sagemaker_inventory.accounts import AccountRequest
     from sagemaker_inventory.cli.output import RunFiles
     from sagemaker_inventory.inventory import CollectOptions, Summary
-    from sagemaker_inventory.redaction import RedactionRules
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
 TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
-SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
 
 EPILOG = """\b
 Examples:
@@ -58,44 +63,6 @@ Exit codes:
   4  another run holds the --snapshot FILE (FILE.lock); nothing was done
   130, 143  stopped by SIGINT / SIGTERM; no file was changed
 """
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where records go and in which format."""
-
-    fmt: OutputFormat
-    path: Path | None
-    columns: list[str] | None
-    all_fields: bool = False
-    report: Path | None = None
-    file_mode: int = 0o600
-    snapshot: Path | None = None
-    changes: Path | None = None
-    redaction: RedactionRules | None = None  # None: --no-redact
-
-
-if TYPE_CHECKING:
-    _ModeParam = click.ParamType[int]
-else:  # ParamType is generic only in newer click releases
-    _ModeParam = click.ParamType
-
-
-class FileMode(_ModeParam):
-    """An octal permission mode such as 0600 or 640."""
-
-    name = "OCTAL"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            mode = int(str(value), 8)
-        except ValueError:
-            self.fail(f"{value!r} is not an octal mode like 0600 or 640", param, ctx)
-        if not 0 <= mode <= 0o777:
-            self.fail(f"{value!r} is not a permission mode (0000 to 0777)", param, ctx)
-        return mode
 
 
 @click.command(epilog=EPILOG)
@@ -258,11 +225,11 @@ def collect(
         _canonical_status(status), name_contains, created_after, created_before, modified_after
     )
     destination = replace(
-        _destination(fmt, output, columns, all_fields, report),
-        snapshot=_checked_snapshot(snapshot, changes, output, filters),
+        checked_destination(fmt, output, columns, all_fields, report),
+        snapshot=checked_snapshot(snapshot, changes, output, filters),
         changes=changes,
         file_mode=file_mode,
-        redaction=_redaction(redact_patterns, no_redact),
+        redaction=redaction_rules(redact_patterns, no_redact),
     )
     options = CollectOptions(
         filters=filters,
@@ -298,81 +265,11 @@ def collect(
     sys.exit(int(code))
 
 
-def _checked_snapshot(
-    snapshot: Path | None, changes: Path | None, output: Path | None, filters: Any
-) -> Path | None:
-    from sagemaker_inventory.files import DestinationError, check_destination
-
-    if changes is not None and snapshot is None:
-        raise click.UsageError("--changes needs --snapshot: changes are relative to a snapshot")
-    if snapshot is not None and filters.to_params():
-        raise click.UsageError(
-            "--snapshot keeps the whole inventory of its scopes: it cannot be combined with "
-            "--status, --name-contains, --created-after, --created-before or --modified-after"
-        )
-    paths = [p.resolve() for p in (output, snapshot, changes) if p is not None]
-    if len(set(paths)) < len(paths):
-        raise click.UsageError("--output, --snapshot and --changes must be different files")
-    for path, hint in ((snapshot, "'--snapshot'"), (changes, "'--changes'")):
-        if path is not None:
-            try:
-                check_destination(path)
-            except DestinationError as exc:
-                raise click.BadParameter(str(exc), param_hint=hint) from None
-    return snapshot
-
-
-def _redaction(patterns: tuple[str, ...], no_redact: bool) -> RedactionRules | None:
-    from sagemaker_inventory.redaction import RedactionRules
-
-    if no_redact:
-        if patterns:
-            raise click.UsageError("--redact-pattern and --no-redact contradict each other")
-        return None
-    try:
-        return RedactionRules(patterns)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--redact-pattern'") from None
-
-
 def _canonical_status(status: str | None) -> str | None:
     # click.Choice(case_sensitive=False) already maps to the canonical spelling; keep that explicit.
     if status is None:
         return None
     return next(s for s in TRAINING_JOB_STATUSES if s.lower() == status.lower())
-
-
-def _destination(
-    fmt: str | None,
-    output: Path | None,
-    columns: str | None,
-    all_fields: bool,
-    report: Path | None = None,
-) -> Destination:
-    from sagemaker_inventory.columns import UnknownColumnError, validate_columns
-    from sagemaker_inventory.files import DestinationError, check_destination
-
-    for path, hint in ((output, "'-o' / '--output'"), (report, "'--report'")):
-        if path is not None:
-            try:
-                check_destination(path)
-            except DestinationError as exc:
-                raise click.BadParameter(str(exc), param_hint=hint) from None
-    chosen = fmt or _default_format(output)
-    column_list = None
-    if columns is not None:
-        try:
-            names = [c.strip() for c in columns.split(",") if c.strip()]
-            column_list = validate_columns(names, all_fields=all_fields)
-        except UnknownColumnError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--columns'") from None
-    return Destination(OutputFormat(chosen), output, column_list, all_fields, report)
-
-
-def _default_format(output: Path | None) -> str:
-    if output is not None:
-        return SUFFIX_FORMATS.get(output.suffix.lower(), "jsonl")
-    return "table" if sys.stdout.isatty() else "jsonl"
 
 
 def _run(

@@ -21,7 +21,7 @@ from sagemaker_inventory.files import atomic_writer
 from sagemaker_inventory.sinks import Sink, make_sink
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.cli.collect import Destination
+    from sagemaker_inventory.cli.destination import Destination
     from sagemaker_inventory.inventory import Summary
     from sagemaker_inventory.redaction import RedactionRules
     from sagemaker_inventory.signals import StopRequest

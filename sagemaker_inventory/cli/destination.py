@@ -1,0 +1,126 @@
+"""Where `smi collect` puts things: output format and file, run report, snapshot, changes, file
+mode and redaction, all checked before any AWS call so that bad paths are usage errors (exit 2)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sagemaker_inventory.sinks import OutputFormat
+
+if TYPE_CHECKING:
+    from sagemaker_inventory.fetch import ListFilters
+    from sagemaker_inventory.redaction import RedactionRules
+
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where records go and in which format."""
+
+    fmt: OutputFormat
+    path: Path | None
+    columns: list[str] | None
+    all_fields: bool = False
+    report: Path | None = None
+    file_mode: int = 0o600
+    snapshot: Path | None = None
+    changes: Path | None = None
+    redaction: RedactionRules | None = None  # None: --no-redact
+
+
+if TYPE_CHECKING:
+    _ModeParam = click.ParamType[int]
+else:  # ParamType is generic only in newer click releases
+    _ModeParam = click.ParamType
+
+
+class FileMode(_ModeParam):
+    """An octal permission mode such as 0600 or 640."""
+
+    name = "OCTAL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            mode = int(str(value), 8)
+        except ValueError:
+            self.fail(f"{value!r} is not an octal mode like 0600 or 640", param, ctx)
+        if not 0 <= mode <= 0o777:
+            self.fail(f"{value!r} is not a permission mode (0000 to 0777)", param, ctx)
+        return mode
+
+
+def checked_snapshot(
+    snapshot: Path | None, changes: Path | None, output: Path | None, filters: ListFilters
+) -> Path | None:
+    if changes is not None and snapshot is None:
+        raise click.UsageError("--changes needs --snapshot: changes are relative to a snapshot")
+    if snapshot is not None and filters.to_params():
+        raise click.UsageError(
+            "--snapshot keeps the whole inventory of its scopes: it cannot be combined with "
+            "--status, --name-contains, --created-after, --created-before or --modified-after"
+        )
+    paths = [p.resolve() for p in (output, snapshot, changes) if p is not None]
+    if len(set(paths)) < len(paths):
+        raise click.UsageError("--output, --snapshot and --changes must be different files")
+    _check_paths((snapshot, "'--snapshot'"), (changes, "'--changes'"))
+    return snapshot
+
+
+def redaction_rules(patterns: tuple[str, ...], no_redact: bool) -> RedactionRules | None:
+    from sagemaker_inventory.redaction import RedactionRules
+
+    if no_redact:
+        if patterns:
+            raise click.UsageError("--redact-pattern and --no-redact contradict each other")
+        return None
+    try:
+        return RedactionRules(patterns)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--redact-pattern'") from None
+
+
+def checked_destination(
+    fmt: str | None,
+    output: Path | None,
+    columns: str | None,
+    all_fields: bool,
+    report: Path | None = None,
+) -> Destination:
+    from sagemaker_inventory.columns import UnknownColumnError, validate_columns
+
+    _check_paths((output, "'-o' / '--output'"), (report, "'--report'"))
+    chosen = fmt or default_format(output)
+    column_list = None
+    if columns is not None:
+        try:
+            names = [c.strip() for c in columns.split(",") if c.strip()]
+            column_list = validate_columns(names, all_fields=all_fields)
+        except UnknownColumnError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--columns'") from None
+    return Destination(OutputFormat(chosen), output, column_list, all_fields, report)
+
+
+def default_format(output: Path | None) -> str:
+    if output is not None:
+        return SUFFIX_FORMATS.get(output.suffix.lower(), "jsonl")
+    return "table" if sys.stdout.isatty() else "jsonl"
+
+
+def _check_paths(*paths: tuple[Path | None, str]) -> None:
+    """Each given path must be writable where it is to be created."""
+    from sagemaker_inventory.files import DestinationError, check_destination
+
+    for path, hint in paths:
+        if path is not None:
+            try:
+                check_destination(path)
+            except DestinationError as exc:
+                raise click.BadParameter(str(exc), param_hint=hint) from None

@@ -6,6 +6,7 @@ lines never interleave); memory holds at most a bounded window of in-flight desc
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -31,6 +32,7 @@ from sagemaker_inventory.shape import account_id_from_arn, to_record
 from sagemaker_inventory.tags import TagLookup
 
 Record = dict[str, Any]
+logger = logging.getLogger(__name__)
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 CANCELLED = ScopeError("Cancelled", "the run was stopped before this scope finished")
@@ -192,6 +194,7 @@ class _Run:
         if self.cancelled.is_set():
             return ScopeResult(known, scope.region, status=FAILED, error=CANCELLED)
         self.observer.scope_started(scope)
+        logger.info("%s %s: collecting (%s)", known or "?", scope.region, scope.source.label)
         result = ScopeResult(known, scope.region)
         began = time.monotonic()
         meter = ApiMeter()
@@ -208,6 +211,17 @@ class _Run:
                 result.error = describe_failure(exc)
         result.seconds = round(time.monotonic() - began, 3)
         result.api_calls, result.retries = meter.requests(), meter.retries()
+        logger.info(
+            "%s %s: %s, %d jobs, %d requests, %d retries, %.1fs%s",
+            known or "?",
+            scope.region,
+            result.status,
+            result.jobs,
+            sum(result.api_calls.values()),
+            result.retries,
+            result.seconds,
+            f" ({result.error.code})" if result.error else "",
+        )
         self.observer.scope_finished(scope, result)
         return result
 

@@ -6,9 +6,13 @@ first try and every retry), so attempts minus calls is the number of retries.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
 
 
 class ApiMeter:
@@ -29,9 +33,14 @@ class ApiMeter:
         with self._lock:
             self._calls[model.name] += 1
 
-    def _on_request(self, operation_name: str, **_: Any) -> None:
+    def _on_request(self, operation_name: str, request: Any = None, **_: Any) -> None:
         with self._lock:
             self._requests[operation_name] += 1
+        # -vv: one line per request sent. Only the operation and host: never headers or bodies,
+        # which carry signatures, session tokens and user data.
+        if logger.isEnabledFor(logging.DEBUG):
+            host = urlsplit(str(getattr(request, "url", ""))).netloc
+            logger.debug("request %s to %s", operation_name, host)
 
     def add_retry(self) -> None:
         """Record a retry smi made itself, after botocore had given up (its retry quota ran out)."""

@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -20,8 +21,6 @@ from sagemaker_inventory.dates import format_utc
 from sagemaker_inventory.files import atomic_writer
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from sagemaker_inventory.inventory import ScopeResult, Summary
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
@@ -78,7 +77,14 @@ def write_run_report(path: str | os.PathLike[str], report: dict[str, Any]) -> No
 
 def render_run_summary(summary: Summary, console: Console) -> None:
     """The run on stderr: per-scope table (terminal) or lines for scopes not collected (plain),
-    jobs that vanished between List and Describe, and a one-line total."""
+    jobs that vanished between List and Describe, and a one-line total. A quiet console (-q)
+    still shows what was not collected, as plain lines: -q silences information, not errors."""
+    if console.quiet:
+        console = Console(file=console.file, highlight=False)
+        for scope in summary.scopes:
+            if scope.status != OK:
+                _print_line(console, _failure_line(scope))
+        return
     if console.is_terminal:
         _print_table(summary, console)
     else:

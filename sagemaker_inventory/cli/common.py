@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -59,17 +60,43 @@ def verbosity(quiet: bool, verbose: int) -> int:
 
 
 def configure_logging(verbosity: int) -> None:
-    """Logs go to stderr; botocore stays quiet unless -vv, since it would print request details."""
+    """smi's own logs on stderr: -v scope-level, -vv API-level (one line per request sent).
+
+    botocore's and urllib3's loggers stay at WARNING at every verbosity: their debug output carries
+    signed headers and session tokens, which must never reach a log.
+    """
     level = (
         logging.ERROR
         if verbosity < 0
         else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
     )
-    logging.basicConfig(level=level, stream=sys.stderr, format="smi: %(levelname)s: %(message)s")
-    logging.getLogger("sagemaker_inventory").setLevel(level)
-    quiet_libs = logging.DEBUG if verbosity >= 2 else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("smi: %(message)s"))
+    handler.addFilter(SecretFilter())
+    package = logging.getLogger("sagemaker_inventory")
+    package.handlers[:] = [handler]
+    package.setLevel(level)
+    package.propagate = False
     for name in ("botocore", "boto3", "urllib3", "moto", "werkzeug"):
-        logging.getLogger(name).setLevel(max(quiet_libs, level))
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class SecretFilter(logging.Filter):
+    """Masks anything shaped like an AWS key id, signature or session token in a log line, in case
+    an exception message ever carries one."""
+
+    _SECRET = re.compile(
+        r"\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"
+        r"|(?i:signature|x-amz-security-token|aws_secret_access_key|aws_session_token)"
+        r"[=:]\s*['\"]?[^\s'\",]+"
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self._SECRET.sub("<redacted>", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 def make_stderr_console(verbosity: int) -> Console:

@@ -133,7 +133,8 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
 
 
 def report_snapshot(outcome: SnapshotOutcome, path: Path | None, console: Console) -> None:
-    """One line of counts; one warning per scope whose records were kept from an earlier run."""
+    """One line of counts; one warning per scope whose records were kept from an earlier run
+    (shown under -q too: a stale scope is an error to whoever reads the snapshot)."""
     console.print(
         Text(
             f"smi: snapshot {path}: {outcome.records} records; {outcome.added} added, "
@@ -141,9 +142,10 @@ def report_snapshot(outcome: SnapshotOutcome, path: Path | None, console: Consol
             "without DescribeTrainingJob"
         )
     )
+    warnings = Console(file=console.file, highlight=False) if console.quiet else console
     for stale in outcome.stale:
         since = stale.since.strftime("%Y-%m-%dT%H:%M:%SZ") if stale.since else "an unknown time"
-        console.print(
+        warnings.print(
             Text(
                 f"smi: warning: {stale.account_id} {stale.region} was not refreshed: its "
                 f"{stale.records} records in the snapshot are stale since {since}",

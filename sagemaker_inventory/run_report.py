@@ -28,15 +28,21 @@ OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 FULL_TABLE_SCOPES = 20
 
 
-def build_run_report(summary: Summary, exit_code: int) -> dict[str, Any]:
-    """The machine-readable report of one run (the `--report` file's content)."""
-    return {
+def build_run_report(
+    summary: Summary, exit_code: int, snapshot: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The machine-readable report of one run (the `--report` file's content). `snapshot` is the
+    --snapshot outcome (counts, and the stale scopes with since when), when there is one."""
+    report = {
         "started": format_utc(summary.started),
         "finished": format_utc(summary.finished),
         "exit_code": int(exit_code),
         "scopes": [_scope_entry(scope) for scope in summary.scopes],
         "totals": _totals(summary.scopes),
     }
+    if snapshot is not None:
+        report["snapshot"] = snapshot
+    return report
 
 
 def _scope_entry(scope: ScopeResult) -> dict[str, Any]:
@@ -46,6 +52,8 @@ def _scope_entry(scope: ScopeResult) -> dict[str, Any]:
         "status": scope.status,
         "jobs": scope.jobs,
         "skipped": scope.skipped,
+        "reused": scope.reused,
+        "tags": scope.tag_path,
         "api_calls": dict(sorted(scope.api_calls.items())),
         "retries": scope.retries,
         "seconds": round(scope.seconds, 3),

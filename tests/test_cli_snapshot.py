@@ -194,3 +194,38 @@ def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
             keeper.commit(summary)
         reused.append(summary.scopes[0].reused)
     assert reused == [0, 2]
+
+
+@pytest.mark.usefixtures("east")
+def test_the_run_report_shows_no_describes_on_an_unchanged_inventory_and_stale_scopes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_cli_collect import deny_region
+
+    create_jobs("eu-west-1", ["w"])
+    snap, report = tmp_path / "inv.jsonl", tmp_path / "run.json"
+    args = (
+        "collect",
+        "-r",
+        "us-east-1,eu-west-1",
+        "--snapshot",
+        str(snap),
+        "--report",
+        str(report),
+    )
+    assert run(*args).exit_code == 0
+    assert run(*args).exit_code == 0
+    second = json.loads(report.read_text())
+    assert second["totals"]["api_calls"].get("DescribeTrainingJob", 0) == 0
+    assert second["totals"]["api_calls"]["ListTrainingJobs"] == 2
+    assert [s["reused"] for s in second["scopes"]] == [3, 1]
+    assert second["snapshot"]["reused"] == 4 and second["snapshot"]["stale"] == []
+
+    deny_region(monkeypatch, "eu-west-1")
+    third = run(*args)
+    assert third.exit_code == 3
+    assert "eu-west-1 was not refreshed" in third.stderr
+    stale = json.loads(report.read_text())["snapshot"]["stale"]
+    assert [(s["region"], s["records"]) for s in stale] == [("eu-west-1", 1)]
+    assert stale[0]["since"].endswith("Z")
+    assert sum(1 for _ in snap.read_text().splitlines()) == 4  # the failed scope kept its record

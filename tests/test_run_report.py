@@ -36,7 +36,9 @@ def summary() -> Summary:
                 api_calls={"ListTrainingJobs": 1, "DescribeTrainingJob": 5, "GetResources": 1},
                 retries=1,
                 seconds=1.23456,
+                tag_path="bulk",
                 skipped_jobs=["gone-job"],
+                reused=2,
             ),
             ScopeResult(A, "eu-west-1", jobs=2, api_calls={"DescribeTrainingJob": 2}, seconds=0.5),
             ScopeResult(B, "us-east-1", status="failed", error=DENIED, seconds=0.1),
@@ -63,6 +65,8 @@ def test_the_report_has_every_scope_and_the_totals() -> None:
                 "status": "ok",
                 "jobs": 3,
                 "skipped": 1,
+                "reused": 2,
+                "tags": "bulk",
                 "api_calls": {"DescribeTrainingJob": 5, "GetResources": 1, "ListTrainingJobs": 1},
                 "retries": 1,
                 "seconds": 1.235,
@@ -74,6 +78,8 @@ def test_the_report_has_every_scope_and_the_totals() -> None:
                 "status": "ok",
                 "jobs": 2,
                 "skipped": 0,
+                "reused": 0,
+                "tags": None,
                 "api_calls": {"DescribeTrainingJob": 2},
                 "retries": 0,
                 "seconds": 0.5,
@@ -85,6 +91,8 @@ def test_the_report_has_every_scope_and_the_totals() -> None:
                 "status": "failed",
                 "jobs": 0,
                 "skipped": 0,
+                "reused": 0,
+                "tags": None,
                 "api_calls": {},
                 "retries": 0,
                 "seconds": 0.1,
@@ -96,6 +104,8 @@ def test_the_report_has_every_scope_and_the_totals() -> None:
                 "status": "skipped",
                 "jobs": 0,
                 "skipped": 0,
+                "reused": 0,
+                "tags": None,
                 "api_calls": {},
                 "retries": 0,
                 "seconds": 0.0,
@@ -113,6 +123,17 @@ def test_the_report_has_every_scope_and_the_totals() -> None:
         },
     }
     json.dumps(report)  # JSON-ready as it is
+
+
+def test_the_snapshot_outcome_goes_into_the_report() -> None:
+    outcome = {
+        "records": 5,
+        "added": 1,
+        "stale": [{"account_id": B, "since": "2026-02-28T02:15:00Z"}],
+    }
+    report = build_run_report(summary(), 3, snapshot=outcome)
+    assert report["snapshot"] == outcome
+    assert "snapshot" not in build_run_report(summary(), 3)
 
 
 def test_an_empty_run_reports_zero_totals() -> None:

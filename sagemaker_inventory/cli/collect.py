@@ -381,5 +381,7 @@ def _collect_and_write(
     if outcome is not None:
         report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:
-        write_run_report(destination.report, build_run_report(summary, summary.exit_code))
+        snapshot = outcome.to_json() if outcome is not None else None
+        report = build_run_report(summary, summary.exit_code, snapshot)
+        write_run_report(destination.report, report)
     return summary.exit_code

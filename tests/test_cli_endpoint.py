@@ -1,0 +1,69 @@
+"""--endpoint-url and AWS_ENDPOINT_URL send every call to a server of ours (moto on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from sagemaker_inventory.cli import cli
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    client = boto3.client(
+        "sagemaker",
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for name in ("served-a", "served-b"):
+        client.create_training_job(
+            TrainingJobName=name,
+            AlgorithmSpecification={"TrainingImage": "img:1", "TrainingInputMode": "File"},
+            RoleArn="arn:aws:iam::123456789012:role/sm",
+            OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
+            ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+            StoppingCondition={"MaxRuntimeInSeconds": 60},
+            Tags=[{"Key": "via", "Value": "server"}],
+        )
+    yield url
+    server.stop()
+
+
+def names(stdout: str) -> list[str]:
+    return sorted(json.loads(line)["training_job_name"] for line in stdout.splitlines())
+
+
+def test_endpoint_url_option_reaches_the_server(moto_server: str) -> None:
+    result = CliRunner().invoke(cli, ["collect", "-r", "us-east-1", "--endpoint-url", moto_server])
+    assert result.exit_code == 0, result.stderr
+    assert names(result.stdout) == ["served-a", "served-b"]
+    assert all(json.loads(line)["tags"] == ["via:server"] for line in result.stdout.splitlines())
+
+
+def test_aws_endpoint_url_is_honoured_as_botocore_does(
+    moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    result = CliRunner().invoke(cli, ["collect", "-r", "us-east-1"])
+    assert result.exit_code == 0, result.stderr
+    assert names(result.stdout) == ["served-a", "served-b"]
+
+
+def test_region_names_are_checked_even_with_an_endpoint(moto_server: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["collect", "-r", "mars-north-1", "--endpoint-url", moto_server]
+    )
+    assert result.exit_code == 2
+    assert "mars-north-1" in result.stderr and result.stdout == ""

@@ -157,5 +157,10 @@ def _total_line(summary: Summary) -> str:
     seconds = (summary.finished - summary.started).total_seconds()
     return (
         f"{summary.jobs} jobs from {ok}/{len(scopes)} account x region scopes"
-        f" ({accounts} accounts) in {seconds:.1f}s; {calls} API calls, {retries} retries"
+        f" ({_count(accounts, 'account')}) in {seconds:.1f}s;"
+        f" {_count(calls, 'API call')}, {_count(retries, 'retry', 'retries')}"
     )
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -1,0 +1,255 @@
+"""Writing `smi collect --snapshot FILE`: this run's records merged into the previous snapshot.
+
+`SnapshotWriter` spools this run's records to a temporary file and `commit` writes the new FILE
+atomically, scope by scope in (account, region) order: a scope collected this run is replaced by
+this run's records in list order (jobs no longer listed are removed); every other scope (failed,
+skipped, cancelled or not requested) is carried over unchanged, so one unreachable account never
+wipes its inventory. `commit` also writes the sidecar FILE.meta.json (when each scope was last
+refreshed, and the settings the records were made with) and, for `--changes`, one
+{"op": "added"|"changed"|"removed", "record": ...} line per difference; it returns a
+`SnapshotOutcome` whose stale scopes are those carried over after failing this run.
+`snapshot_session` locks and indexes FILE (see `sagemaker_inventory.snapshot`) and yields the
+writer for the whole run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from sagemaker_inventory.files import atomic_writer
+from sagemaker_inventory.inventory import OK, Summary
+from sagemaker_inventory.lockfile import snapshot_lock
+from sagemaker_inventory.shape import format_timestamp
+from sagemaker_inventory.snapshot import (
+    META_FORMAT,
+    Record,
+    ScopeKey,
+    Snapshot,
+    SnapshotCancelled,
+    SnapshotSettings,
+    dumps,
+    meta_path_for,
+    open_snapshot,
+    scope_of,
+)
+
+
+@dataclass(frozen=True)
+class StaleScope:
+    """A scope not collected this run whose records were carried over from the previous snapshot."""
+
+    account_id: str
+    region: str
+    records: int
+    since: datetime | None  # None: the sidecar does not say (missing, or written by hand)
+
+
+@dataclass
+class SnapshotOutcome:
+    """What commit wrote: counts for the run report and the stale scopes."""
+
+    records: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    reused: int = 0
+    stale: list[StaleScope] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """For the run report: the counts, and each stale scope with its "since" (or null)."""
+        data = asdict(self)
+        for scope in data["stale"]:
+            scope["since"] = scope["since"] and format_timestamp(scope["since"])
+        return data
+
+
+@contextlib.contextmanager
+def snapshot_session(
+    path: str | os.PathLike[str],
+    settings: SnapshotSettings,
+    *,
+    mode: int = 0o600,
+    carry: Callable[[Record], Record] | None = None,
+) -> Iterator[SnapshotWriter]:
+    """Lock FILE (SnapshotLocked at once if another run has it), index it, and yield the writer
+    whose `snapshot.reuse` is the run's reuse hook and whose `commit` ends the run."""
+    with (
+        snapshot_lock(path, mode=mode),
+        open_snapshot(path, settings) as snapshot,
+        SnapshotWriter(snapshot, carry=carry) as writer,
+    ):
+        yield writer
+
+
+class SnapshotWriter:
+    """This run's records, spooled to an anonymous temporary file until `commit` merges them.
+
+    `carry`, when given, rewrites carried-over records whose settings differ from this run's
+    (the CLI passes the run's redaction, so a scope that failed never keeps an unredacted value
+    written by an earlier --no-redact run).
+    """
+
+    def __init__(self, snapshot: Snapshot, *, carry: Callable[[Record], Record] | None = None):
+        self._snapshot = snapshot
+        self._carry = carry
+        # Anonymous (gone on close or crash), beside the snapshot: a large inventory may not fit
+        # in a small /tmp, and the new snapshot needs that much room there anyway.
+        self._spool = tempfile.TemporaryFile(dir=snapshot.path.parent)  # noqa: SIM115
+        self._size = 0
+        # Per scope: job ARN -> (offset, length) in the spool, in the order the run emitted them.
+        self._new: dict[ScopeKey, dict[str, tuple[int, int]]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def __enter__(self) -> SnapshotWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Keep one record of this run (the first one of a job ARN wins)."""
+        line = dumps(record).encode("utf-8")
+        arn = str(record.get("training_job_arn"))
+        with self._lock:
+            jobs = self._new.setdefault(scope_of(record), {})
+            if arn in jobs:
+                return
+            self._spool.write(line)
+            jobs[arn] = (self._size, len(line))
+            self._size += len(line)
+
+    def commit(
+        self,
+        summary: Summary,
+        *,
+        changes: str | os.PathLike[str] | None = None,
+        mode: int = 0o600,
+        cancelled: threading.Event | None = None,
+    ) -> SnapshotOutcome:
+        """Write the new snapshot, its sidecar and (optionally) the changes file, atomically.
+
+        Raises SnapshotCancelled, leaving every file as it was, when `cancelled` is set by the
+        time everything is written and only the renames remain.
+        """
+        self._spool.flush()
+        refreshed = {(s.account_id, s.region) for s in summary.scopes if s.status == OK}
+        fresh: set[ScopeKey] = {(a, r) for a, r in refreshed if a is not None}
+        old = self._snapshot.scopes()
+        keys = sorted(set(old) | set(self._snapshot.refreshed) | fresh)
+        outcome = SnapshotOutcome(reused=self._snapshot.reused)
+        with contextlib.ExitStack() as stack:
+            # Entered in reverse: on the way out the snapshot is renamed first, the changes last.
+            delta = stack.enter_context(atomic_writer(changes, mode=mode)) if changes else None
+            meta = stack.enter_context(atomic_writer(meta_path_for(self._snapshot.path), mode=mode))
+            out = stack.enter_context(atomic_writer(self._snapshot.path, mode=mode))
+            for key in keys:
+                if key in fresh:
+                    self._write_refreshed(key, out, delta, outcome)
+                else:
+                    self._write_carried(key, out, outcome)
+            meta.write(self._meta_document(keys, fresh, summary.started, outcome))
+            if cancelled is not None and cancelled.is_set():
+                raise SnapshotCancelled(f"{self._snapshot.path} was left as it was")
+        outcome.stale = self._stale_scopes(summary, keys, fresh)
+        return outcome
+
+    def _write_refreshed(
+        self, key: ScopeKey, out: IO[str], delta: IO[str] | None, outcome: SnapshotOutcome
+    ) -> None:
+        jobs = self._new.get(key, {})
+        for arn, (offset, length) in jobs.items():
+            line = os.pread(self._spool.fileno(), length, offset)
+            entry = self._snapshot.entry(arn)
+            op = None
+            if entry is None:
+                op, outcome.added = "added", outcome.added + 1
+            elif _same(line, self._snapshot.line_of(entry)):
+                outcome.unchanged += 1
+            else:
+                op, outcome.changed = "changed", outcome.changed + 1
+            out.write(line.decode("utf-8") + "\n")
+            outcome.records += 1
+            if op and delta is not None:
+                delta.write(_change_line(op, line))
+        for entry in self._snapshot.scopes().get(key, []):
+            if entry.arn not in jobs:
+                outcome.removed += 1
+                if delta is not None:
+                    delta.write(_change_line("removed", self._snapshot.line_of(entry)))
+
+    def _write_carried(self, key: ScopeKey, out: IO[str], outcome: SnapshotOutcome) -> None:
+        rewrite = self._carry if not self._snapshot.reusable else None
+        for entry in self._snapshot.scopes().get(key, []):
+            line = self._snapshot.line_of(entry).decode("utf-8")
+            if rewrite is not None:
+                line = dumps(rewrite(json.loads(line)))
+            out.write(line + "\n")
+            outcome.records += 1
+
+    def _meta_document(
+        self,
+        keys: list[ScopeKey],
+        fresh: set[ScopeKey],
+        started: datetime,
+        outcome: SnapshotOutcome,
+    ) -> str:
+        scopes = []
+        for key in keys:
+            new = key in fresh
+            moment = started if new else self._snapshot.refreshed.get(key)
+            count = len(self._new.get(key, {}) if new else self._snapshot.scopes().get(key, []))
+            refreshed = None if moment is None else format_timestamp(moment)
+            scopes.append(
+                dict(account_id=key[0], region=key[1], refreshed=refreshed, records=count)
+            )
+        settings = self._snapshot.settings.to_json()
+        document = dict(
+            format=META_FORMAT, settings=settings, records=outcome.records, scopes=scopes
+        )
+        return json.dumps(document, indent=1) + "\n"
+
+    def _stale_scopes(
+        self, summary: Summary, keys: list[ScopeKey], fresh: set[ScopeKey]
+    ) -> list[StaleScope]:
+        stale: dict[ScopeKey, StaleScope] = {}
+        for scope in summary.scopes:
+            if scope.status == OK:
+                continue
+            # An account that could not even be identified: each of its regions' keys is a suspect.
+            for key in keys:
+                matches = key == (scope.account_id, scope.region) or (
+                    scope.account_id is None and key[1] == scope.region
+                )
+                if matches and key not in fresh:
+                    stale[key] = StaleScope(
+                        key[0],
+                        key[1],
+                        len(self._snapshot.scopes().get(key, [])),
+                        self._snapshot.refreshed.get(key),
+                    )
+        return [stale[key] for key in sorted(stale)]
+
+
+def _same(new: bytes, old: bytes) -> bool:
+    # Equal bytes is the common case; a snapshot formatted otherwise is compared as data.
+    return new == old or bool(json.loads(new) == json.loads(old))
+
+
+def _change_line(op: str, record_line: bytes) -> str:
+    return '{"op":"' + op + '","record":' + record_line.decode("utf-8") + "}\n"

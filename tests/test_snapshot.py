@@ -1,10 +1,11 @@
-"""Snapshots against moto via run_inventory: reuse without Describe, changes, removals, failures."""
+"""Snapshot runs against moto via run_inventory: reuse without Describe, changes, removals,
+failed and unrequested scopes carried over, settings. `run`, `Run`, `lines` and `SHARED` are
+also used by test_snapshot_commit.py."""
 
 from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -17,20 +18,15 @@ from jobs import ACCOUNT, backend_job, create_jobs, delete_job, set_job
 from test_inventory import HookedFactory, client_error
 
 from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
-from sagemaker_inventory.lockfile import SnapshotLocked
 from sagemaker_inventory.redaction import REDACTED, RedactionRules, redact
 from sagemaker_inventory.scopes import AccountSource, build_scopes
 from sagemaker_inventory.sessions import SessionFactory
 from sagemaker_inventory.snapshot import (
-    SnapshotCancelled,
-    SnapshotError,
     SnapshotOutcome,
     SnapshotSettings,
     SnapshotWriter,
-    StaleScope,
     meta_path_for,
     open_snapshot,
-    snapshot_session,
 )
 
 EAST, WEST = "us-east-1", "eu-west-1"
@@ -96,7 +92,7 @@ def snap(tmp_path: Path) -> Path:
 
 
 class _Shared:
-    # One factory for the module: each new one loads botocore's SageMaker model again (slow).
+    # One factory for the snapshot tests: each new one loads botocore's SageMaker model again.
     factory = SessionFactory()
 
 
@@ -285,87 +281,6 @@ def test_a_missing_sidecar_means_describe_everything_once(snap: Path) -> None:
     assert run(snap, [EAST]).calls(EAST, "DescribeTrainingJob") == 0
 
 
-def test_a_cancelled_commit_leaves_every_file_as_it_was(snap: Path) -> None:
-    create_jobs(EAST, ["a"])
-    changes = snap.with_name("changes.jsonl")
-    run(snap, [EAST], changes=changes)
-    before = {p.name: p.read_bytes() for p in snap.parent.iterdir()}
-    create_jobs(EAST, ["b"])
-    cancelled = threading.Event()
-    with open_snapshot(snap, SnapshotSettings()) as snapshot, SnapshotWriter(snapshot) as writer:
-        summary = run_inventory(
-            build_scopes([AccountSource()], [EAST]),
-            SHARED.factory,
-            CollectOptions(reuse=snapshot.reuse),
-            writer.add,
-        )
-        cancelled.set()
-        with pytest.raises(SnapshotCancelled):
-            writer.commit(summary, changes=changes, cancelled=cancelled)
-    assert {p.name: p.read_bytes() for p in snap.parent.iterdir()} == before  # no temp files
-
-
-def test_file_mode_applies_to_every_file(snap: Path) -> None:
-    create_jobs(EAST, ["a"])
-    snap.write_text("")
-    snap.chmod(0o644)
-    changes = snap.with_name("changes.jsonl")
-    with open_snapshot(snap, SnapshotSettings()) as snapshot, SnapshotWriter(snapshot) as writer:
-        summary = run_inventory(
-            build_scopes([AccountSource()], [EAST]), SHARED.factory, CollectOptions(), writer.add
-        )
-        writer.commit(summary, changes=changes, mode=0o640)
-    for path in (snap, changes, meta_path_for(snap)):
-        assert path.stat().st_mode & 0o777 == 0o640, path
-
-
-def test_a_snapshot_that_is_not_jsonl_is_refused_with_its_line(snap: Path) -> None:
-    snap.write_text(
-        '{"training_job_arn": "arn:aws:sagemaker:us-east-1:1:training-job/a", '
-        '"account_id": "1"}\nname,status\n'
-    )
-    with (
-        pytest.raises(SnapshotError, match=r"inventory\.jsonl:2: not a JSON record"),
-        open_snapshot(snap, SnapshotSettings()),
-    ):
-        pass
-
-
-def test_a_record_without_an_arn_is_refused(snap: Path) -> None:
-    snap.write_text('{"training_job_name": "a"}\n')
-    with (
-        pytest.raises(SnapshotError, match=r":1: not a training job record"),
-        open_snapshot(snap, SnapshotSettings()),
-    ):
-        pass
-
-
-def test_reuse_compares_instants_not_strings(snap: Path) -> None:
-    arn = f"arn:aws:sagemaker:{EAST}:{ACCOUNT}:training-job/a"
-    record = {
-        "account_id": ACCOUNT,
-        "training_job_arn": arn,
-        "last_modified_time": "2026-03-01T12:00:00.250Z",
-        "training_job_status": "InProgress",
-        "secondary_status": "Training",
-    }
-    snap.write_text(json.dumps(record) + "\n")
-    plus_5_30 = timezone(timedelta(hours=5, minutes=30))
-    same = datetime(2026, 3, 1, 17, 30, 0, 250_400, tzinfo=plus_5_30)  # sub-ms noise ignored
-    summary = {"TrainingJobArn": arn, "LastModifiedTime": same, "TrainingJobStatus": "InProgress"}
-    with open_snapshot(snap, SnapshotSettings()) as snapshot:
-        snapshot.reusable = True  # no sidecar: pretend it matched
-        assert snapshot.reuse(summary) == record
-        assert snapshot.reuse({**summary, "SecondaryStatus": "Training"}) == record
-        assert snapshot.reuse({**summary, "SecondaryStatus": "Uploading"}) is None
-        assert snapshot.reuse({**summary, "TrainingJobStatus": "Completed"}) is None
-        later = same + timedelta(milliseconds=1)
-        assert snapshot.reuse({**summary, "LastModifiedTime": later}) is None
-        assert snapshot.reuse({k: v for k, v in summary.items() if k != "LastModifiedTime"}) is None
-        assert snapshot.reuse({**summary, "TrainingJobArn": arn + "x"}) is None
-        assert snapshot.reused == 2
-
-
 def _z(moment: datetime) -> str:
     from sagemaker_inventory.shape import format_timestamp
 
@@ -374,39 +289,3 @@ def _z(moment: datetime) -> str:
 
 def _set_hyperparameter(region: str, name: str, key: str, value: str) -> None:
     backend_job(region, name).hyper_parameters[key] = value
-
-
-def test_a_session_holds_the_lock_for_the_whole_run(snap: Path) -> None:
-    create_jobs(EAST, ["a"])
-    with snapshot_session(snap, SnapshotSettings()) as writer:
-        with pytest.raises(SnapshotLocked), snapshot_session(snap, SnapshotSettings()):
-            pytest.fail("a second session got the lock")
-        summary = run_inventory(
-            build_scopes([AccountSource()], [EAST]),
-            SHARED.factory,
-            CollectOptions(reuse=writer.snapshot.reuse),
-            writer.add,
-        )
-        outcome = writer.commit(summary)
-    with snapshot_session(snap, SnapshotSettings()):  # released
-        pass
-    assert outcome.to_json() == {
-        "records": 1,
-        "added": 1,
-        "changed": 0,
-        "removed": 0,
-        "unchanged": 0,
-        "reused": 0,
-        "stale": [],
-    }
-
-
-def test_stale_scopes_in_the_report_carry_their_since_as_text() -> None:
-    moment = datetime(2026, 3, 1, 12, 0, 0, 500_000, tzinfo=timezone.utc)
-    outcome = SnapshotOutcome(
-        stale=[StaleScope(ACCOUNT, WEST, 3, moment), StaleScope(ACCOUNT, EAST, 0, None)]
-    )
-    assert outcome.to_json()["stale"] == [
-        {"account_id": ACCOUNT, "region": WEST, "records": 3, "since": "2026-03-01T12:00:00.500Z"},
-        {"account_id": ACCOUNT, "region": EAST, "records": 0, "since": None},
-    ]

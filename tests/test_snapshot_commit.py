@@ -1,0 +1,113 @@
+"""Commit's files and outcome against moto: a cancelled commit changes nothing, --file-mode
+applies to every file, a session holds the lock for the whole run, and the report form of the
+outcome; the writer's names are the same objects from either module."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from jobs import ACCOUNT, create_jobs
+from test_snapshot import EAST, SHARED, WEST, run
+
+from sagemaker_inventory import snapshot as snapshot_module
+from sagemaker_inventory import snapshot_writer as writer_module
+from sagemaker_inventory.inventory import CollectOptions, run_inventory
+from sagemaker_inventory.lockfile import SnapshotLocked
+from sagemaker_inventory.scopes import AccountSource, build_scopes
+from sagemaker_inventory.snapshot import (
+    SnapshotCancelled,
+    SnapshotOutcome,
+    SnapshotSettings,
+    SnapshotWriter,
+    StaleScope,
+    meta_path_for,
+    open_snapshot,
+    snapshot_session,
+)
+
+pytestmark = pytest.mark.usefixtures("moto_aws")
+
+
+@pytest.fixture
+def snap(tmp_path: Path) -> Path:
+    return tmp_path / "inventory.jsonl"
+
+
+def test_a_cancelled_commit_leaves_every_file_as_it_was(snap: Path) -> None:
+    create_jobs(EAST, ["a"])
+    changes = snap.with_name("changes.jsonl")
+    run(snap, [EAST], changes=changes)
+    before = {p.name: p.read_bytes() for p in snap.parent.iterdir()}
+    create_jobs(EAST, ["b"])
+    cancelled = threading.Event()
+    with open_snapshot(snap, SnapshotSettings()) as snapshot, SnapshotWriter(snapshot) as writer:
+        summary = run_inventory(
+            build_scopes([AccountSource()], [EAST]),
+            SHARED.factory,
+            CollectOptions(reuse=snapshot.reuse),
+            writer.add,
+        )
+        cancelled.set()
+        with pytest.raises(SnapshotCancelled):
+            writer.commit(summary, changes=changes, cancelled=cancelled)
+    assert {p.name: p.read_bytes() for p in snap.parent.iterdir()} == before  # no temp files
+
+
+def test_file_mode_applies_to_every_file(snap: Path) -> None:
+    create_jobs(EAST, ["a"])
+    snap.write_text("")
+    snap.chmod(0o644)
+    changes = snap.with_name("changes.jsonl")
+    with open_snapshot(snap, SnapshotSettings()) as snapshot, SnapshotWriter(snapshot) as writer:
+        summary = run_inventory(
+            build_scopes([AccountSource()], [EAST]), SHARED.factory, CollectOptions(), writer.add
+        )
+        writer.commit(summary, changes=changes, mode=0o640)
+    for path in (snap, changes, meta_path_for(snap)):
+        assert path.stat().st_mode & 0o777 == 0o640, path
+
+
+def test_a_session_holds_the_lock_for_the_whole_run(snap: Path) -> None:
+    create_jobs(EAST, ["a"])
+    with snapshot_session(snap, SnapshotSettings()) as writer:
+        with pytest.raises(SnapshotLocked), snapshot_session(snap, SnapshotSettings()):
+            pytest.fail("a second session got the lock")
+        summary = run_inventory(
+            build_scopes([AccountSource()], [EAST]),
+            SHARED.factory,
+            CollectOptions(reuse=writer.snapshot.reuse),
+            writer.add,
+        )
+        outcome = writer.commit(summary)
+    with snapshot_session(snap, SnapshotSettings()):  # released
+        pass
+    assert outcome.to_json() == {
+        "records": 1,
+        "added": 1,
+        "changed": 0,
+        "removed": 0,
+        "unchanged": 0,
+        "reused": 0,
+        "stale": [],
+    }
+
+
+def test_stale_scopes_in_the_report_carry_their_since_as_text() -> None:
+    moment = datetime(2026, 3, 1, 12, 0, 0, 500_000, tzinfo=timezone.utc)
+    outcome = SnapshotOutcome(
+        stale=[StaleScope(ACCOUNT, WEST, 3, moment), StaleScope(ACCOUNT, EAST, 0, None)]
+    )
+    assert outcome.to_json()["stale"] == [
+        {"account_id": ACCOUNT, "region": WEST, "records": 3, "since": "2026-03-01T12:00:00.500Z"},
+        {"account_id": ACCOUNT, "region": EAST, "records": 0, "since": None},
+    ]
+
+
+def test_the_writers_names_are_reexported_by_the_snapshot_module() -> None:
+    for name in ("SnapshotOutcome", "SnapshotWriter", "StaleScope", "snapshot_session"):
+        assert getattr(snapshot_module, name) is getattr(writer_module, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        getattr(snapshot_module, "nothing")  # noqa: B009

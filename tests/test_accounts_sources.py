@@ -1,0 +1,139 @@
+"""Resolving --profile, role ARNs, account ids and --org into AccountSources (moto Organizations
+and STS): partitions, duplicates, organization paging and failures, missing credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from accounts_helpers import ACCOUNTS, CALLER, create_org, role
+
+from sagemaker_inventory.accounts import (
+    AccountDiscoveryError,
+    AccountInputError,
+    AccountRequest,
+    parse_role_arn,
+    resolve_account_sources,
+)
+from sagemaker_inventory.scopes import AccountSource
+from sagemaker_inventory.sessions import SessionFactory
+
+
+def test_profiles_alone_are_one_account_each() -> None:
+    factory = SessionFactory()
+    assert resolve_account_sources(AccountRequest(), factory) == [AccountSource()]
+    request = AccountRequest(profiles=("a", "b"))
+    assert resolve_account_sources(request, factory) == [
+        AccountSource(profile="a"),
+        AccountSource(profile="b"),
+    ]
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_role_arns_and_ids_mean_exactly_those_accounts() -> None:
+    request = AccountRequest(
+        role_arns=(parse_role_arn(role(ACCOUNTS[0], "Custom")),),
+        account_ids=(ACCOUNTS[1], ACCOUNTS[2], ACCOUNTS[1]),
+        role_name="Inventory",
+        external_id="ext-1",
+        duration_seconds=1800,
+    )
+    sources = resolve_account_sources(request, SessionFactory())
+    assert [s.role_arn for s in sources] == [
+        role(ACCOUNTS[0], "Custom"),
+        role(ACCOUNTS[1], "Inventory"),
+        role(ACCOUNTS[2], "Inventory"),
+    ]
+    assert [s.account_id for s in sources] == list(ACCOUNTS)  # not the caller's own
+    assert {(s.session_name, s.external_id, s.duration_seconds) for s in sources} == {
+        ("smi-moto", "ext-1", 1800)
+    }
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_account_ids_take_the_callers_partition(monkeypatch: pytest.MonkeyPatch) -> None:
+    factory = SessionFactory()
+    monkeypatch.setattr(factory, "client", lambda session, service, region: _china_sts())
+    sources = resolve_account_sources(AccountRequest(account_ids=(ACCOUNTS[0],)), factory)
+    assert (
+        sources[0].role_arn == f"arn:aws-cn:iam::{ACCOUNTS[0]}:role/OrganizationAccountAccessRole"
+    )
+
+
+def _china_sts() -> Any:
+    class Sts:
+        def get_caller_identity(self) -> dict[str, str]:
+            return {"Account": CALLER, "Arn": f"arn:aws-cn:iam::{CALLER}:user/li"}
+
+    return Sts()
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_two_roles_for_one_account_are_refused() -> None:
+    request = AccountRequest(
+        role_arns=(parse_role_arn(role(ACCOUNTS[0], "A")),), account_ids=(ACCOUNTS[0],)
+    )
+    with pytest.raises(AccountInputError, match=f"account {ACCOUNTS[0]} is named twice"):
+        resolve_account_sources(request, SessionFactory())
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_org_lists_active_accounts_minus_exclusions_and_the_caller_uses_its_own_keys() -> None:
+    active, suspended = create_org(members=3, suspended=1)
+    request = AccountRequest(org=True, exclude=frozenset({active[1]}))
+    sources = resolve_account_sources(request, SessionFactory())
+    assert [s.account_id for s in sources] == [CALLER, active[0], active[2]]
+    assert sources[0] == AccountSource(account_id=CALLER)  # base credentials, no role
+    assert [s.role_arn for s in sources[1:]] == [role(active[0]), role(active[2])]
+    assert suspended[0] not in {s.account_id for s in sources}
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_org_pages_through_list_accounts() -> None:
+    create_org(members=24)
+    factory = SessionFactory()
+    pages: list[int] = []
+    factory.session(None).events.register(
+        "before-call.organizations.ListAccounts", lambda **_: pages.append(1)
+    )
+    assert len(resolve_account_sources(AccountRequest(org=True), factory)) == 25
+    assert len(pages) == 2
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_an_org_that_cannot_be_listed_is_a_discovery_error() -> None:
+    from botocore.awsrequest import AWSResponse
+
+    def refuse(**_: Any) -> Any:
+        return AWSResponse("https://organizations.invalid", 400, {}, None), {
+            "Error": {
+                "Code": "AccessDeniedException",
+                "Message": "You don't have permissions to access this resource.",
+            },
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    factory = SessionFactory()
+    factory.session(None).events.register("before-call.organizations.ListAccounts", refuse)
+    with pytest.raises(AccountDiscoveryError, match="cannot list the organization's accounts"):
+        resolve_account_sources(AccountRequest(org=True), factory)
+
+
+def test_without_credentials_org_fails_but_roles_go_on_to_fail_per_scope(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    with pytest.raises(AccountDiscoveryError, match="NoCredentials"):
+        resolve_account_sources(AccountRequest(org=True), SessionFactory())
+    request = AccountRequest(account_ids=(ACCOUNTS[0],))
+    [source] = resolve_account_sources(request, SessionFactory(), region_hint="cn-north-1")
+    assert source.role_arn == f"arn:aws-cn:iam::{ACCOUNTS[0]}:role/OrganizationAccountAccessRole"
+    assert source.session_name == "smi-inventory"
+
+
+def test_a_given_session_name_needs_no_caller_lookup() -> None:
+    # No moto here: a GetCallerIdentity would be refused by the loopback guard.
+    request = AccountRequest(role_arns=(parse_role_arn(role(ACCOUNTS[0])),), session_name="nightly")
+    [source] = resolve_account_sources(request, SessionFactory())
+    assert source.session_name == "nightly"

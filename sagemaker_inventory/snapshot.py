@@ -24,37 +24,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from sagemaker_inventory.measures import region_of
 from sagemaker_inventory.shape import format_timestamp
-
-if TYPE_CHECKING:
-    from sagemaker_inventory.snapshot_writer import (
-        SnapshotOutcome,
-        SnapshotWriter,
-        StaleScope,
-        snapshot_session,
-    )
-
-__all__ = [
-    "META_FORMAT",
-    "META_SUFFIX",
-    "Record",
-    "ScopeKey",
-    "Snapshot",
-    "SnapshotCancelled",
-    "SnapshotError",
-    "SnapshotOutcome",
-    "SnapshotSettings",
-    "SnapshotWriter",
-    "StaleScope",
-    "dumps",
-    "meta_path_for",
-    "open_snapshot",
-    "scope_of",
-    "snapshot_session",
-]
 
 logger = logging.getLogger(__name__)
 
@@ -274,16 +247,3 @@ def _read_meta(path: Path) -> _Meta:
 def _parse_moment(value: Any) -> datetime | None:
     text = _normalize_instant(value)
     return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-# The writer imports this module, so its names are re-exported lazily (PEP 562): importing the
-# writer here would make each module's import wait on the other's.
-_WRITER_NAMES = frozenset({"SnapshotOutcome", "SnapshotWriter", "StaleScope", "snapshot_session"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WRITER_NAMES:
-        from sagemaker_inventory import snapshot_writer
-
-        return getattr(snapshot_writer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

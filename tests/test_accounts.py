@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from accounts_helpers import ACCOUNTS, CALLER, create_org, role, seed_accounts
+from accounts_helpers import CALLER, role
 
 from sagemaker_inventory.accounts import (
     AccountInputError,
@@ -26,7 +26,6 @@ from sagemaker_inventory.accounts import (
 )
 
 # test_cli_accounts.py imports these from here, as it did before they moved to accounts_helpers.py.
-__all__ = ["ACCOUNTS", "CALLER", "create_org", "role", "seed_accounts"]
 
 # ---------------------------------------------------------------- parsing
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 import pytest
+from accounts_helpers import ACCOUNTS, CALLER, create_org, role, seed_accounts
 from click.testing import CliRunner, Result
-from test_accounts import ACCOUNTS, CALLER, create_org, role, seed_accounts
 
 from sagemaker_inventory.accounts import AccountRequest
 from sagemaker_inventory.cli.account_options import account_options, resolve_sources

@@ -181,7 +181,8 @@ def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
     from sagemaker_inventory.inventory import CollectOptions, run_inventory
     from sagemaker_inventory.scopes import AccountSource, build_scopes
     from sagemaker_inventory.sessions import SessionFactory
-    from sagemaker_inventory.snapshot import SnapshotSettings, snapshot_session
+    from sagemaker_inventory.snapshot import SnapshotSettings
+    from sagemaker_inventory.snapshot_writer import snapshot_session
 
     create_jobs("us-east-1", ["a", "b"])
     scopes = build_scopes([AccountSource()], ["us-east-1"])

@@ -183,8 +183,7 @@ def test_plain_output_is_a_few_greppable_lines() -> None:
         f"smi: failed {B} us-east-1: AccessDenied: {DENIED.message}",
         f"smi: skipped {A} ap-east-1: UnrecognizedClientException: region not enabled",
         "smi: skipped gone-job (us-east-1): it vanished between List and Describe",
-        "smi: 5 jobs from 2/4 account x region scopes (2 accounts) in 41.8s;"
-        " 9 API calls, 1 retry",
+        "smi: 5 jobs from 2/4 account x region scopes (2 accounts) in 41.8s; 9 API calls, 1 retry",
     ]
 
 

@@ -28,9 +28,8 @@ from sagemaker_inventory.lockfile import SnapshotLocked, snapshot_lock
 from sagemaker_inventory.scopes import AccountSource, build_scopes
 from sagemaker_inventory.sessions import SessionFactory
 from sagemaker_inventory.signals import interruption_line, stop_signals
-from sagemaker_inventory.snapshot import (
-    SnapshotCancelled, SnapshotSettings, SnapshotWriter, open_snapshot,
-)
+from sagemaker_inventory.snapshot import SnapshotCancelled, SnapshotSettings, open_snapshot
+from sagemaker_inventory.snapshot_writer import SnapshotWriter
 
 snapshot, output = Path(sys.argv[1]), Path(sys.argv[2])
 jobs, delay = int(sys.argv[3]), float(sys.argv[4])

@@ -21,13 +21,8 @@ from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
 from sagemaker_inventory.redaction import REDACTED, RedactionRules, redact
 from sagemaker_inventory.scopes import AccountSource, build_scopes
 from sagemaker_inventory.sessions import SessionFactory
-from sagemaker_inventory.snapshot import (
-    SnapshotOutcome,
-    SnapshotSettings,
-    SnapshotWriter,
-    meta_path_for,
-    open_snapshot,
-)
+from sagemaker_inventory.snapshot import SnapshotSettings, meta_path_for, open_snapshot
+from sagemaker_inventory.snapshot_writer import SnapshotOutcome, SnapshotWriter
 
 EAST, WEST = "us-east-1", "eu-west-1"
 DENY_LIST = client_error("AccessDeniedException", "not authorized: sagemaker:ListTrainingJobs")

@@ -1,6 +1,6 @@
 """Commit's files and outcome against moto: a cancelled commit changes nothing, --file-mode
 applies to every file, a session holds the lock for the whole run, and the report form of the
-outcome; the writer's names are the same objects from either module."""
+outcome."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ import pytest
 from jobs import ACCOUNT, create_jobs
 from test_snapshot import EAST, SHARED, WEST, run
 
-from sagemaker_inventory import snapshot as snapshot_module
-from sagemaker_inventory import snapshot_writer as writer_module
 from sagemaker_inventory.inventory import CollectOptions, run_inventory
 from sagemaker_inventory.lockfile import SnapshotLocked
 from sagemaker_inventory.scopes import AccountSource, build_scopes
 from sagemaker_inventory.snapshot import (
     SnapshotCancelled,
-    SnapshotOutcome,
     SnapshotSettings,
-    SnapshotWriter,
-    StaleScope,
     meta_path_for,
     open_snapshot,
+)
+from sagemaker_inventory.snapshot_writer import (
+    SnapshotOutcome,
+    SnapshotWriter,
+    StaleScope,
     snapshot_session,
 )
 
@@ -104,10 +104,3 @@ def test_stale_scopes_in_the_report_carry_their_since_as_text() -> None:
         {"account_id": ACCOUNT, "region": WEST, "records": 3, "since": "2026-03-01T12:00:00.500Z"},
         {"account_id": ACCOUNT, "region": EAST, "records": 0, "since": None},
     ]
-
-
-def test_the_writers_names_are_reexported_by_the_snapshot_module() -> None:
-    for name in ("SnapshotOutcome", "SnapshotWriter", "StaleScope", "snapshot_session"):
-        assert getattr(snapshot_module, name) is getattr(writer_module, name)
-    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        getattr(snapshot_module, "nothing")  # noqa: B009

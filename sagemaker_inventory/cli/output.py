@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sagemaker_inventory.inventory import Summary
     from sagemaker_inventory.redaction import RedactionRules
     from sagemaker_inventory.signals import StopRequest
-    from sagemaker_inventory.snapshot import SnapshotOutcome, SnapshotWriter
+    from sagemaker_inventory.snapshot_writer import SnapshotOutcome, SnapshotWriter
 
 Record = dict[str, Any]
 
@@ -117,7 +117,8 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
     """
     from sagemaker_inventory.redaction import redact
     from sagemaker_inventory.signals import stop_signals
-    from sagemaker_inventory.snapshot import SnapshotSettings, snapshot_session
+    from sagemaker_inventory.snapshot import SnapshotSettings
+    from sagemaker_inventory.snapshot_writer import snapshot_session
 
     rules = destination.redaction
     with stop_signals() as stop:

@@ -27,6 +27,7 @@ from sagemaker_inventory.accounts import (
     parse_session_name,
     read_accounts_file,
 )
+from sagemaker_inventory.cli.common import ParamType
 
 if TYPE_CHECKING:
     from sagemaker_inventory.scopes import AccountSource
@@ -43,13 +44,7 @@ ROLE_ONLY = {
 }
 
 
-if TYPE_CHECKING:
-    _AnyParam = click.ParamType[Any]
-else:  # ParamType is generic only in newer click releases
-    _AnyParam = click.ParamType
-
-
-class _Checked(_AnyParam):
+class _Checked(ParamType[Any]):
     """A string option checked by one of accounts' parse_* functions."""
 
     def __init__(self, name: str, parse: Callable[[str], Any]) -> None:

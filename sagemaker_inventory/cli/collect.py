@@ -18,13 +18,13 @@ from rich.text import Text
 from sagemaker_inventory.cli.account_options import account_options
 from sagemaker_inventory.cli.common import (
     ISO_OR_AGE,
+    FileMode,
     make_stderr_console,
     verbosity,
     verbosity_options,
 )
 from sagemaker_inventory.cli.destination import (
     Destination,
-    FileMode,
     checked_destination,
     checked_snapshot,
     redaction_rules,

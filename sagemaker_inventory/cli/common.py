@@ -16,12 +16,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 if TYPE_CHECKING:
-    _DateParam = click.ParamType[datetime]
-else:  # ParamType is generic only in newer click releases
-    _DateParam = click.ParamType
+    ParamType = click.ParamType
+else:
+
+    class ParamType(click.ParamType):
+        """click.ParamType, subscriptable as in newer click releases (ParamType[int]) also on
+        older ones, so that each parameter type can name the type it converts to."""
+
+        def __class_getitem__(cls, item: Any) -> type:
+            return cls
 
 
-class IsoOrAge(_DateParam):
+class IsoOrAge(ParamType[datetime]):
     """An ISO-8601 time (naive = UTC) or an age such as 7d, 12h, 30m, 2w; always UTC."""
 
     name = "WHEN"
@@ -42,6 +48,23 @@ class IsoOrAge(_DateParam):
 
 
 ISO_OR_AGE = IsoOrAge()
+
+
+class FileMode(ParamType[int]):
+    """An octal permission mode such as 0600 or 640."""
+
+    name = "OCTAL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            mode = int(str(value), 8)
+        except ValueError:
+            self.fail(f"{value!r} is not an octal mode like 0600 or 640", param, ctx)
+        if not 0 <= mode <= 0o777:
+            self.fail(f"{value!r} is not a permission mode (0000 to 0777)", param, ctx)
+        return mode
 
 
 def verbosity_options(command: F) -> F:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -32,29 +32,6 @@ class Destination:
     snapshot: Path | None = None
     changes: Path | None = None
     redaction: RedactionRules | None = None  # None: --no-redact
-
-
-if TYPE_CHECKING:
-    _ModeParam = click.ParamType[int]
-else:  # ParamType is generic only in newer click releases
-    _ModeParam = click.ParamType
-
-
-class FileMode(_ModeParam):
-    """An octal permission mode such as 0600 or 640."""
-
-    name = "OCTAL"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            mode = int(str(value), 8)
-        except ValueError:
-            self.fail(f"{value!r} is not an octal mode like 0600 or 640", param, ctx)
-        if not 0 <= mode <= 0o777:
-            self.fail(f"{value!r} is not a permission mode (0000 to 0777)", param, ctx)
-        return mode
 
 
 def checked_snapshot(

@@ -4,7 +4,7 @@ A `before-send` hook answers ThrottlingException (HTTP 400, JSON protocol) in pl
 share of the requests -- at first for every request, long enough to exhaust botocore's attempts so
 that smi's own ThrottleRetry takes over -- and every job must still come out once, with the retries
 counted. Backoffs are made instant (botocore's delay, the adaptive bucket's wait, ThrottleRetry's
-jitter), so the storm costs no wall time.
+jitter, the per-operation pacer's slots), so the storm costs no wall time.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 from jobs import create_jobs
 
 import sagemaker_inventory.fetch
+import sagemaker_inventory.pacing
 from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
 from sagemaker_inventory.scopes import AccountSource, build_scopes
 from sagemaker_inventory.sessions import SessionFactory
@@ -93,6 +94,8 @@ def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     # ThrottleRetry's full jitter: random.uniform(0, cap) -> 0.
     no_jitter = types.SimpleNamespace(uniform=lambda low, high: 0.0)
     monkeypatch.setattr(sagemaker_inventory.fetch, "random", no_jitter)
+    # The per-operation pacer still learns from every answer, but grants each slot at once.
+    monkeypatch.setattr(sagemaker_inventory.pacing.OperationPace, "acquire", lambda self: 0.0)
 
 
 def collect(storm: Storm) -> tuple[list[dict[str, Any]], Summary]:

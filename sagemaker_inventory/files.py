@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,8 +44,15 @@ def atomic_writer(
 
     The stream uses newline="" so the csv module controls line endings. `mode` is applied
     explicitly (not through the umask), also when an existing file had wider permissions.
+
+    A symlink's target is replaced, not the link. A device or FIFO (`-o /dev/null`, a named
+    pipe) is written in place: renaming over it would replace the device with a regular file.
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path))
+    if _is_special_file(target):
+        with target.open("w", encoding=encoding, newline="") as stream:
+            yield stream
+        return
     directory = target.parent
     fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     temp = Path(temp_name)
@@ -59,6 +67,14 @@ def atomic_writer(
         temp.unlink(missing_ok=True)
         raise
     _fsync_directory(directory)
+
+
+def _is_special_file(path: Path) -> bool:
+    try:
+        kind = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    return not stat.S_ISREG(kind) and not stat.S_ISDIR(kind)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,37 @@ def test_check_destination_reports_unwritable_when_access_is_denied(
     monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: False)
     with pytest.raises(DestinationError, match="not writable"):
         check_destination(tmp_path / "jobs.csv")
+
+
+def test_a_device_is_written_in_place_not_replaced() -> None:
+    # Regression: `smi collect -o /dev/null` once renamed a regular file over /dev/null.
+    devnull = Path(os.devnull)
+    before = devnull.stat()
+    with atomic_writer(devnull) as stream:
+        stream.write("discarded\n")
+    after = devnull.stat()
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert after.st_mode == before.st_mode
+
+
+def test_a_fifo_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    with atomic_writer(fifo) as stream:
+        stream.write("through the pipe\n")
+    reader.join(timeout=10)
+    assert received == ["through the pipe\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_symlink_keeps_pointing_at_the_replaced_file(tmp_path: Path) -> None:
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n")
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(real)
+    with atomic_writer(link) as stream:
+        stream.write("new\n")
+    assert link.is_symlink() and link.read_text() == "new\n" and real.read_text() == "new\n"

@@ -53,17 +53,19 @@ DEFAULT_SECRET_KEY_PATTERNS: tuple[str, ...] = (
 )
 
 _DEFAULTS = tuple(re.compile(p) for p in DEFAULT_SECRET_KEY_PATTERNS)
+MAX_REMEMBERED_KEYS = 10_000
 
 
 class RedactionRules:
     """The compiled key patterns of one run: the defaults plus the caller's extra regexes."""
 
-    __slots__ = ("_extra", "extra")
+    __slots__ = ("_extra", "_verdicts", "extra")
 
     def __init__(self, extra: Iterable[str] = ()) -> None:
         """Raise ValueError naming the regex when one of `extra` does not compile."""
         self.extra = tuple(extra)
         self._extra = tuple(_compile(p) for p in self.extra)
+        self._verdicts: dict[str, bool] = {}
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -71,8 +73,17 @@ class RedactionRules:
         return DEFAULT_SECRET_KEY_PATTERNS + self.extra
 
     def is_secret(self, key: str) -> bool:
-        words = normalize_key(key)
-        return any(p.search(words) for p in _DEFAULTS) or any(p.search(key) for p in self._extra)
+        # The same keys come back job after job (hyperparameters, variables): judge each once;
+        # the regexes cost ~10% of a run's CPU otherwise. Bounded, since keys are user data.
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            words = normalize_key(key)
+            verdict = any(p.search(words) for p in _DEFAULTS) or any(
+                p.search(key) for p in self._extra
+            )
+            if len(self._verdicts) < MAX_REMEMBERED_KEYS:
+                self._verdicts[key] = verdict
+        return verdict
 
 
 def _compile(pattern: str) -> re.Pattern[str]:

@@ -6,8 +6,12 @@ imports boto3.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from typing import Any
+import logging
+import os
+import sys
+from typing import Any, NoReturn
 
 import click
 
@@ -66,5 +70,25 @@ def cli() -> None:
 
 
 def main(**kwargs: Any) -> None:
-    """Console-script entry point."""
-    cli.main(prog_name="smi", **kwargs)
+    """Console-script entry point.
+
+    Leaves through os._exit once output is flushed: tearing down botocore's loaded service models
+    costs a finished command ~0.3-0.5 s of CPU for nothing.
+    """
+    try:
+        cli.main(prog_name="smi", **kwargs)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            sys.stderr.write(f"{exc.code}\n")
+    _flush_and_exit(code)
+
+
+def _flush_and_exit(code: int) -> NoReturn:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        # A reader that went away (`| head`) has nothing more to hear.
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    os._exit(code)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sagemaker_inventory.accounts import AccountRequest
     from sagemaker_inventory.cli.output import RunFiles
     from sagemaker_inventory.inventory import CollectOptions, Summary
+    from sagemaker_inventory.pacing import RateCaps
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
 TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
@@ -158,9 +159,18 @@ Exit codes:
 @click.option(
     "--max-workers",
     type=click.IntRange(1, 256),
-    default=16,
+    default=32,
     show_default=True,
     help="Concurrent DescribeTrainingJob calls per account x region.",
+)
+@click.option(
+    "--rate",
+    "rates",
+    multiple=True,
+    metavar="OPERATION=N",
+    help="At most N requests/s of an API per account x region, e.g. DescribeTrainingJob=20"
+    " (repeatable; for quotas shared with other tools). Every API also slows down by itself"
+    " when throttled.",
 )
 @click.option(
     "--max-scopes",
@@ -197,6 +207,7 @@ def collect(
     no_redact: bool,
     demo: bool,
     max_workers: int,
+    rates: tuple[str, ...],
     max_scopes: int,
     report: Path | None,
     accounts: AccountRequest,
@@ -238,6 +249,7 @@ def collect(
         max_workers=max_workers,
         max_scopes=max_scopes,
         skip_unenabled_regions=all_regions,
+        rate_caps=_rate_caps(rates),
     )
     console = make_stderr_console(verbosity(quiet, verbose))
     if destination.redaction is None:
@@ -263,6 +275,15 @@ def collect(
     except SnapshotError as exc:
         raise click.BadParameter(str(exc), param_hint="'--snapshot'") from None
     sys.exit(int(code))
+
+
+def _rate_caps(rates: Sequence[str]) -> RateCaps:
+    from sagemaker_inventory.pacing import BadRateError, RateCaps
+
+    try:
+        return RateCaps.parse(rates)
+    except BadRateError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--rate'") from None
 
 
 def _canonical_status(status: str | None) -> str | None:

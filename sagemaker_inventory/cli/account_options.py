@@ -10,6 +10,7 @@ cannot be listed exit 1.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -71,7 +72,7 @@ def _read_file(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return []
     try:
-        return read_accounts_file(value, click.get_text_stream("stdin"))
+        return read_accounts_file(value, sys.stdin)
     except AccountInputError as exc:
         raise click.BadParameter(str(exc), ctx, param) from None
 

@@ -9,6 +9,7 @@ line naming the file and line, and exit status 2.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,9 +65,9 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
 def open_inventory(path: str | None) -> Iterator[tuple[IO[bytes], str]]:
     """The inventory as a binary stream plus the name error messages use for it."""
     if path is None or path == "-":
-        if path is None and click.get_text_stream("stdin").isatty():
+        if path is None and sys.stdin.isatty():
             raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
-        yield click.get_binary_stream("stdin"), "<stdin>"
+        yield sys.stdin.buffer, "<stdin>"
         return
     try:
         stream = Path(path).open("rb")  # noqa: SIM115 -- closed by the with below
@@ -208,7 +209,7 @@ def report(
     """Entry point of `smi report` (help text: HELP)."""
     view = choose_view(by, failures, running)
     if output_format is None:
-        output_format = "table" if click.get_text_stream("stdout").isatty() else "json"
+        output_format = "table" if sys.stdout.isatty() else "json"
     try:
         with open_inventory(file) as (stream, source):
             result = answer(

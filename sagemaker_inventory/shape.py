@@ -83,7 +83,7 @@ def record_fields(*, all_fields: bool = False) -> tuple[Field, ...]:
 def _record_fields(all_fields: bool) -> tuple[Field, ...]:
     if not all_fields:
         return documented_fields()
-    return _merge_undocumented(documented_fields(), _output_shape(), ())
+    return _merge_undocumented(documented_fields(), describe_output_shape(), ())
 
 
 def _merge_undocumented(
@@ -232,7 +232,7 @@ def _plan(all_fields: bool) -> _Structure:
 
 @functools.cache
 def _build_plan(all_fields: bool) -> _Structure:
-    return _structure_plan(record_fields(all_fields=all_fields), _output_shape())
+    return _structure_plan(record_fields(all_fields=all_fields), describe_output_shape())
 
 
 def _structure_plan(fields: Sequence[Field], shape: StructureShape) -> _Structure:
@@ -305,7 +305,8 @@ def use_service_model(model: ServiceModel) -> None:
 
 
 @functools.cache
-def _output_shape() -> StructureShape:
+def describe_output_shape() -> StructureShape:
+    """DescribeTrainingJob's output shape in botocore's service model (no network)."""
     model = _LOADED_MODELS.get("sagemaker") or botocore.session.get_session().get_service_model(
         "sagemaker"
     )

@@ -14,7 +14,6 @@ Usage: python scripts/derive_shape.py [SPEC] [OUT] [--check]
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import re
 import sys
@@ -23,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 from botocore import xform_name
 from botocore.model import ListShape, Shape, StructureShape
+
+from sagemaker_inventory.shape import describe_output_shape
 
 RESOURCE = "aws_sagemaker_trainingjob"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -187,15 +187,6 @@ def fix_tags(entry: Entry, previous: Entry | None) -> bool:
     return True
 
 
-@functools.cache
-def output_shape() -> StructureShape:
-    """DescribeTrainingJob's output shape from botocore's bundled model (no network)."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    shape = model.operation_model("DescribeTrainingJob").output_shape
-    assert isinstance(shape, StructureShape)
-    return shape
-
-
 @dataclass
 class Level:
     """An open structure while nesting: its children so far and the model shape they come from."""
@@ -292,7 +283,7 @@ def derive(text: str, source: str, flaws: Collection[str] = KNOWN_FLAWS) -> dict
     """The documented shape of one page, as the JSON document the package ships."""
     entries = parse_page(text)
     fix_flaws(entries, flaws)
-    shape = output_shape()
+    shape = describe_output_shape()
     fields = nest(entries, shape)
     verify(fields, shape)
     return {"resource": RESOURCE, "source": source, "fields": [to_json(f) for f in fields]}

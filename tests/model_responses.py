@@ -9,14 +9,14 @@ reusable generator (also for property-based tests); `full_response` is one whole
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import botocore.session
 from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from sagemaker_inventory.shape import describe_output_shape
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -45,15 +45,6 @@ STRING_VALUES: dict[str, str] = {
     "learning_rate": "0.05",
 }
 ARN_KIND = re.compile(r":\[0-9\]\{12\}:([a-z][a-z-]*[a-z])")
-
-
-@functools.cache
-def output_shape() -> StructureShape:
-    """DescribeTrainingJob's output shape from botocore's bundled model."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    shape = model.operation_model("DescribeTrainingJob").output_shape
-    assert isinstance(shape, StructureShape)
-    return shape
 
 
 def response_for_shape(
@@ -132,7 +123,7 @@ def fit_length(text: str, low: int | None, high: int | None) -> str:
 def full_response(seed: int = 0) -> dict[str, Any]:
     """A DescribeTrainingJob response with every member at every depth, as boto3 would return it."""
     rng = random.Random(seed)
-    response: dict[str, Any] = response_for_shape(output_shape(), rng)
+    response: dict[str, Any] = response_for_shape(describe_output_shape(), rng)
     name = f"resnet-{seed}"
     response["TrainingJobName"] = name
     response["TrainingJobArn"] = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}"

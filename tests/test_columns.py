@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
@@ -296,13 +295,6 @@ def test_unknown_column_error_is_a_value_error() -> None:
     assert issubclass(UnknownColumnError, ValueError)
 
 
-shape_available = pytest.mark.skipif(
-    importlib.util.find_spec("sagemaker_inventory.shape") is None,
-    reason="sagemaker_inventory.shape not written yet",
-)
-
-
-@shape_available
 def test_real_default_csv_columns_follow_documentation() -> None:
     names = default_csv_columns()
     assert names[0] == "account_id"
@@ -315,14 +307,12 @@ def test_real_default_csv_columns_follow_documentation() -> None:
     assert default_csv_columns() == names
 
 
-@shape_available
 def test_real_shape_accepts_every_default_table_column() -> None:
     keys = [c.key for c in DEFAULT_TABLE_COLUMNS]
     assert validate_columns(keys) == keys
     assert validate_columns(default_csv_columns()) == default_csv_columns()
 
 
-@shape_available
 def test_all_fields_columns_extend_the_documented_ones() -> None:
     documented = default_csv_columns()
     everything = default_csv_columns(all_fields=True)

@@ -20,11 +20,11 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from model_responses import output_shape, response_for_shape
+from model_responses import response_for_shape
 
 from sagemaker_inventory.redaction import RedactionRules, redact
 from sagemaker_inventory.schema import record_schema
-from sagemaker_inventory.shape import record_fields, to_record
+from sagemaker_inventory.shape import describe_output_shape, record_fields, to_record
 
 ACCOUNT = "123456789012"
 OFFSETS = st.sampled_from(
@@ -66,7 +66,7 @@ def check(response: dict[str, Any], tags: list[str], all_fields: bool) -> None:
 def test_model_generated_responses_convert_to_valid_records(
     seed: int, presence: float, all_fields: bool, tags: list[str]
 ) -> None:
-    response = response_for_shape(output_shape(), random.Random(seed), presence=presence)
+    response = response_for_shape(describe_output_shape(), random.Random(seed), presence=presence)
     check(response, tags, all_fields)
 
 
@@ -103,7 +103,7 @@ def scalar_strategy(shape: Shape) -> st.SearchStrategy[Any]:
 
 @functools.cache
 def response_strategy() -> st.SearchStrategy[Any]:
-    return strategy_for(output_shape())
+    return strategy_for(describe_output_shape())
 
 
 @FUZZ

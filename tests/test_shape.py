@@ -14,11 +14,12 @@ import pytest
 from botocore import xform_name
 from botocore.model import ListShape, StructureShape
 from botocore.stub import Stubber
-from model_responses import full_response, output_shape
+from model_responses import full_response
 
 from sagemaker_inventory.shape import (
     Field,
     account_id_from_arn,
+    describe_output_shape,
     documented_fields,
     field_paths,
     format_tags,
@@ -218,7 +219,7 @@ def test_documented_provider_names_exist_at_their_nesting_and_follow_xform_name(
     def walk(fields: Sequence[Field], shape: StructureShape) -> None:
         for f in fields:
             if f.provider_name is None:
-                assert shape is output_shape() and f.name in {"account_id", "tags"}
+                assert shape is describe_output_shape() and f.name in {"account_id", "tags"}
                 continue
             assert f.provider_name in shape.members, f.name
             assert xform_name(f.provider_name) == f.name
@@ -230,11 +231,11 @@ def test_documented_provider_names_exist_at_their_nesting_and_follow_xform_name(
             else:
                 assert not f.fields
 
-    walk(documented_fields(), output_shape())
+    walk(documented_fields(), describe_output_shape())
 
 
 def test_the_model_has_50_top_level_members_of_which_the_page_documents_43() -> None:
-    members = set(output_shape().members)
+    members = set(describe_output_shape().members)
     documented = {f.provider_name for f in documented_fields() if f.provider_name}
     assert len(members) == 50
     assert len(documented) == 43 and documented <= members

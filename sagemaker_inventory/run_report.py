@@ -76,9 +76,11 @@ def _totals(scopes: list[ScopeResult]) -> dict[str, Any]:
     }
 
 
-def write_run_report(path: str | os.PathLike[str], report: dict[str, Any]) -> None:
+def write_run_report(
+    path: str | os.PathLike[str], report: dict[str, Any], *, mode: int = 0o600
+) -> None:
     """Replace `path` with the report, atomically (a reader never sees half a report)."""
-    with atomic_writer(path) as stream:
+    with atomic_writer(path, mode=mode) as stream:
         json.dump(report, stream, indent=2)
         stream.write("\n")
 

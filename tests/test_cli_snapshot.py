@@ -68,16 +68,17 @@ def test_secrets_are_redacted_by_default_and_kept_with_a_warning(tmp_path: Path)
 
 
 @pytest.mark.usefixtures("east")
-def test_file_mode_applies_to_output_snapshot_and_changes(tmp_path: Path) -> None:
+def test_file_mode_applies_to_every_file_smi_writes(tmp_path: Path) -> None:
     out, snap, changes = tmp_path / "o.jsonl", tmp_path / "s.jsonl", tmp_path / "c.jsonl"
+    report = tmp_path / "run.json"
     out.write_text("old\n")
     out.chmod(0o666)
     result = run(
         "collect", "-r", "us-east-1", "-o", str(out), "--snapshot", str(snap),
-        "--changes", str(changes), "--file-mode", "640",
+        "--changes", str(changes), "--report", str(report), "--file-mode", "640",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    for path in (out, snap, changes, tmp_path / "s.jsonl.meta.json"):
+    for path in (out, snap, changes, report, tmp_path / "s.jsonl.meta.json"):
         assert path.stat().st_mode & 0o777 == 0o640, path
 
 

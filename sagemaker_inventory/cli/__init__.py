@@ -66,6 +66,15 @@ def cli() -> None:
       smi collect --all-regions -o inventory.jsonl
       smi report inventory.jsonl --by instance_type
       smi schema > trainingjob.schema.json
+
+    \b
+    Exit codes:
+      0         every account x region was collected (report: the report was made)
+      1         nothing could be collected (e.g. no credentials)
+      2         usage or input error: a short message names the bad value
+      3         partial: some account x region scopes failed; the others' records are all written
+      4         another run holds the --snapshot FILE's lock; nothing was done
+      130, 143  stopped by SIGINT / SIGTERM; no file was changed
     """
 
 

@@ -404,5 +404,5 @@ def _collect_and_write(
     if destination.report is not None:
         snapshot = outcome.to_json() if outcome is not None else None
         report = build_run_report(summary, summary.exit_code, snapshot)
-        write_run_report(destination.report, report)
+        write_run_report(destination.report, report, mode=destination.file_mode)
     return summary.exit_code

@@ -103,6 +103,10 @@ class Summary:
         return [s for s in self.scopes if s.status != OK]
 
 
+class _Stopped(Exception):
+    """The run was cancelled while a scope waited (throttle backoff or pace): stop it now."""
+
+
 class OutputError(Exception):
     """Writing a record failed (e.g. the reader of a pipe went away): the whole run stops."""
 
@@ -210,6 +214,8 @@ class _Run:
                 self._collect(scope, meter, result)
             except OutputError:
                 raise
+            except _Stopped:
+                result.status, result.error = FAILED, CANCELLED
             except Exception as exc:
                 skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
                 result.status = SKIPPED if skip else FAILED
@@ -230,14 +236,20 @@ class _Run:
         self.observer.scope_finished(scope, result)
         return result
 
+    def _sleep(self, seconds: float) -> None:
+        if self.cancelled.wait(seconds):
+            raise _Stopped
+
     def _collect(self, scope: Scope, meter: ApiMeter, result: ScopeResult) -> None:
         session = self.factory.session_for(scope.source)
         sagemaker = self.factory.client(session, "sagemaker", scope.region)
         meter.attach(sagemaker)
         use_service_model(sagemaker.meta.service_model)
-        pacer = Pacer(self.options.rate_caps)  # each API's pace, per account x region
+        # Each API's pace, per account x region. Waits (pace, throttle backoff) end early when
+        # the run is cancelled, so a signal stops a throttled run at once.
+        pacer = Pacer(self.options.rate_caps, sleep=self._sleep)
         pacer.attach(sagemaker)
-        retry = ThrottleRetry(on_retry=meter.add_retry)
+        retry = ThrottleRetry(on_retry=meter.add_retry, sleep=self._sleep)
         tags: TagLookup | None = None
         if self.options.with_tags:
             tagging = self.factory.client(session, "resourcegroupstaggingapi", scope.region)

@@ -244,3 +244,35 @@ def test_no_credentials_fail_every_scope_with_a_hint(monkeypatch: pytest.MonkeyP
 def test_explicit_scopes_keep_their_order() -> None:
     sources = [AccountSource(profile=None)]
     assert build_scopes(sources, ["b", "a"]) == [Scope(sources[0], "b"), Scope(sources[0], "a")]
+
+
+def test_cancelling_ends_a_scope_that_is_waiting_for_its_pace() -> None:
+    import threading
+
+    from sagemaker_inventory.inventory import CANCELLED
+    from sagemaker_inventory.pacing import RateCaps
+
+    create_jobs("us-east-1", ["a", "b", "c"])
+    # One describe every 1000 s: after the first job the scope waits on its pace.
+    options = CollectOptions(
+        rate_caps=RateCaps.parse(["DescribeTrainingJob=0.001"]), max_workers=1, with_tags=False
+    )
+    cancelled = threading.Event()
+    records: list[dict[str, Any]] = []
+    summaries: list[Summary] = []
+
+    def emit(record: dict[str, Any]) -> None:
+        records.append(record)
+        cancelled.set()  # a signal arrives while the next describe waits
+
+    scopes = build_scopes([AccountSource()], ["us-east-1"])
+    worker = threading.Thread(
+        target=lambda: summaries.append(
+            run_inventory(scopes, SessionFactory(), options, emit, cancelled=cancelled)
+        )
+    )
+    worker.start()
+    worker.join(timeout=60)  # a liveness bound, far below the 1000 s pace
+    assert not worker.is_alive()
+    assert [r["training_job_name"] for r in records] == ["a"]
+    assert summaries[0].scopes[0].error == CANCELLED

@@ -68,19 +68,10 @@ def format_duration(value: object) -> str:
 
 def describe_instances(record: Record) -> str | None:
     """Instance type x count ("ml.p3.2xlarge x 2"); a heterogeneous cluster lists every group."""
-    config = record.get("resource_config")
-    if not isinstance(config, Mapping):
+    groups = measures.instance_groups(record)
+    if groups is None:
         return None
-    groups = config.get("instance_groups")
-    if groups:
-        return ", ".join(
-            _instance_text(group.get("instance_type"), group.get("instance_count"))
-            for group in groups
-            if isinstance(group, Mapping)
-        )
-    if config.get("instance_type") is None and config.get("instance_count") is None:
-        return None
-    return _instance_text(config.get("instance_type"), config.get("instance_count"))
+    return ", ".join(_instance_text(kind, count) for kind, count in groups)
 
 
 def _instance_text(instance_type: object, count: object) -> str:

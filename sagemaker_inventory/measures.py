@@ -13,17 +13,34 @@ from typing import Any
 Record = Mapping[str, Any]
 
 
-def instance_count(record: Record) -> int | None:
-    """Instances the job ran on: resource_config.instance_count, or the sum over instance groups."""
+def instance_groups(record: Record) -> list[tuple[Any, Any]] | None:
+    """(instance_type, instance_count) per group of the job's cluster: resource_config's own pair,
+    or one pair per resource_config.instance_groups entry (a heterogeneous cluster). None when the
+    record says nothing about its instances. Values are as recorded (possibly absent)."""
     config = record.get("resource_config")
     if not isinstance(config, Mapping):
         return None
     groups = config.get("instance_groups")
     if groups:
-        counts = [g.get("instance_count") for g in groups if isinstance(g, Mapping)]
-        return sum(c for c in counts if isinstance(c, int))
-    count = config.get("instance_count")
-    return count if isinstance(count, int) else None
+        return [
+            (g.get("instance_type"), g.get("instance_count"))
+            for g in groups
+            if isinstance(g, Mapping)
+        ]
+    if config.get("instance_type") is None and config.get("instance_count") is None:
+        return None
+    return [(config.get("instance_type"), config.get("instance_count"))]
+
+
+def instance_count(record: Record) -> int | None:
+    """Instances the job ran on: resource_config.instance_count, or the sum over instance groups."""
+    groups = instance_groups(record)
+    if groups is None:
+        return None
+    counts = [count for _, count in groups if isinstance(count, int)]
+    if len(groups) == 1 and not counts:
+        return None
+    return sum(counts)
 
 
 def instance_seconds(record: Record, seconds_field: str) -> int | None:

@@ -216,3 +216,15 @@ def test_schema_command_prints_the_record_schema() -> None:
     assert json.loads(result.stdout) == record_schema()
     Draft202012Validator.check_schema(json.loads(result.stdout))
     assert json.loads(run("schema", "--all-fields").stdout) == record_schema(all_fields=True)
+
+
+def test_a_malformed_aws_config_file_is_exit_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("this is [not an ini file\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    result = run("collect", "-r", "us-east-1")
+    assert result.exit_code == 2
+    assert str(config) in result.stderr and result.stdout == ""
+    assert "Traceback" not in result.output

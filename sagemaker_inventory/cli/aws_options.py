@@ -10,17 +10,7 @@ from typing import Any
 
 import click
 
-from sagemaker_inventory.scopes import AccountSource
 from sagemaker_inventory.sessions import SessionFactory
-
-
-def account_sources(factory: SessionFactory, profile: str | None) -> list[AccountSource]:
-    """The one account of `profile` (or of the default chain); an unknown profile is a usage error.
-
-    Several profiles and assumed roles: see `cli.account_options.resolve_sources`.
-    """
-    check_profiles(factory, [profile] if profile else [])
-    return [AccountSource(profile=profile)]
 
 
 def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
@@ -30,10 +20,13 @@ def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
 
 
 def _session(factory: SessionFactory, profile: str | None) -> Any:
-    from botocore.exceptions import ProfileNotFound
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
         return factory.session(profile)
+    except ConfigParseError as exc:
+        # A malformed ~/.aws/config (or AWS_CONFIG_FILE) is bad input, not a crash.
+        raise click.UsageError(str(exc)) from None
     except ProfileNotFound:
         raise click.BadParameter(
             f"no such profile: {profile!r}", param_hint="'--profile'"

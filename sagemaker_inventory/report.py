@@ -1,16 +1,15 @@
-"""Streamed aggregation behind `smi report --by`: read a JSONL inventory, fold it into group sums.
+"""Streamed aggregation behind `smi report --by`: fold an inventory's records into group sums.
 
-Records are read one line at a time and added to one accumulator per group, so memory grows with the
-number of groups, never with the number of jobs. Sums are kept exact (integer seconds) and rounded
-only when turned into JSON-ready dicts. The failures and running views live in `report_jobs`,
-rendering in `report_view`, option parsing in `cli.report`.
+Records (read by `report_input`) are added one at a time to one accumulator per group, so memory
+grows with the number of groups, never with the number of jobs. Sums are kept exact (integer
+seconds) and rounded only when turned into JSON-ready dicts. The failures and running views live
+in `report_jobs`, rendering in `report_view`, option parsing in `cli.report`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -21,39 +20,9 @@ FIXED_DIMENSIONS = ("status", "instance_type", "account_id", "region", "month")
 TAG_PREFIX = "tag:"
 HOURS_DIGITS = 4
 PERCENT_DIGITS = 2
-REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
 
 GroupKey = tuple[str | None, ...]
 _MONTH = re.compile(r"\d{4}-\d{2}-\d{2}T")
-
-
-class InventoryError(ValueError):
-    """An inventory line that is not a training-job record; `str()` is `source:line: problem`."""
-
-    def __init__(self, source: str, line: int, problem: str) -> None:
-        super().__init__(f"{source}:{line}: {problem}")
-        self.source = source
-        self.line = line
-        self.problem = problem
-
-
-def read_records(lines: Iterable[bytes | str], source: str) -> Iterator[dict[str, Any]]:
-    """Yield the JSON object of each non-blank line; raise InventoryError at the first bad one."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except UnicodeDecodeError:
-            raise InventoryError(source, number, "not valid UTF-8") from None
-        except ValueError as error:
-            raise InventoryError(source, number, f"not valid JSON ({error})") from None
-        if not isinstance(value, dict):
-            raise InventoryError(source, number, "not a JSON object")
-        for name in REQUIRED_FIELDS:
-            if not isinstance(value.get(name), str):
-                raise InventoryError(source, number, f"not a training-job record (no {name})")
-        yield value
 
 
 def parse_dimension(text: str) -> str:

@@ -33,14 +33,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from sagemaker_inventory.report import (
-    InventoryError,
-    Tally,
-    group_value,
-    parse_dimension,
-    read_records,
-    summarise,
-)
+from sagemaker_inventory.report import Tally, group_value, parse_dimension, summarise
+from sagemaker_inventory.report_input import InventoryError, read_records
 from sagemaker_inventory.report_jobs import collect_failures, collect_running
 from sagemaker_inventory.report_view import bar, render_failures, render_running, render_summary
 

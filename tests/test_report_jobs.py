@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.report import read_records
+from sagemaker_inventory.report_input import read_records
 from sagemaker_inventory.report_jobs import collect_failures, collect_running, fold_reason
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"

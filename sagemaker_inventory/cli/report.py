@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 from rich.console import Console
 
 from sagemaker_inventory.measures import Record
-from sagemaker_inventory.report import (
-    InventoryError,
-    format_time,
-    parse_dimension,
-    parse_time,
-    read_records,
-    summarise,
-)
+from sagemaker_inventory.report import format_time, parse_dimension, parse_time, summarise
+from sagemaker_inventory.report_input import Duplicates, InventoryError, open_inventory
 from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, collect_failures, collect_running
 from sagemaker_inventory.report_view import render_failures, render_running, render_summary
 
@@ -61,22 +53,6 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
     return moment
 
 
-@contextmanager
-def open_inventory(path: str | None) -> Iterator[tuple[IO[bytes], str]]:
-    """The inventory as a binary stream plus the name error messages use for it."""
-    if path is None or path == "-":
-        if path is None and sys.stdin.isatty():
-            raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
-        yield sys.stdin.buffer, "<stdin>"
-        return
-    try:
-        stream = Path(path).open("rb")  # noqa: SIM115 -- closed by the with below
-    except OSError as error:
-        raise InputError(f"{path}: {error.strerror or error}") from None
-    with stream:
-        yield stream, path
-
-
 def choose_view(by: tuple[str, ...], failures: bool, running: bool) -> str:
     """Which of the three views the options ask for; --by (status) when none is given."""
     chosen = [
@@ -89,6 +65,15 @@ def choose_view(by: tuple[str, ...], failures: bool, running: bool) -> str:
     if len(set(by)) != len(by):
         raise click.UsageError("each --by dimension may be given only once")
     return chosen[0] if chosen else "by"
+
+
+def duplicate_note(extra: int) -> str:
+    """The stderr line saying how many extra copies of jobs were left out."""
+    copies = "copy" if extra == 1 else "copies"
+    return (
+        f"smi: {extra} extra {copies} of jobs found in more than one input; each job is "
+        "counted once (the copy with the latest last_modified_time)"
+    )
 
 
 @dataclass
@@ -117,12 +102,19 @@ def answer(view: str, records: Iterable[Record], by: tuple[str, ...], now: datet
     return Answer(summary.as_dict(), lambda console: render_summary(summary, console))
 
 
-HELP = f"""Answer common questions from a JSONL inventory (as written by `smi collect`).
+HELP = f"""Answer common questions from an inventory written by `smi collect`.
 
-FILE is a JSONL inventory, one training-job record per line; '-' or no FILE
-reads stdin (when it is not a terminal). Blank lines are skipped; a line that
-is not a JSON object with training_job_name and training_job_arn stops the
-report with exit status 2 and 'FILE:LINE: problem' on stderr.
+Each input is a FILE of JSON lines or a JSON array of records (`-f json`),
+streamed either way; '-' (or no input at all) is stdin when it is not a
+terminal; a DIR means every *.jsonl and *.json file in it, by name
+(snapshot sidecars *.meta.json excluded). Several inputs, e.g. the outputs of
+sharded runs, are reported as one inventory: a job (training_job_arn) found
+in more than one input is counted once, as its copy with the latest
+last_modified_time (a note on stderr says how many copies were left out).
+Blank lines are skipped; a missing input, a directory without inventory
+files or a value that is not a JSON object with training_job_name and
+training_job_arn stops the report with exit status 2 and 'FILE:LINE:
+problem' on stderr.
 
 \b
 Views (give one; the default is --by status):
@@ -165,18 +157,17 @@ comes first. Hours are rounded to 4 decimals, percentages to 2.
 \b
 Examples:
   smi report inventory.jsonl --by instance_type
-  smi report inventory.jsonl --by account_id --by region --format table
+  smi report shards/ --by account_id --by region --format table
   smi report inventory.jsonl --by tag:aws:cloudformation:stack-name
   smi report inventory.jsonl --by month
   smi collect --region us-east-1 | smi report --failures
+  smi collect --demo -f json | smi report --by tag:team
   smi report inventory.jsonl --running --format json | jq '.running[] | select(.near_limit)'
 """
 
 
 @click.command(help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument(
-    "file", required=False, metavar="[FILE|-]", type=click.Path(dir_okay=False, allow_dash=True)
-)
+@click.argument("inputs", nargs=-1, metavar="[FILE|DIR|-]...")
 @click.option(
     "--by",
     "by",
@@ -199,7 +190,7 @@ Examples:
 )
 def report(
     *,
-    file: str | None,
+    inputs: tuple[str, ...],
     by: tuple[str, ...],
     failures: bool,
     running: bool,
@@ -210,11 +201,18 @@ def report(
     view = choose_view(by, failures, running)
     if output_format is None:
         output_format = "table" if sys.stdout.isatty() else "json"
+    if not inputs and sys.stdin.isatty():
+        raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
+    moment = now or datetime.now(timezone.utc)
     try:
-        with open_inventory(file) as (stream, source):
-            result = answer(
-                view, read_records(stream, source), by, now or datetime.now(timezone.utc)
-            )
+        with open_inventory(inputs, sys.stdin.buffer) as inventory:
+            # Several inputs may overlap: note every job while answering, and answer again
+            # without the extra copies only if some job was met twice.
+            duplicates = Duplicates() if len(inventory.inputs) > 1 else None
+            result = answer(view, inventory.records(duplicates=duplicates), by, moment)
+            if duplicates is not None and duplicates.losers:
+                result = answer(view, inventory.records(skip=duplicates.losers), by, moment)
+                click.echo(duplicate_note(len(duplicates.losers)), err=True)
     except InventoryError as error:
         raise InputError(str(error)) from None
     if output_format == "json":

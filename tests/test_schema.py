@@ -5,12 +5,17 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from jsonschema import Draft202012Validator, FormatChecker
 from model_responses import full_response
 
+from sagemaker_inventory.cli import cli
 from sagemaker_inventory.schema import record_schema
 from sagemaker_inventory.shape import documented_fields, to_record
 
@@ -138,3 +143,30 @@ def test_all_fields_schema_marks_undocumented_members() -> None:
 
 def test_schema_is_deterministic_json() -> None:
     assert json.dumps(record_schema(), indent=2) == json.dumps(record_schema(), indent=2)
+
+
+ARRAY_FILTER = re.compile(r"smi schema \| jq '([^']+)' > inventory\.schema\.json")
+
+
+def test_schema_help_validates_a_json_array_with_an_array_schema() -> None:
+    # Regression: the help validated `smi collect -f json` (an array) against the record schema.
+    help_text = CliRunner().invoke(cli, ["schema", "--help"]).output
+    jq_filter = ARRAY_FILTER.search(help_text)
+    assert jq_filter is not None, help_text
+    assert "check-jsonschema --schemafile inventory.schema.json inventory.json" in help_text
+    schema = record_schema()
+    # What the filter does, in Python, so that the test runs where jq is not installed ...
+    wrapped = {"type": "array", "items": {k: v for k, v in schema.items() if k != "$schema"}}
+    if shutil.which("jq"):  # ... and the filter itself where it is.
+        ran = subprocess.run(
+            ["jq", jq_filter.group(1)],
+            input=json.dumps(schema),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(ran.stdout) == wrapped
+    array_validator = Draft202012Validator(wrapped, format_checker=FormatChecker())
+    assert list(array_validator.iter_errors([record(0), record(1)])) == []
+    assert list(array_validator.iter_errors([record(0), {"training_job_name": 5}])) != []
+    assert list(validator().iter_errors([record(0)])) != []  # the old example's mistake

@@ -12,10 +12,15 @@ import click
 def schema(all_fields: bool) -> None:
     """Print the JSON Schema (draft 2020-12) that every `smi collect` record validates against.
 
+    The schema is for one record: `-f json` writes an array of them, which the
+    second example validates with the schema wrapped as the array's items.
+
     \b
-    Example:
+    Examples:
       smi schema > trainingjob.schema.json
-      smi collect --demo -f json | check-jsonschema --schemafile trainingjob.schema.json -
+      smi schema | jq '{type: "array", items: del(.["$schema"])}' > inventory.schema.json
+      smi collect --demo -f json > inventory.json
+      check-jsonschema --schemafile inventory.schema.json inventory.json
     """
     from sagemaker_inventory.schema import record_schema
 

@@ -10,6 +10,13 @@ smi/loop. Every run checks that each of the N jobs was written exactly once. It 
     python scripts/bench.py                                  # N=200, L=30 ms: under a minute
     python scripts/bench.py --jobs 1000 --latency-ms 30      # the README's numbers
     python scripts/bench.py --jobs 1000 --throttle 50 --skip-loop
+
+The scope-heavy workload: an organization of A accounts (the caller's and A - 1 members) and R
+regions (plus E regions where no account has a job), `--jobs` jobs in every account x region;
+smi runs `collect --org`, assuming a role in each member account (the loop is not run):
+
+    python scripts/bench.py --accounts 101 --regions 4 --jobs 2
+    python scripts/bench.py --accounts 101 --regions 4 --jobs 2 --smi-arg=--processes --smi-arg=4
 """
 
 from __future__ import annotations
@@ -28,9 +35,34 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_endpoint import FakeConfig, FakeState, Stats, job_name, start_fake
+from fake_endpoint import (
+    ACCOUNT,
+    FakeConfig,
+    FakeState,
+    Stats,
+    Where,
+    job_arn,
+    org_accounts,
+    start_fake,
+)
 
 REGION = "us-east-1"
+# The regions of the scope-heavy workload, in order: --regions R takes the first R, and
+# --empty-regions E the next E.
+BENCH_REGIONS = (
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-northeast-1",
+    "ap-southeast-2",
+    "us-east-2",
+    "eu-west-2",
+    "ap-south-1",
+    "ca-central-1",
+    "eu-north-1",
+    "sa-east-1",
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,6 +71,8 @@ class RunResult:
     """One client's run against the fake."""
 
     name: str
+    scopes: int
+    jobs: int
     exit_code: int
     wall_s: float
     cpu_s: float
@@ -55,14 +89,20 @@ class RunResult:
     phases: dict[str, float] = field(default_factory=dict)
     stderr_tail: str = ""
 
-    def jobs_per_s(self, jobs: int) -> float:
-        return jobs / self.wall_s if self.wall_s else 0.0
+    def jobs_per_s(self) -> float:
+        return self.jobs / self.wall_s if self.wall_s else 0.0
 
-    def calls_per_job(self, jobs: int) -> dict[str, float]:
-        return {op: round(n / max(1, jobs), 4) for op, n in self.requests.items()}
+    def calls_per_job(self) -> dict[str, float]:
+        return {op: round(n / max(1, self.jobs), 4) for op, n in self.requests.items()}
 
     def cpu_ms_per_call(self) -> float:
         return 1000 * self.cpu_s / max(1, sum(self.requests.values()))
+
+    def cpu_ms_per_scope(self) -> float:
+        return 1000 * self.cpu_s / max(1, self.scopes)
+
+    def cpu_ms_per_job(self) -> float:
+        return 1000 * self.cpu_s / max(1, self.jobs)
 
 
 def child_env() -> dict[str, str]:
@@ -94,8 +134,43 @@ def run_child(
     return proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def count_records(path: Path, key: str, jobs: int) -> tuple[int, int, int]:
-    """(records, jobs lost, duplicates) of a JSON-lines output naming jobs in `key`."""
+@dataclass(frozen=True)
+class Workload:
+    """The accounts x regions the fake serves and the client covers; each scope has `jobs` jobs,
+    but the regions in `empty` have none."""
+
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]
+    empty: tuple[str, ...] = ()
+    jobs: int = 0
+    org: bool = False  # collected with `smi collect --org`
+
+    @property
+    def scopes(self) -> int:
+        return len(self.accounts) * (len(self.regions) + len(self.empty))
+
+    @property
+    def total_jobs(self) -> int:
+        return len(self.accounts) * len(self.regions) * self.jobs
+
+    def expected_arns(self) -> set[str]:
+        return {
+            job_arn(i, Where(account, region))
+            for account in self.accounts
+            for region in self.regions
+            for i in range(self.jobs)
+        }
+
+
+def workload_of(args: argparse.Namespace, config: FakeConfig) -> Workload:
+    regions = BENCH_REGIONS[: args.regions]
+    empty = BENCH_REGIONS[args.regions : args.regions + args.empty_regions]
+    accounts = tuple(org_accounts(config)) if args.accounts else (ACCOUNT,)
+    return Workload(accounts, regions, empty, args.jobs, org=bool(args.accounts))
+
+
+def count_records(path: Path, key: str, expected: set[str]) -> tuple[int, int, int]:
+    """(records, jobs lost, duplicates) of a JSON-lines output naming jobs' ARNs in `key`."""
     seen: set[str] = set()
     records = 0
     with path.open() as lines:
@@ -103,12 +178,11 @@ def count_records(path: Path, key: str, jobs: int) -> tuple[int, int, int]:
             if line.strip():
                 records += 1
                 seen.add(json.loads(line)[key])
-    expected = {job_name(i) for i in range(jobs)}
     return records, len(expected - seen), records - len(seen)
 
 
 def measure(
-    name: str, cmd: list[str], key: str, args: argparse.Namespace, state: FakeState, work: Path
+    name: str, cmd: list[str], key: str, workload: Workload, state: FakeState, work: Path
 ) -> RunResult:
     out, err = work / f"{name}.jsonl", work / f"{name}.stderr"
     state.reset()
@@ -119,9 +193,11 @@ def measure(
     fake_cpu = time.process_time() - fake_cpu
     seen = state.reset()
     stats = seen.as_dict()
-    records, lost, duplicates = count_records(out, key, args.jobs)
+    records, lost, duplicates = count_records(out, key, workload.expected_arns())
     return RunResult(
         name,
+        workload.scopes,
+        workload.total_jobs,
         code,
         round(wall, 3),
         round(cpu, 3),
@@ -163,12 +239,14 @@ runpy.run_module("sagemaker_inventory", run_name="__main__", alter_sys=True)
 """
 
 
-def smi_command(url: str, out: Path, args: argparse.Namespace) -> list[str]:
+def smi_command(url: str, out: Path, args: argparse.Namespace, workload: Workload) -> list[str]:
     if args.source:
         launch = [sys.executable, "-c", VARIANT_LAUNCHER, args.source]
     else:
         launch = [sys.executable, "-m", "sagemaker_inventory"]
-    cmd = [*launch, "collect", "-r", REGION]
+    cmd = [*launch, "collect", "-r", ",".join(workload.regions + workload.empty)]
+    if workload.org:
+        cmd.append("--org")
     cmd += ["--endpoint-url", url, "-o", str(out), "--format", "jsonl", "-q"]
     if args.max_workers:
         cmd += ["--max-workers", str(args.max_workers)]
@@ -219,7 +297,7 @@ def measure_startup(env: dict[str, str], repeats: int = 5) -> dict[str, Any]:
     }
 
 
-def print_table(results: list[RunResult], jobs: int, startup: dict[str, Any] | None) -> None:
+def print_table(results: list[RunResult], startup: dict[str, Any] | None) -> None:
     def row(label: str, values: list[str]) -> None:
         print(f"{label:<34}" + "".join(f"{v:>22}" for v in values))
 
@@ -227,10 +305,12 @@ def print_table(results: list[RunResult], jobs: int, startup: dict[str, Any] | N
     row("", names)
     metrics: list[tuple[str, Any]] = [
         ("wall s", lambda r: r.wall_s),
-        ("jobs/s", lambda r: round(r.jobs_per_s(jobs), 1)),
+        ("jobs/s", lambda r: round(r.jobs_per_s(), 1)),
         ("peak RSS MB", lambda r: r.peak_rss_mb),
-        ("CPU s (user+sys)", lambda r: r.cpu_s),
+        ("CPU s (process tree, user+sys)", lambda r: r.cpu_s),
         ("CPU ms per request", lambda r: round(r.cpu_ms_per_call(), 2)),
+        ("CPU ms per scope", lambda r: round(r.cpu_ms_per_scope(), 1)),
+        ("CPU ms per job", lambda r: round(r.cpu_ms_per_job(), 2)),
         ("fake endpoint CPU s", lambda r: r.fake_cpu_s),
         ("start-up s (to 1st request)", lambda r: r.phases.get("startup_s", "")),
         ("to 1st Describe s", lambda r: r.phases.get("first_describe_s", "")),
@@ -250,11 +330,11 @@ def print_table(results: list[RunResult], jobs: int, startup: dict[str, Any] | N
     row("records / lost / duplicates", [f"{r.records}/{r.lost}/{r.duplicates}" for r in results])
     ops = sorted({op for r in results for op in r.requests})
     for op in ops:
-        row(f"calls/job {op}", [str(r.calls_per_job(jobs).get(op, 0)) for r in results])
+        row(f"calls/job {op}", [str(r.calls_per_job().get(op, 0)) for r in results])
     for op in ops:
         row(f"throttled {op}", [str(r.throttled.get(op, 0)) for r in results])
     for r in results:
-        tagging = r.calls_per_job(jobs)
+        tagging = r.calls_per_job()
         extra = sum(
             tagging.get(op, 0) for op in ("DescribeTrainingJob", "ListTags", "GetResources")
         )
@@ -268,7 +348,22 @@ def print_table(results: list[RunResult], jobs: int, startup: dict[str, Any] | N
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=200, help="jobs at the fake (default 200)")
+    parser.add_argument(
+        "--jobs", type=int, default=200, help="jobs per account x region (default 200)"
+    )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=0,
+        metavar="A",
+        help="an organization of A accounts, collected with --org (default: one account)",
+    )
+    parser.add_argument(
+        "--regions", type=int, default=1, metavar="R", help="regions with jobs (default 1)"
+    )
+    parser.add_argument(
+        "--empty-regions", type=int, default=0, metavar="E", help="more regions with no job"
+    )
     parser.add_argument("--latency-ms", type=float, default=30.0, help="added per request")
     parser.add_argument("--throttle", type=float, default=0.0, help="req/s per operation; 0=off")
     parser.add_argument("--burst", type=float, default=5.0, help="throttle bucket size")
@@ -282,14 +377,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tagged-every", type=int, default=2, help="every k-th job has tags")
     parser.add_argument("--deny-bulk-tags", action="store_true", help="GetResources is denied")
     parser.add_argument("--max-workers", type=int, help="passed to smi collect")
-    parser.add_argument("--smi-arg", action="append", default=[], help="extra smi argument")
+    parser.add_argument(
+        "--smi-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra smi argument, repeatable: --smi-arg=--processes --smi-arg=4",
+    )
     parser.add_argument("--source", help="run smi from this source tree (try a variant)")
     parser.add_argument("--skip-loop", action="store_true")
     parser.add_argument("--skip-smi", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--run-loop", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 1 <= args.regions + args.empty_regions <= len(BENCH_REGIONS):
+        parser.error(f"--regions + --empty-regions must be 1 to {len(BENCH_REGIONS)}")
+    if args.accounts < 0 or args.jobs < 0:
+        parser.error("--accounts and --jobs must not be negative")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,18 +412,23 @@ def main(argv: list[str] | None = None) -> int:
         per_operation=per_op,
         tagged_every=args.tagged_every,
         deny_bulk_tags=args.deny_bulk_tags,
+        accounts=max(1, args.accounts),
+        empty_regions=frozenset(BENCH_REGIONS[args.regions : args.regions + args.empty_regions]),
     )
+    workload = workload_of(args, config)
+    # The hand-written loop covers one account x region.
+    skip_loop = args.skip_loop or workload.scopes > 1
     server, state = start_fake(config)
     load_before = os.getloadavg()[0]
     results: list[RunResult] = []
     with tempfile.TemporaryDirectory(prefix="smi-bench-") as tmp:
         work = Path(tmp)
         if not args.skip_smi:
-            cmd = smi_command(server.url, work / "smi.jsonl", args)
-            results.append(measure("smi", cmd, "training_job_name", args, state, work))
-        if not args.skip_loop:
+            cmd = smi_command(server.url, work / "smi.jsonl", args, workload)
+            results.append(measure("smi", cmd, "training_job_arn", workload, state, work))
+        if not skip_loop:
             cmd = loop_command(server.url, work / "loop.jsonl")
-            results.append(measure("loop", cmd, "TrainingJobName", args, state, work))
+            results.append(measure("loop", cmd, "TrainingJobArn", workload, state, work))
     server.shutdown()
     load_after = os.getloadavg()[0]
     startup = None if args.skip_startup else measure_startup(child_env())
@@ -326,8 +437,10 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [
             asdict(r)
             | {
-                "jobs_per_s": round(r.jobs_per_s(args.jobs), 1),
-                "calls_per_job": r.calls_per_job(args.jobs),
+                "jobs_per_s": round(r.jobs_per_s(), 1),
+                "calls_per_job": r.calls_per_job(),
+                "cpu_ms_per_scope": round(r.cpu_ms_per_scope(), 2),
+                "cpu_ms_per_job": round(r.cpu_ms_per_job(), 3),
             }
             for r in results
         ],
@@ -341,11 +454,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(
-            f"fake: {args.jobs} jobs, {args.latency_ms} ms latency, throttle {args.throttle}/s "
-            f"{per_op or ''} (burst {args.burst}); "
-            f"load average {load_before:.2f} -> {load_after:.2f}"
+            f"fake: {len(workload.accounts)} account(s) x {len(workload.regions)} region(s)"
+            f" (+{len(workload.empty)} empty) = {workload.scopes} scopes, {args.jobs} jobs each"
+            f" ({workload.total_jobs} in all), {args.latency_ms} ms latency,"
+            f" throttle {args.throttle}/s {per_op or ''} (burst {args.burst});"
+            f" load average {load_before:.2f} -> {load_after:.2f}"
         )
-        print_table(results, args.jobs, startup)
+        print_table(results, startup)
     failed = [r for r in results if r.exit_code != 0 or r.lost or r.duplicates]
     for r in failed:
         print(f"{r.name}: exit {r.exit_code}, {r.lost} lost\n{r.stderr_tail}", file=sys.stderr)

@@ -1,9 +1,13 @@
 """A fake SageMaker / tagging / STS endpoint on 127.0.0.1 for benchmarks: N generated jobs, added
 latency, per-operation throttling, and counters of what it was asked.
 
-It answers ListTrainingJobs, DescribeTrainingJob, ListTags (SageMaker) and GetResources (Resource
-Groups Tagging API) in botocore's JSON 1.1 protocol and GetCallerIdentity (STS) in the query
-protocol; jobs are generated from their index, so 20,000 of them cost no memory. Every request waits
+It answers ListTrainingJobs, DescribeTrainingJob, ListTags (SageMaker), GetResources (Resource
+Groups Tagging API) and ListAccounts (Organizations) in botocore's JSON 1.1 protocol and
+GetCallerIdentity and AssumeRole (STS) in the query protocol; jobs are generated from their index,
+so 20,000 of them cost no memory. With `accounts` > 1 it is a whole organization: ListAccounts
+lists them, AssumeRole hands out keys naming the role's account, and every request is answered for
+the account of its access key and the region of its SigV4 credential scope, each account x region
+having `jobs` jobs of its own (none in `empty_regions`). Every request waits
 `latency` seconds (on its own thread, as a remote service would) and, above `throttle` accepted
 requests a second for its operation (a token bucket, burst `burst`), is answered HTTP 400
 ThrottlingException. Two traps of `http.server` are avoided: responses leave as two writes (headers,
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import threading
 import time
@@ -30,6 +35,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z: every job is older than any run, so bulk tags apply
 JOB_PREFIX = "bench-job-"
+MEMBER_ACCOUNT_BASE = 200000000000  # member i of an organization is account 200000000000 + i
+ASSUMED_KEY_PREFIX = "ASIA"  # AssumeRole's keys: ASIA + the role's account id
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
 THROTTLED_BODY = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
 
 
@@ -87,6 +95,42 @@ class FakeConfig:
     per_operation: dict[str, float] = field(default_factory=dict)  # overrides `throttle`
     tagged_every: int = 2  # every k-th job has tags; the others were never tagged
     deny_bulk_tags: bool = False  # GetResources answers AccessDeniedException
+    accounts: int = 1  # accounts ListAccounts lists: the caller's (ACCOUNT) and accounts - 1 more
+    empty_regions: frozenset[str] = frozenset()  # regions where every account has no job
+
+
+@dataclass(frozen=True)
+class Where:
+    """The account x region a request is answered for."""
+
+    account: str = ACCOUNT
+    region: str = REGION
+
+
+def org_accounts(config: FakeConfig) -> list[str]:
+    """The organization's account ids: the caller's, then its members."""
+    return [ACCOUNT] + [str(MEMBER_ACCOUNT_BASE + i) for i in range(1, config.accounts)]
+
+
+def where_of(authorization: str) -> Where:
+    """The account (from the access key) and region (from the credential scope) of a SigV4
+    Authorization header; the caller's account and REGION when it names neither."""
+    match = _CREDENTIAL.search(authorization or "")
+    if match is None:
+        return Where()
+    key, region = match.groups()
+    return Where(account_of_key(key), region)
+
+
+def account_of_key(key: str) -> str:
+    digits = key.removeprefix(ASSUMED_KEY_PREFIX)
+    if key.startswith(ASSUMED_KEY_PREFIX) and len(digits) == 12 and digits.isdigit():
+        return digits
+    return ACCOUNT
+
+
+def jobs_in(config: FakeConfig, where: Where) -> int:
+    return 0 if where.region in config.empty_regions else config.jobs
 
 
 class FakeState:
@@ -128,8 +172,8 @@ def job_name(index: int) -> str:
     return f"{JOB_PREFIX}{index:06d}"
 
 
-def job_arn(index: int) -> str:
-    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{job_name(index)}"
+def job_arn(index: int, where: Where = Where()) -> str:
+    return f"arn:aws:sagemaker:{where.region}:{where.account}:training-job/{job_name(index)}"
 
 
 def job_index(name_or_arn: str) -> int | None:
@@ -149,11 +193,11 @@ def job_tags(state: FakeState, index: int) -> list[dict[str, str]]:
     ]
 
 
-def job_summary(index: int) -> dict[str, Any]:
+def job_summary(index: int, where: Where = Where()) -> dict[str, Any]:
     created = EPOCH - index * 60.0
     return {
         "TrainingJobName": job_name(index),
-        "TrainingJobArn": job_arn(index),
+        "TrainingJobArn": job_arn(index, where),
         "CreationTime": created,
         "TrainingEndTime": created + 3600.0,
         "LastModifiedTime": created + 3660.0,
@@ -162,7 +206,7 @@ def job_summary(index: int) -> dict[str, Any]:
     }
 
 
-def describe_job(index: int) -> dict[str, Any]:
+def describe_job(index: int, where: Where = Where()) -> dict[str, Any]:
     """A Completed job with the members a typical real response has (~3 KB of JSON)."""
     created = EPOCH - index * 60.0
     start, end = created + 120.0, created + 3600.0
@@ -177,7 +221,7 @@ def describe_job(index: int) -> dict[str, Any]:
         for i, s in enumerate(("Starting", "Downloading", "Training", "Uploading", "Completed"))
     ]
     return {
-        **job_summary(index),
+        **job_summary(index, where),
         "ModelArtifacts": {
             "S3ModelArtifacts": f"s3://bench-bucket/out/{job_name(index)}/model.tar.gz"
         },
@@ -241,24 +285,105 @@ def describe_job(index: int) -> dict[str, Any]:
     }
 
 
-def list_jobs(state: FakeState, body: dict[str, Any]) -> dict[str, Any]:
+def list_jobs(state: FakeState, body: dict[str, Any], where: Where = Where()) -> dict[str, Any]:
+    jobs = jobs_in(state.config, where)
     start = int(body.get("NextToken") or 0)
     size = min(100, int(body.get("MaxResults") or 10))
-    stop = min(state.config.jobs, start + size)
-    out: dict[str, Any] = {"TrainingJobSummaries": [job_summary(i) for i in range(start, stop)]}
-    if stop < state.config.jobs:
+    stop = min(jobs, start + size)
+    summaries = [job_summary(i, where) for i in range(start, stop)]
+    out: dict[str, Any] = {"TrainingJobSummaries": summaries}
+    if stop < jobs:
         out["NextToken"] = str(stop)
     return out
 
 
-def get_resources(state: FakeState, body: dict[str, Any]) -> dict[str, Any]:
+def get_resources(state: FakeState, body: dict[str, Any], where: Where = Where()) -> dict[str, Any]:
+    jobs = jobs_in(state.config, where)
     step, start = state.config.tagged_every, int(body.get("PaginationToken") or 0)
     size = min(100, int(body.get("ResourcesPerPage") or 50))
-    indexes = range(start, state.config.jobs, step)[:size]
-    last = indexes[-1] if indexes else state.config.jobs
-    token = str(last + step) if last + step < state.config.jobs else ""
-    mappings = [{"ResourceARN": job_arn(i), "Tags": job_tags(state, i)} for i in indexes]
+    indexes = range(start, jobs, step)[:size]
+    last = indexes[-1] if indexes else jobs
+    token = str(last + step) if last + step < jobs else ""
+    mappings = [{"ResourceARN": job_arn(i, where), "Tags": job_tags(state, i)} for i in indexes]
     return {"ResourceTagMappingList": mappings, "PaginationToken": token}
+
+
+def list_accounts(state: FakeState, body: dict[str, Any]) -> dict[str, Any]:
+    """Organizations ListAccounts, 20 a page at most (its limit)."""
+    accounts = org_accounts(state.config)
+    start = int(body.get("NextToken") or 0)
+    stop = min(len(accounts), start + min(20, int(body.get("MaxResults") or 20)))
+    page = [
+        {
+            "Id": account,
+            "Arn": f"arn:aws:organizations::{ACCOUNT}:account/o-bench/{account}",
+            "Email": f"{account}@bench.example",
+            "Name": f"bench-{account}",
+            "Status": "ACTIVE",
+            "State": "ACTIVE",
+            "JoinedMethod": "CREATED",
+            "JoinedTimestamp": EPOCH,
+        }
+        for account in accounts[start:stop]
+    ]
+    out: dict[str, Any] = {"Accounts": page}
+    if stop < len(accounts):
+        out["NextToken"] = str(stop)
+    return out
+
+
+def caller_identity_xml(where: Where) -> str:
+    who = "user/bench" if where.account == ACCOUNT else "assumed-role/bench/smi-bench"
+    service = "iam" if where.account == ACCOUNT else "sts"
+    return (
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<GetCallerIdentityResult><Arn>arn:aws:{service}::{where.account}:{who}</Arn>"
+        f"<UserId>AIDABENCH</UserId><Account>{where.account}</Account></GetCallerIdentityResult>"
+        "<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata>"
+        "</GetCallerIdentityResponse>"
+    )
+
+
+def assume_role_xml(form: dict[str, list[str]]) -> str:
+    """AssumeRole's answer: keys naming the role's account, valid for an hour."""
+    role_arn = (form.get("RoleArn") or [""])[0]
+    parts = role_arn.split(":")
+    account = parts[4] if len(parts) > 5 else ACCOUNT
+    session = (form.get("RoleSessionName") or ["smi"])[0]
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    return (
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+        f"<Credentials><AccessKeyId>{ASSUMED_KEY_PREFIX}{account}</AccessKeyId>"
+        "<SecretAccessKey>bench-secret</SecretAccessKey><SessionToken>bench-token</SessionToken>"
+        f"<Expiration>{expires}</Expiration></Credentials>"
+        f"<AssumedRoleUser><AssumedRoleId>AROABENCH:{session}</AssumedRoleId>"
+        f"<Arn>arn:aws:sts::{account}:assumed-role/bench/{session}</Arn></AssumedRoleUser>"
+        "</AssumeRoleResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata>"
+        "</AssumeRoleResponse>"
+    )
+
+
+def dispatch(
+    state: FakeState, operation: str, body: dict[str, Any], where: Where = Where()
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) of one JSON-protocol request from `where`."""
+    if operation == "ListTrainingJobs":
+        return 200, list_jobs(state, body, where)
+    if operation == "GetResources":
+        if state.config.deny_bulk_tags:
+            return 400, {"__type": "AccessDeniedException", "message": "not allowed"}
+        return 200, get_resources(state, body, where)
+    if operation == "ListAccounts":
+        return 200, list_accounts(state, body)
+    key = body.get("TrainingJobName") or body.get("ResourceArn") or ""
+    index = job_index(str(key))
+    if index is None or index >= jobs_in(state.config, where):
+        return 400, {"__type": "ValidationException", "message": f"Could not find job {key}"}
+    if operation == "DescribeTrainingJob":
+        return 200, describe_job(index, where)
+    if operation == "ListTags":
+        return 200, {"Tags": job_tags(state, index)}
+    return 400, {"__type": "UnknownOperationException", "message": operation}
 
 
 class FakeServer(ThreadingHTTPServer):
@@ -300,40 +425,19 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(state.config.latency)
         if not admitted:
             return self.send(400, THROTTLED_BODY)
-        status, out = self.dispatch(operation, body)
+        status, out = dispatch(state, operation, body, where_of(self.headers["Authorization"]))
         self.send(status, json.dumps(out).encode())
-
-    def dispatch(self, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        state = self.server.state
-        if operation == "ListTrainingJobs":
-            return 200, list_jobs(state, body)
-        if operation == "GetResources":
-            if state.config.deny_bulk_tags:
-                return 400, {"__type": "AccessDeniedException", "message": "not allowed"}
-            return 200, get_resources(state, body)
-        key = body.get("TrainingJobName") or body.get("ResourceArn") or ""
-        index = job_index(str(key))
-        if index is None or index >= state.config.jobs:
-            return 400, {"__type": "ValidationException", "message": f"Could not find job {key}"}
-        if operation == "DescribeTrainingJob":
-            return 200, describe_job(index)
-        if operation == "ListTags":
-            return 200, {"Tags": job_tags(state, index)}
-        return 400, {"__type": "UnknownOperationException", "message": operation}
 
     def answer_query(self, form: dict[str, list[str]]) -> None:
         action = (form.get("Action") or [""])[0]
         self.server.state.admit(action)
         time.sleep(self.server.state.config.latency)
-        if action != "GetCallerIdentity":
+        if action == "GetCallerIdentity":
+            xml = caller_identity_xml(where_of(self.headers["Authorization"]))
+        elif action == "AssumeRole":
+            xml = assume_role_xml(form)
+        else:
             return self.send(400, b"<ErrorResponse/>", "text/xml")
-        xml = (
-            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-            f"<GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT}:user/bench</Arn>"
-            f"<UserId>AIDABENCH</UserId><Account>{ACCOUNT}</Account></GetCallerIdentityResult>"
-            "<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata>"
-            "</GetCallerIdentityResponse>"
-        )
         self.send(200, xml.encode(), "text/xml")
 
     def send(
@@ -360,9 +464,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--throttle", type=float, default=0.0)
+    parser.add_argument("--accounts", type=int, default=1, help="accounts in the organization")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    config = FakeConfig(jobs=args.jobs, latency=args.latency_ms / 1000, throttle=args.throttle)
+    config = FakeConfig(
+        jobs=args.jobs,
+        latency=args.latency_ms / 1000,
+        throttle=args.throttle,
+        accounts=args.accounts,
+    )
     server, state = start_fake(config, args.port)
     print(server.url, flush=True)
     try:

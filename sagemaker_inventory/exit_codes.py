@@ -11,5 +11,6 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad option, value or file; nothing was collected
     PARTIAL = 3  # some scopes failed; every record of the others was written
     LOCKED = 4  # another run holds the --snapshot FILE's lock; nothing was done
+    WRITE_FAILED = 5  # a file or stdout could not be written; files keep their previous content
     INTERRUPTED = 130  # SIGINT
     TERMINATED = 143  # SIGTERM

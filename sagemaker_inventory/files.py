@@ -3,7 +3,10 @@
 `check_destination` lets the CLI refuse an unusable path before any AWS call is made.
 `atomic_writer` writes to a hidden temporary file beside the target and moves it into place only
 when the whole output was written, so an interrupted or failed run (Ctrl-C included) never leaves a
-truncated file and never touches an existing one.
+truncated file and never touches an existing one. A write that fails (full disk, file-size limit)
+raises `WriteFailed` naming the file and the OS error, and the temporary file is removed; the
+temporary files of runs that were killed are removed by the next write of the same target (their
+name carries the writer's pid). `named_stream` gives stdout the same `WriteFailed` errors.
 """
 
 from __future__ import annotations
@@ -11,11 +14,59 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, cast
+
+TEMP_SUFFIX = ".tmp"
+
+
+class WriteFailed(Exception):
+    """Writing `path` failed with an OS error (ENOSPC, EFBIG, EIO...): the run fails."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        reason = error.strerror or str(error)
+        code = errno.errorcode.get(error.errno or 0)
+        super().__init__(f"cannot write {path}: {reason}" + (f" ({code})" if code else ""))
+        self.path, self.error = path, error
+
+
+class _NamedStream:
+    """A text stream whose OS errors become WriteFailed naming the file. A reader that went away
+    (EPIPE) is not a failure of the file: BrokenPipeError passes through unchanged."""
+
+    def __init__(self, stream: TextIO, name: str) -> None:
+        self._stream, self.name = stream, name
+
+    def write(self, text: str) -> int:
+        with writing(self.name):
+            return self._stream.write(text)
+
+    def flush(self) -> None:
+        with writing(self.name):
+            self._stream.flush()
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._stream, attribute)
+
+
+def named_stream(stream: TextIO, name: str) -> TextIO:
+    """`stream`, raising WriteFailed(name, error) when a write or flush fails."""
+    return cast(TextIO, _NamedStream(stream, name))
+
+
+@contextlib.contextmanager
+def writing(name: str) -> Iterator[None]:
+    """Turn an OSError of the block into WriteFailed(name) (BrokenPipeError passes through)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise WriteFailed(name, error) from error
 
 
 class DestinationError(ValueError):
@@ -48,25 +99,63 @@ def atomic_writer(
     A symlink's target is replaced, not the link. A device or FIFO (`-o /dev/null`, a named
     pipe) is written in place: renaming over it would replace the device with a regular file.
     """
+    name = str(path)
     target = Path(os.path.realpath(path))
     if _is_special_file(target):
-        with target.open("w", encoding=encoding, newline="") as stream:
-            yield stream
+        with writing(name), target.open("w", encoding=encoding, newline="") as stream:
+            yield named_stream(stream, name)
         return
     directory = target.parent
-    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    remove_stale_temporaries(target)
+    prefix = f".{target.name}.{os.getpid()}."
+    with writing(name):
+        fd, temp_name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=TEMP_SUFFIX)
     temp = Path(temp_name)
+    stream = os.fdopen(fd, "w", encoding=encoding, newline="")
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as stream:
-            yield stream
+        yield named_stream(stream, name)
+        with writing(name):
             stream.flush()
             os.fsync(stream.fileno())
-        temp.chmod(mode)
-        temp.replace(target)
+            stream.close()
+            temp.chmod(mode)
+            temp.replace(target)
     except BaseException:
+        # Closing flushes what is buffered, which fails again on a full disk: the first error
+        # is the one to report.
+        with contextlib.suppress(OSError):
+            stream.close()
         temp.unlink(missing_ok=True)
         raise
-    _fsync_directory(directory)
+    with writing(name):
+        _fsync_directory(directory)
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Remove `.NAME.PID.*.tmp` files beside `target` left by a writer that no longer runs
+    (killed, or its machine crashed); those of a live process (another run) are left alone."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[^/]*{re.escape(TEMP_SUFFIX)}")
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match and not _process_alive(int(match[1])):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: alive, another user's
+    return True
 
 
 def _is_special_file(path: Path) -> bool:

@@ -5,7 +5,7 @@ another process holds it: a cron run that overlaps the previous one must fail lo
 interleave writes. The kernel drops the lock when the holder exits, even on SIGKILL, so a crashed
 run never leaves a stale lock behind. The lock file stays on disk after the run: unlinking it would
 let a third run lock a fresh file while a second still holds the old, unlinked one. It holds the
-holder's pid, only to name it in the message.
+holder's pid, only to name it in the message, and gets the run's --file-mode like every other file.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def snapshot_lock(snapshot: str | os.PathLike[str], *, mode: int = 0o600) -> Ite
     lock = lock_path_for(snapshot)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
     try:
+        _set_mode(fd, mode)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -55,6 +56,13 @@ def snapshot_lock(snapshot: str | os.PathLike[str], *, mode: int = 0o600) -> Ite
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _set_mode(fd: int, mode: int) -> None:
+    """`mode` exactly, not as the umask leaves it: a world-writable lock would let any local user
+    hold it and make every run exit 4. Someone else's lock file keeps its mode (EPERM)."""
+    with contextlib.suppress(PermissionError):
+        os.fchmod(fd, mode)
 
 
 def _write_pid(fd: int) -> None:

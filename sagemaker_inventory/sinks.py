@@ -36,6 +36,16 @@ EMPTY_TABLE_MESSAGE = "No training jobs found."
 UNBOUNDED_WIDTH = 100_000
 
 
+class OutputConsole(Console):
+    """A Console for records on stdout or in a file. rich answers a reader gone away (EPIPE) with
+    SystemExit(1) of its own; here it is a BrokenPipeError like any other write's, so that the CLI
+    decides in one place how every command ends then."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 class OutputFormat(str, Enum):
     """The `--format` choices."""
 
@@ -238,8 +248,8 @@ def _stream_console(stream: TextIO) -> Console:
     # Off a terminal rich assumes 80 columns and squeezes a wide table into unreadable wrapped
     # cells; a file has no width, so let the table take the width its cells need.
     if stream.isatty():
-        return Console(file=stream)
-    return Console(file=stream, width=UNBOUNDED_WIDTH)
+        return OutputConsole(file=stream)
+    return OutputConsole(file=stream, width=UNBOUNDED_WIDTH)
 
 
 def _unknown_format(fmt: NoReturn) -> NoReturn:

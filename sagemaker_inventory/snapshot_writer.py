@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from sagemaker_inventory.files import atomic_writer
+from sagemaker_inventory.files import atomic_writer, writing
 from sagemaker_inventory.inventory import OK, Summary
 from sagemaker_inventory.lockfile import snapshot_lock
 from sagemaker_inventory.shape import format_timestamp
@@ -81,7 +81,11 @@ def snapshot_session(
     carry: Callable[[Record], Record] | None = None,
 ) -> Iterator[SnapshotWriter]:
     """Lock FILE (SnapshotLocked at once if another run has it), index it, and yield the writer
-    whose `snapshot.reuse` is the run's reuse hook and whose `commit` ends the run."""
+    whose `snapshot.reuse` is the run's reuse hook and whose `commit` ends the run.
+
+    FILE is resolved first (symlinks followed): the lock and the sidecar belong to the file the
+    data is in, so two names of one snapshot can never run at once."""
+    path = os.path.realpath(path)
     with (
         snapshot_lock(path, mode=mode),
         open_snapshot(path, settings) as snapshot,
@@ -93,9 +97,9 @@ def snapshot_session(
 class SnapshotWriter:
     """This run's records, spooled to an anonymous temporary file until `commit` merges them.
 
-    `carry`, when given, rewrites carried-over records whose settings differ from this run's
-    (the CLI passes the run's redaction, so a scope that failed never keeps an unredacted value
-    written by an earlier --no-redact run).
+    `carry`, when given, rewrites every record taken from the previous snapshot, carried over or
+    written to --changes as removed (the CLI passes the run's redaction, so no unredacted value
+    written by an earlier --no-redact run survives a redacting run).
     """
 
     def __init__(self, snapshot: Snapshot, *, carry: Callable[[Record], Record] | None = None):
@@ -120,7 +124,9 @@ class SnapshotWriter:
         self.close()
 
     def close(self) -> None:
-        self._spool.close()
+        # The spool is thrown away: a failed flush of its buffer (full disk) was reported already.
+        with contextlib.suppress(OSError):
+            self._spool.close()
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Keep one record of this run (the first one of a job ARN wins)."""
@@ -130,7 +136,8 @@ class SnapshotWriter:
             jobs = self._new.setdefault(scope_of(record), {})
             if arn in jobs:
                 return
-            self._spool.write(line)
+            with writing(f"the temporary copy of {self._snapshot.path}"):
+                self._spool.write(line)
             jobs[arn] = (self._size, len(line))
             self._size += len(line)
 
@@ -147,7 +154,8 @@ class SnapshotWriter:
         Raises SnapshotCancelled, leaving every file as it was, when `cancelled` is set by the
         time everything is written and only the renames remain.
         """
-        self._spool.flush()
+        with writing(f"the temporary copy of {self._snapshot.path}"):
+            self._spool.flush()
         refreshed = {(s.account_id, s.region) for s in summary.scopes if s.status == OK}
         fresh: set[ScopeKey] = {(a, r) for a, r in refreshed if a is not None}
         old = self._snapshot.scopes()
@@ -191,16 +199,19 @@ class SnapshotWriter:
             if entry.arn not in jobs:
                 outcome.removed += 1
                 if delta is not None:
-                    delta.write(_change_line("removed", self._snapshot.line_of(entry)))
+                    delta.write(_change_line("removed", self._old_line(entry).encode("utf-8")))
 
     def _write_carried(self, key: ScopeKey, out: IO[str], outcome: SnapshotOutcome) -> None:
-        rewrite = self._carry if not self._snapshot.reusable else None
         for entry in self._snapshot.scopes().get(key, []):
-            line = self._snapshot.line_of(entry).decode("utf-8")
-            if rewrite is not None:
-                line = dumps(rewrite(json.loads(line)))
-            out.write(line + "\n")
+            out.write(self._old_line(entry) + "\n")
             outcome.records += 1
+
+    def _old_line(self, entry: Any) -> str:
+        """A record of the previous snapshot as this run writes it: through `carry` (the run's
+        redaction) whatever the sidecar says, since a sidecar can be lost, hand-edited or from a
+        run that crashed, and a value an earlier --no-redact run kept must not survive."""
+        line = self._snapshot.line_of(entry).decode("utf-8")
+        return line if self._carry is None else dumps(self._carry(json.loads(line)))
 
     def _meta_document(
         self,

@@ -87,7 +87,7 @@ def test_file_mode_applies_to_every_file_smi_writes(tmp_path: Path) -> None:
     [
         (["--changes", "c.jsonl"], "--changes needs --snapshot"),
         (["--snapshot", "s.jsonl", "--status", "Failed"], "cannot be combined"),
-        (["--snapshot", "s.jsonl", "-o", "s.jsonl"], "must be different files"),
+        (["--snapshot", "s.jsonl", "-o", "s.jsonl"], "name the same file"),
         (["--snapshot", "missing/s.jsonl"], "does not exist"),
         (["--file-mode", "999"], "'999' is not an octal mode"),
         (["--file-mode", "7777"], "not a permission mode"),

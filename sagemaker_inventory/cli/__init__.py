@@ -11,11 +11,13 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
 
 from sagemaker_inventory import __version__
+from sagemaker_inventory.exit_codes import ExitCode
 
 # name -> ("module:attribute", short help); the module is imported only when the command runs.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -46,6 +48,11 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; how its output ended decides the exit code (see `_finish_output`)."""
+        with _finish_output():
+            return super().invoke(ctx)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help comes from SUBCOMMANDS so that listing commands imports none of them.
         rows = [(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -74,8 +81,47 @@ def cli() -> None:
       2         usage or input error: a short message names the bad value
       3         partial: some account x region scopes failed; the others' records are all written
       4         another run holds the --snapshot FILE's lock; nothing was done
+      5         a file or stdout could not be written (full disk, size limit);
+                -o, --snapshot and the other files keep their previous content
       130, 143  stopped by SIGINT / SIGTERM; no file was changed
     """
+
+
+class WriteFailure(click.ClickException):
+    """A file or stdout could not be written (full disk, file-size limit, I/O error)."""
+
+    exit_code = int(ExitCode.WRITE_FAILED)
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"smi: error: {self.message}", err=True)
+
+
+@contextlib.contextmanager
+def _finish_output() -> Iterator[None]:
+    """The one place where a command's output ends: stdout is flushed while the exit code can
+    still change, a write that failed (WriteFailed, from any file or stdout) is exit 5 with one
+    line naming the file and the error, and a reader that went away (EPIPE: `smi ... | head`)
+    ends the command quietly with exit 0, whichever command it was."""
+    from sagemaker_inventory.files import WriteFailed, named_stream
+
+    try:
+        try:
+            yield
+        finally:
+            named_stream(sys.stdout, "standard output").flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise click.exceptions.Exit(0) from None
+    except WriteFailed as exc:
+        raise WriteFailure(str(exc)) from None
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail too.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def main(**kwargs: Any) -> None:
@@ -97,7 +143,8 @@ def main(**kwargs: Any) -> None:
 def _flush_and_exit(code: int) -> NoReturn:
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        # A reader that went away (`| head`) has nothing more to hear.
-        with contextlib.suppress(BrokenPipeError, ValueError):
+        # The exit code is decided (stdout was flushed by _finish_output): a reader that went
+        # away (`| head`) has nothing more to hear.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)

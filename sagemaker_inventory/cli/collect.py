@@ -25,6 +25,7 @@ from sagemaker_inventory.cli.common import (
 )
 from sagemaker_inventory.cli.destination import (
     Destination,
+    check_distinct_files,
     checked_destination,
     checked_snapshot,
     redaction_rules,
@@ -62,6 +63,8 @@ Exit codes:
   3  partial: some account x region scopes failed; all records of the others were written
      (with --snapshot: their previous records are kept, reported stale)
   4  another run holds the --snapshot FILE (FILE.lock); nothing was done
+  5  a file or stdout could not be written (full disk, size limit): the message names
+     it; -o, --snapshot and the other files keep their previous content
   130, 143  stopped by SIGINT / SIGTERM; no file was changed
 """
 
@@ -242,6 +245,7 @@ def collect(
         file_mode=file_mode,
         redaction=redaction_rules(redact_patterns, no_redact),
     )
+    check_distinct_files(destination)
     options = CollectOptions(
         filters=filters,
         with_tags=not no_tags,
@@ -382,9 +386,11 @@ def _collect_and_write(
         emit = files.emitter(sink.write)
         try:
             summary = run_inventory(scopes, factory, options, emit, observer, files.stop.cancelled)
-        except OutputError:
-            sink.abandon()
-            return ExitCode.OK  # the reader went away (e.g. `| head`): stop quietly
+        except OutputError as exc:
+            sink.abandon()  # and every other file: keep what was there
+            # A reader gone (BrokenPipeError) or a write that failed (WriteFailed): the CLI
+            # group turns either into its exit code.
+            raise exc.__cause__ or exc from None
         try:
             outcome = files.commit(summary, destination)
         except SnapshotCancelled:

@@ -3,6 +3,8 @@ mode and redaction, all checked before any AWS call so that bad paths are usage 
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +46,50 @@ def checked_snapshot(
             "--snapshot keeps the whole inventory of its scopes: it cannot be combined with "
             "--status, --name-contains, --created-after, --created-before or --modified-after"
         )
-    paths = [p.resolve() for p in (output, snapshot, changes) if p is not None]
-    if len(set(paths)) < len(paths):
-        raise click.UsageError("--output, --snapshot and --changes must be different files")
     _check_paths((snapshot, "'--snapshot'"), (changes, "'--changes'"))
     return snapshot
+
+
+def check_distinct_files(destination: Destination) -> None:
+    """Usage error (exit 2) when two of the files this run writes are one file: symlinks and
+    hard links resolved, the snapshot's sidecar and lock included. Devices (`/dev/null`) may
+    take several outputs."""
+    from sagemaker_inventory.lockfile import lock_path_for
+    from sagemaker_inventory.snapshot import meta_path_for
+
+    named = [("'-o' / '--output'", destination.path), ("'--report'", destination.report)]
+    snapshot = destination.snapshot
+    if snapshot is not None:
+        named += [
+            ("'--snapshot'", snapshot),
+            (f"the snapshot's sidecar {meta_path_for(snapshot)}", meta_path_for(snapshot)),
+            (f"the snapshot's lock {lock_path_for(snapshot)}", lock_path_for(snapshot)),
+            ("'--changes'", destination.changes),
+        ]
+    seen: dict[object, str] = {}
+    for hint, path in named:
+        if path is None:
+            continue
+        identity = _file_identity(path)
+        if identity is None:
+            continue
+        if identity in seen:
+            raise click.UsageError(
+                f"{seen[identity]} and {hint} name the same file ({path}): one would overwrite "
+                "the other"
+            )
+        seen[identity] = hint
+
+
+def _file_identity(path: Path) -> object | None:
+    """(device, inode) of an existing file, else its resolved path; None for a device or FIFO."""
+    try:
+        status = path.stat()
+    except OSError:
+        return os.path.realpath(path)
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return (status.st_dev, status.st_ino)
 
 
 def redaction_rules(patterns: tuple[str, ...], no_redact: bool) -> RedactionRules | None:

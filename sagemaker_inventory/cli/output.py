@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from sagemaker_inventory.files import atomic_writer
-from sagemaker_inventory.sinks import Sink, make_sink
+from sagemaker_inventory.files import atomic_writer, named_stream
+from sagemaker_inventory.sinks import OutputConsole, Sink, make_sink
 
 if TYPE_CHECKING:
     from sagemaker_inventory.cli.destination import Destination
@@ -54,11 +53,13 @@ def open_records_sink(
 ) -> Iterator[RecordsOutput]:
     """A RecordsOutput on stdout or on `destination.path` (replaced only if the run succeeds)."""
     if destination.path is None:
-        with _stdout_guard():
-            output = RecordsOutput(_sink_on(sys.stdout, destination, title, file_output=False))
-            yield output
-            if not output.abandoned:
-                output._sink.close()
+        # A reader that goes away (BrokenPipeError) is the CLI group's to handle, in one place.
+        stdout = named_stream(sys.stdout, "standard output")
+        output = RecordsOutput(_sink_on(stdout, destination, title, file_output=False))
+        yield output
+        if not output.abandoned:
+            output._sink.close()
+            stdout.flush()
         return
     with (
         contextlib.suppress(_Abandoned),
@@ -160,7 +161,7 @@ def _sink_on(
 ) -> Sink:
     # On a terminal the table follows its width; piped or in a file make_sink renders it plain and
     # at full width, so no cell is cut.
-    console = Console(file=stream) if not file_output and stream.isatty() else None
+    console = OutputConsole(file=stream) if not file_output and stream.isatty() else None
     return make_sink(
         destination.fmt,
         stream,
@@ -169,23 +170,3 @@ def _sink_on(
         title=title,
         all_fields=destination.all_fields,
     )
-
-
-@contextlib.contextmanager
-def _stdout_guard() -> Iterator[None]:
-    """Turn a closed pipe (`smi collect | head -3`) into a quiet stop instead of a traceback."""
-    try:
-        yield
-    except BrokenPipeError:
-        _silence_stdout()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-
-
-def _silence_stdout() -> None:
-    # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail too.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)

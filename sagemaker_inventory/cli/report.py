@@ -18,11 +18,13 @@ from typing import Any
 import click
 from rich.console import Console
 
+from sagemaker_inventory.files import named_stream
 from sagemaker_inventory.measures import Record
 from sagemaker_inventory.report import format_time, parse_dimension, parse_time, summarise
 from sagemaker_inventory.report_input import Duplicates, InventoryError, open_inventory
 from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, collect_failures, collect_running
 from sagemaker_inventory.report_view import render_failures, render_running, render_summary
+from sagemaker_inventory.sinks import OutputConsole
 
 BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
 
@@ -215,7 +217,9 @@ def report(
                 click.echo(duplicate_note(len(duplicates.losers)), err=True)
     except InventoryError as error:
         raise InputError(str(error)) from None
+    # Write errors name stdout (WriteFailed, exit 5); a reader gone is the CLI group's to handle.
+    stdout = named_stream(sys.stdout, "standard output")
     if output_format == "json":
-        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False), file=stdout)
     else:
-        result.render(Console())
+        result.render(OutputConsole(file=stdout))

@@ -259,15 +259,20 @@ class Pacer:
         self.operations: dict[str, OperationPace] = {}
 
     def attach(self, client: Any) -> None:
-        """Pace `client`: wait before each request (retries too), learn from each answer."""
+        """Pace `client`: wait before each request (retries too), learn from each answer.
+
+        Two handlers per client, on the service's events rather than on each operation's:
+        botocore inspects a handler's signature at every registration, and registering per
+        operation for SageMaker's ~400 operations cost more CPU than a scope's API calls.
+        """
         model = client.meta.service_model
         service = model.service_id.hyphenize()
-        paced = set(model.operation_names) if self.adaptive else set(self.caps.rates)
-        for operation in paced & set(model.operation_names):
-            pace = self.pace(operation)
-            client.meta.events.register(f"before-send.{service}.{operation}", _waiter(pace))
-            if self.adaptive:
-                client.meta.events.register(f"needs-retry.{service}.{operation}", _learner(pace))
+        paced = None if self.adaptive else frozenset(self.caps.rates)
+        if paced is not None and not paced & set(model.operation_names):
+            return
+        client.meta.events.register(f"before-send.{service}", _waiter(self, paced))
+        if self.adaptive:
+            client.meta.events.register(f"needs-retry.{service}", _learner(self))
 
     def pace(self, operation: str) -> OperationPace:
         with self._lock:
@@ -283,19 +288,26 @@ class Pacer:
             return sum(pace.waited for pace in self.operations.values())
 
 
-def _waiter(pace: OperationPace) -> Callable[..., None]:
-    def wait(**_: Any) -> None:
+def _operation_of(event_name: str) -> str:
+    # botocore names its events "<event>.<service-id>.<OperationName>" and passes the name along.
+    return event_name.rsplit(".", 1)[-1]
+
+
+def _waiter(pacer: Pacer, paced: frozenset[str] | None) -> Callable[..., None]:
+    def wait(event_name: str, **_: Any) -> None:
         # Must return None: a before-send handler's return value is taken as the response.
-        pace.acquire()
+        operation = _operation_of(event_name)
+        if paced is None or operation in paced:
+            pacer.pace(operation).acquire()
 
     return wait
 
 
-def _learner(pace: OperationPace) -> Callable[..., None]:
-    def learn(response: Any = None, **_: Any) -> None:
+def _learner(pacer: Pacer) -> Callable[..., None]:
+    def learn(event_name: str, response: Any = None, **_: Any) -> None:
         # Must return None: a needs-retry handler's return value is taken as the retry delay.
         if response is not None:
-            pace.answered(is_throttling_response(response[1]))
+            pacer.pace(_operation_of(event_name)).answered(is_throttling_response(response[1]))
 
     return learn
 

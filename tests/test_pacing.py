@@ -140,6 +140,26 @@ def test_the_pacer_waits_before_each_request_of_a_capped_operation_only() -> Non
     assert pacer.waited() == pytest.approx(1.5)
 
 
+@pytest.mark.parametrize(("caps", "expected"), [((), 2), (("GetResources=1",), 0)])
+def test_the_pacer_registers_per_service_not_per_operation(
+    caps: tuple[str, ...], expected: int
+) -> None:
+    """Registering for each of SageMaker's ~400 operations on every client was most of a scope's
+    CPU (botocore inspects each handler's signature)."""
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    registered: list[str] = []
+    register = client.meta.events.register
+
+    def counting(event_name: str, handler: Any, *args: Any, **kwargs: Any) -> None:
+        registered.append(event_name)
+        register(event_name, handler, *args, **kwargs)
+
+    client.meta.events.register = counting
+    Pacer(RateCaps.parse(caps), adaptive=not caps).attach(client)
+    assert len(registered) == expected
+    assert all(name.count(".") == 1 for name in registered)  # "<event>.sagemaker"
+
+
 def test_one_pacer_shares_an_operation_budget_across_clients_and_services() -> None:
     """Every attempt takes a token, sent or not: here each one fails to connect (port 9, closed)."""
     from botocore.config import Config

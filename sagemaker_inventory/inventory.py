@@ -252,10 +252,15 @@ class _Run:
         retry = ThrottleRetry(on_retry=meter.add_retry, sleep=self._sleep)
         tags: TagLookup | None = None
         if self.options.with_tags:
-            tagging = self.factory.client(session, "resourcegroupstaggingapi", scope.region)
-            meter.attach(tagging)
-            pacer.attach(tagging)
-            tags = TagLookup(sagemaker, tagging, retry)
+
+            def make_tagging() -> Any:
+                # Built only once a job is listed: a region without jobs needs no tagging client.
+                tagging = self.factory.client(session, "resourcegroupstaggingapi", scope.region)
+                meter.attach(tagging)
+                pacer.attach(tagging)
+                return tagging
+
+            tags = TagLookup(sagemaker, make_tagging, retry)
         convert = _Converter(sagemaker, tags, retry, self.options)
         try:
             self._convert_all(scope, sagemaker, convert, retry, result)
@@ -273,6 +278,8 @@ class _Run:
     ) -> None:
         workers = max(1, self.options.max_workers)
         summaries = iter_job_summaries(sagemaker, self.options.filters, retry)
+        if convert.tags is not None:
+            summaries = _before_first(summaries, convert.tags.start)
         with (
             ThreadPoolExecutor(workers, thread_name_prefix="describe") as pool,
             closing(_in_order(summaries, convert, pool, window=4 * workers)) as converted,
@@ -344,6 +351,17 @@ def _in_order(
     finally:
         for _, future in pending:
             future.cancel()
+
+
+def _before_first(
+    items: Iterator[dict[str, Any]], hook: Callable[[], None]
+) -> Iterator[dict[str, Any]]:
+    """`items`, calling `hook` just before the first one is handed on (never if there is none)."""
+    for item in items:
+        hook()
+        yield item
+        yield from items
+        return
 
 
 def _fail_skips_of_unreachable_accounts(results: list[ScopeResult]) -> None:

@@ -152,6 +152,28 @@ def test_no_tags_makes_no_tag_calls() -> None:
     assert set(summary.scopes[0].api_calls) == {"ListTrainingJobs", "DescribeTrainingJob"}
 
 
+class RecordingFactory(SessionFactory):
+    """A SessionFactory that remembers which clients it built."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.built: list[tuple[str, str]] = []
+
+    def client(self, session: Any, service: str, region: str) -> Any:
+        self.built.append((service, region))
+        return super().client(session, service, region)
+
+
+def test_a_region_without_jobs_costs_one_list_call_and_no_tagging_client() -> None:
+    create_jobs("us-east-1", ["a"], tags={"team": "nlp"})
+    factory = RecordingFactory()
+    records, summary = collect(["us-east-1", "eu-west-1"], factory=factory)
+    east, west = summary.scopes
+    assert west.api_calls == {"ListTrainingJobs": 1} and west.tag_path is None
+    assert ("resourcegroupstaggingapi", "eu-west-1") not in factory.built
+    assert east.tag_path == "bulk" and records[0]["tags"] == ["team:nlp"]
+
+
 def test_a_job_that_vanishes_between_list_and_describe_is_skipped() -> None:
     create_jobs("us-east-1", ["stays", "goes"])
 

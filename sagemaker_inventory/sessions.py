@@ -5,7 +5,8 @@ under one lock, before it is handed to a worker thread. An assumed role gets a s
 whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
 DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share one botocore data
 loader, because each loader parses the (large) SageMaker service model again, which would cost
-about 15 MB and half a second per account.
+about 15 MB and half a second per account; it hands out SageMaker's model cut to the operations
+smi calls (see `service_models`). The roles assumed with the same base keys share one STS client.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from botocore.credentials import (
 )
 
 from sagemaker_inventory.scopes import AccountSource
+from sagemaker_inventory.service_models import CutLoader
 
 if TYPE_CHECKING:
     import boto3
@@ -73,7 +75,8 @@ class SessionFactory:
         self._lock = threading.RLock()
         self._sessions: dict[str | None, boto3.Session] = {}
         self._role_sessions: dict[AccountSource, boto3.Session] = {}
-        self._loader: Any = None
+        self._loader: CutLoader | None = None
+        self._sts_clients: dict[tuple[Any, ...], Any] = {}
 
     def session(self, profile: str | None = None) -> boto3.Session:
         """The (cached) session for `profile`, or for the default credential chain when None.
@@ -155,15 +158,19 @@ class SessionFactory:
         maker: Any = base
 
         def create_sts_client(service: str, **keys: Any) -> Any:
-            # Called by botocore on every refresh, from whichever worker thread needs the keys.
+            # Called by botocore on every refresh, from whichever worker thread needs the keys,
+            # with the base keys of the moment: one client serves every role assumed with them.
+            cache_key = (service, sts_region, *sorted(keys.items()))
             with self._lock:
-                return maker.client(
-                    service,
-                    region_name=sts_region,
-                    endpoint_url=self.options.endpoint_url,
-                    config=self._config(),
-                    **keys,
-                )
+                if cache_key not in self._sts_clients:
+                    self._sts_clients[cache_key] = maker.client(
+                        service,
+                        region_name=sts_region,
+                        endpoint_url=self.options.endpoint_url,
+                        config=self._config(),
+                        **keys,
+                    )
+                return self._sts_clients[cache_key]
 
         fetcher = AssumeRoleCredentialFetcher(
             create_sts_client,
@@ -181,9 +188,8 @@ class SessionFactory:
         parsers = core.get_component("response_parser_factory")
         parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
         if self._loader is None:
-            self._loader = core.get_component("data_loader")
-        else:
-            core.register_component("data_loader", self._loader)
+            self._loader = CutLoader(core.get_component("data_loader"))
+        core.register_component("data_loader", self._loader)
         return session
 
 

@@ -207,6 +207,43 @@ def test_every_session_shares_one_data_loader() -> None:
     assert len(loaders) == 1
 
 
+@pytest.mark.usefixtures("moto_aws")
+def test_roles_assumed_with_the_same_base_keys_share_one_sts_client() -> None:
+    factory = SessionFactory()
+    built: list[str] = []
+    factory.session(None).events.register(
+        "creating-client-class.sts", lambda **_: built.append("sts")
+    )
+    other = AccountSource(role_arn="arn:aws:iam::222222222222:role/R", account_id="2" * 12)
+    assert caller_arn(factory, SOURCE).startswith("arn:aws:sts::111111111111:")
+    assert caller_arn(factory, other).startswith("arn:aws:sts::222222222222:")
+    assert built == ["sts"]  # the AssumeRole client; the caller_arn clients come from role sessions
+
+
+def test_sagemaker_clients_have_only_the_operations_smi_calls() -> None:
+    import botocore.session
+
+    from sagemaker_inventory.service_models import SAGEMAKER_OPERATIONS
+
+    factory = SessionFactory()
+    client = factory.client(factory.session_for(SOURCE), "sagemaker", "us-east-1")
+    model = client.meta.service_model
+    assert set(model.operation_names) == SAGEMAKER_OPERATIONS
+    assert {"list_training_jobs", "describe_training_job", "list_tags"} <= set(dir(client))
+    full = botocore.session.get_session().get_service_model("sagemaker")
+    assert set(full.operation_names) > SAGEMAKER_OPERATIONS
+    assert model.shape_names == full.shape_names  # every shape kept, unchanged
+    for name in SAGEMAKER_OPERATIONS:
+        ours, theirs = model.operation_model(name), full.operation_model(name)
+        assert (ours.input_shape.name, ours.output_shape.name, ours.http) == (
+            theirs.input_shape.name,
+            theirs.output_shape.name,
+            theirs.http,
+        )
+    tagging = factory.client(factory.session(None), "resourcegroupstaggingapi", "us-east-1")
+    assert "GetResources" in tagging.meta.service_model.operation_names
+
+
 @pytest.fixture
 def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer

@@ -1,0 +1,50 @@
+"""botocore's data loader, with SageMaker's service model cut down to the operations smi calls.
+
+botocore builds every client from its service model: a method, a docstring object and an
+operation model for each operation. SageMaker has ~400 operations and smi calls three, so building
+a SageMaker client cost three times what building a small service's does, once per account x
+region. The loader hands botocore the same model with only those operations; every shape stays, so
+requests, responses and the record conversion (which walks DescribeTrainingJob's output shape) are
+exactly what the full model gives. A SageMaker operation smi starts calling must be added to
+`SAGEMAKER_OPERATIONS`, or its client method does not exist.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+# Every SageMaker operation smi calls (botocore's CamelCase names).
+SAGEMAKER_OPERATIONS = frozenset({"ListTrainingJobs", "DescribeTrainingJob", "ListTags"})
+_CUT = {"sagemaker": SAGEMAKER_OPERATIONS}
+
+
+class CutLoader:
+    """Wraps a botocore Loader (register it as a session's "data_loader" component): service
+    models of the services in `_CUT` keep only the listed operations; all else is the wrapped
+    loader's, cached as it caches."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+        self._lock = threading.Lock()
+        self._models: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:
+        model = self._loader.load_service_model(service_name, type_name, api_version)
+        keep = _CUT.get(service_name)
+        if keep is None or type_name != "service-2":
+            return model
+        with self._lock:
+            key = (service_name, api_version)
+            if key not in self._models:
+                operations = model["operations"]
+                self._models[key] = {
+                    **model,
+                    "operations": {n: op for n, op in operations.items() if n in keep},
+                }
+            return self._models[key]

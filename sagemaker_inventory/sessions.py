@@ -25,6 +25,7 @@ from botocore.credentials import (
     DeferredRefreshableCredentials,
 )
 
+from sagemaker_inventory.parsing import CompiledParserFactory
 from sagemaker_inventory.scopes import AccountSource
 from sagemaker_inventory.service_models import CutLoader
 
@@ -185,8 +186,10 @@ class SessionFactory:
         core = session._session  # boto3 exposes no public accessor for its botocore session
         # botocore makes every timestamp a tzlocal() datetime, which cost a fifth of the CPU of a
         # DescribeTrainingJob call (~15 timestamps); UTC ones are cheap and what records want.
-        parsers = core.get_component("response_parser_factory")
+        # Parsing JSON responses is compiled per shape (see `parsing`).
+        parsers = CompiledParserFactory()
         parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
+        core.register_component("response_parser_factory", parsers)
         if self._loader is None:
             self._loader = CutLoader(core.get_component("data_loader"))
         core.register_component("data_loader", self._loader)

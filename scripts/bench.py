@@ -1,11 +1,13 @@
 """Benchmark `smi collect` against a plain sequential boto3 loop, on one fake endpoint, in one run.
 
 Starts the fake of scripts/fake_endpoint.py on 127.0.0.1 (N jobs, L ms latency per request,
-ThrottlingException above T requests/s per operation), then runs each client as a subprocess (so
-its peak RSS and CPU are its own, read with os.wait4) and prints wall seconds, jobs/s, API calls
-per job by operation and throttled answers (both counted at the fake), peak RSS, CPU, and the ratio
-smi/loop. Every run checks that each of the N jobs was written exactly once. It also times
-`smi --help` and checks that it does not import boto3.
+ThrottlingException above T requests/s per operation; `--full-jobs` for jobs with every member),
+then runs each client as a subprocess (so its peak RSS and CPU, its children's included, are its
+own, read with os.wait4) and prints wall seconds, jobs/s, API calls per job by operation and
+throttled answers (both counted at the fake), peak RSS, CPU, and the ratios smi/bare and smi/loop.
+"bare" is scripts/bare_client.py, the same calls with no botocore (unsigned HTTP, JSON, threads):
+the endpoint's ceiling, not a collector. Every run checks that each of the N jobs was written
+exactly once. It also times `smi --help` and checks that it does not import boto3.
 
     python scripts/bench.py                                  # N=200, L=30 ms: under a minute
     python scripts/bench.py --jobs 1000 --latency-ms 30      # the README's numbers
@@ -253,6 +255,11 @@ def smi_command(url: str, out: Path, args: argparse.Namespace, workload: Workloa
     return cmd + list(args.smi_arg)
 
 
+def bare_command(url: str, out: Path, args: argparse.Namespace) -> list[str]:
+    script = Path(__file__).resolve().parent / "bare_client.py"
+    return [sys.executable, str(script), url, str(out), "--workers", str(args.max_workers or 32)]
+
+
 def loop_command(url: str, out: Path) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), "--run-loop", url, str(out)]
 
@@ -301,8 +308,9 @@ def print_table(results: list[RunResult], startup: dict[str, Any] | None) -> Non
     def row(label: str, values: list[str]) -> None:
         print(f"{label:<34}" + "".join(f"{v:>22}" for v in values))
 
-    names = [r.name for r in results] + (["smi/loop"] if len(results) == 2 else [])
-    row("", names)
+    by_name = {r.name: r for r in results}
+    ratios = [other for other in ("bare", "loop") if "smi" in by_name and other in by_name]
+    row("", [r.name for r in results] + [f"smi/{other}" for other in ratios])
     metrics: list[tuple[str, Any]] = [
         ("wall s", lambda r: r.wall_s),
         ("jobs/s", lambda r: round(r.jobs_per_s(), 1)),
@@ -319,13 +327,11 @@ def print_table(results: list[RunResult], startup: dict[str, Any] | None) -> Non
     ]
     for label, get in metrics:
         values = [get(r) for r in results]
-        ratio = [f"{values[0] / values[1]:.3g}x" if len(values) == 2 and values[1] else ""]
-        row(label, [str(v) for v in values] + (ratio if len(results) == 2 else []))
-    if len(results) == 2:
-        row(
-            "speed-up (loop wall / smi wall)",
-            ["", "", f"{results[1].wall_s / results[0].wall_s:.1f}x"],
-        )
+        smi = get(by_name["smi"]) if ratios else None
+        cells = [
+            f"{smi / get(by_name[o]):.3g}x" if smi != "" and get(by_name[o]) else "" for o in ratios
+        ]
+        row(label, [str(v) for v in values] + cells)
     row("exit code", [str(r.exit_code) for r in results])
     row("records / lost / duplicates", [f"{r.records}/{r.lost}/{r.duplicates}" for r in results])
     ops = sorted({op for r in results for op in r.requests})
@@ -385,7 +391,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra smi argument, repeatable: --smi-arg=--processes --smi-arg=4",
     )
     parser.add_argument("--source", help="run smi from this source tree (try a variant)")
+    parser.add_argument(
+        "--full-jobs", action="store_true", help="jobs with every member of the model (~11 KB)"
+    )
     parser.add_argument("--skip-loop", action="store_true")
+    parser.add_argument("--skip-bare", action="store_true", help="no bare HTTP client baseline")
     parser.add_argument("--skip-smi", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -412,12 +422,14 @@ def main(argv: list[str] | None = None) -> int:
         per_operation=per_op,
         tagged_every=args.tagged_every,
         deny_bulk_tags=args.deny_bulk_tags,
+        full_jobs=args.full_jobs,
         accounts=max(1, args.accounts),
         empty_regions=frozenset(BENCH_REGIONS[args.regions : args.regions + args.empty_regions]),
     )
     workload = workload_of(args, config)
-    # The hand-written loop covers one account x region.
+    # The hand-written loop and the bare client cover one account x region.
     skip_loop = args.skip_loop or workload.scopes > 1
+    skip_bare = args.skip_bare or workload.scopes > 1
     server, state = start_fake(config)
     load_before = os.getloadavg()[0]
     results: list[RunResult] = []
@@ -426,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_smi:
             cmd = smi_command(server.url, work / "smi.jsonl", args, workload)
             results.append(measure("smi", cmd, "training_job_arn", workload, state, work))
+        if not skip_bare:
+            cmd = bare_command(server.url, work / "bare.jsonl", args)
+            results.append(measure("bare", cmd, "TrainingJobArn", workload, state, work))
         if not skip_loop:
             cmd = loop_command(server.url, work / "loop.jsonl")
             results.append(measure("loop", cmd, "TrainingJobArn", workload, state, work))
@@ -448,8 +463,10 @@ def main(argv: list[str] | None = None) -> int:
         # Other work on the machine skews wall times: CPU-bound clients share 2 cores with it.
         "load_average": [load_before, load_after],
     }
-    if len(results) == 2:
-        report["speedup"] = round(results[1].wall_s / results[0].wall_s, 2)
+    walls = {r.name: r.wall_s for r in results}
+    for other in ("loop", "bare"):
+        if "smi" in walls and other in walls:
+            report[f"smi_wall_over_{other}"] = round(walls["smi"] / walls[other], 2)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

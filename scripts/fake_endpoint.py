@@ -20,14 +20,19 @@ Run alone: `python scripts/fake_endpoint.py --jobs 1000 --latency-ms 30` prints 
 from __future__ import annotations
 
 import argparse
+import base64
+import functools
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -95,6 +100,7 @@ class FakeConfig:
     per_operation: dict[str, float] = field(default_factory=dict)  # overrides `throttle`
     tagged_every: int = 2  # every k-th job has tags; the others were never tagged
     deny_bulk_tags: bool = False  # GetResources answers AccessDeniedException
+    full_jobs: bool = False  # DescribeTrainingJob answers every member of the model at every depth
     accounts: int = 1  # accounts ListAccounts lists: the caller's (ACCOUNT) and accounts - 1 more
     empty_regions: frozenset[str] = frozenset()  # regions where every account has no job
 
@@ -285,6 +291,33 @@ def describe_job(index: int, where: Where = Where()) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def full_job_template() -> dict[str, Any]:
+    """A DescribeTrainingJob answer with every member of botocore's output shape at every depth
+    (tests/model_responses.py's generator), in wire form: timestamps as epoch seconds, blobs as
+    base64. About 30 KB of JSON, where `describe_job` gives the ~3 KB of a typical job."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from model_responses import full_response
+
+    response = full_response(seed=7)
+    response.pop("ResponseMetadata")
+    wire: dict[str, Any] = json.loads(json.dumps(response, default=_wire_scalar))
+    return wire
+
+
+def _wire_scalar(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def full_job(index: int, where: Where = Where()) -> dict[str, Any]:
+    """`full_job_template` as job `index` of `where` (name, ARN and summary members its own)."""
+    return {**full_job_template(), **job_summary(index, where)}
+
+
 def list_jobs(state: FakeState, body: dict[str, Any], where: Where = Where()) -> dict[str, Any]:
     jobs = jobs_in(state.config, where)
     start = int(body.get("NextToken") or 0)
@@ -380,7 +413,8 @@ def dispatch(
     if index is None or index >= jobs_in(state.config, where):
         return 400, {"__type": "ValidationException", "message": f"Could not find job {key}"}
     if operation == "DescribeTrainingJob":
-        return 200, describe_job(index, where)
+        full = state.config.full_jobs
+        return 200, (full_job if full else describe_job)(index, where)
     if operation == "ListTags":
         return 200, {"Tags": job_tags(state, index)}
     return 400, {"__type": "UnknownOperationException", "message": operation}
@@ -454,6 +488,8 @@ class Handler(BaseHTTPRequestHandler):
 def start_fake(config: FakeConfig, port: int = 0) -> tuple[FakeServer, FakeState]:
     """Serve `config` on 127.0.0.1 from a daemon thread; stop it with `server.shutdown()`."""
     state = FakeState(config)
+    if config.full_jobs:
+        full_job_template()  # built once, now, rather than on the clock of the first client
     server = FakeServer(state, port)
     threading.Thread(target=server.serve_forever, name="fake-endpoint", daemon=True).start()
     return server, state
@@ -465,6 +501,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--throttle", type=float, default=0.0)
     parser.add_argument("--accounts", type=int, default=1, help="accounts in the organization")
+    parser.add_argument("--full-jobs", action="store_true", help="every member of every job")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     config = FakeConfig(
@@ -472,6 +509,7 @@ def main() -> None:
         latency=args.latency_ms / 1000,
         throttle=args.throttle,
         accounts=args.accounts,
+        full_jobs=args.full_jobs,
     )
     server, state = start_fake(config, args.port)
     print(server.url, flush=True)

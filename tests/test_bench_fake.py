@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sagemaker_inventory.cli import cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import bare_client
 import bench
 from fake_endpoint import (
     ACCOUNT,
@@ -22,7 +23,9 @@ from fake_endpoint import (
     FakeState,
     Where,
     dispatch,
+    full_job,
     job_arn,
+    job_tags,
     org_accounts,
     start_fake,
     where_of,
@@ -70,6 +73,30 @@ def test_the_workload_expects_every_job_of_every_scope_with_jobs() -> None:
     workload = bench.workload_of(args, FakeConfig(jobs=2, accounts=3))
     assert workload.scopes == 9 and workload.total_jobs == 12
     assert len(workload.expected_arns()) == 12
+
+
+def test_full_jobs_have_every_member_of_the_model_and_their_own_identity() -> None:
+    from sagemaker_inventory.shape import describe_output_shape
+
+    where = Where("200000000002", "eu-west-1")
+    job = full_job(5, where)
+    assert set(job) == set(describe_output_shape().members)
+    assert job["TrainingJobArn"] == job_arn(5, where) and job["TrainingJobName"].endswith("05")
+    state = FakeState(FakeConfig(jobs=6, full_jobs=True))
+    assert dispatch(state, "DescribeTrainingJob", {"TrainingJobName": job["TrainingJobName"]})[
+        1
+    ] == full_job(5)
+
+
+def test_the_bare_client_writes_every_job_once_with_its_tags(tmp_path: Path) -> None:
+    server, state = start_fake(FakeConfig(jobs=150))
+    try:
+        written = bare_client.run(server.url, str(tmp_path / "bare.jsonl"), workers=4)
+    finally:
+        server.shutdown()
+    jobs = [json.loads(line) for line in (tmp_path / "bare.jsonl").read_text().splitlines()]
+    assert written == 150 and len({j["TrainingJobArn"] for j in jobs}) == 150
+    assert all(j["Tags"] == job_tags(state, int(j["TrainingJobName"][-6:])) for j in jobs)
 
 
 @pytest.fixture

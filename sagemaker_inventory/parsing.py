@@ -85,18 +85,24 @@ class CompiledJSONParser(JSONParser):
         return None
 
     def _structure(self, shape: StructureShape, path: frozenset[str]) -> Convert:
-        members = tuple(
-            (name, member.serialization.get("name", name), self._compile(member, path))
+        members = [
+            (name, member.serialization.get("name", name), member)
             for name, member in shape.members.items()
-        )
+        ]
+        # A member's converter is compiled when it first has a value: a client that reads a few
+        # sparse responses pays for what they hold, not for the whole model below the shape.
+        converters: dict[str, Convert | None] = {}
 
         def structure(value: Any) -> Any:
             if value is None:
                 return None
             parsed = {}
-            for name, json_name, convert in members:
+            for name, json_name, member in members:
                 raw = value.get(json_name)
                 if raw is not None:
+                    if name not in converters:
+                        converters[name] = self._compile(member, path)
+                    convert = converters[name]
                     parsed[name] = raw if convert is None else convert(raw)
             return parsed
 

@@ -86,6 +86,18 @@ class RedactionRules:
         return verdict
 
 
+def is_secret_key(key: str, extra_patterns: Iterable[str] = ()) -> bool:
+    """True when a map key looks like it names a secret: the rule redaction applies (the default
+    patterns on the key's words, plus `extra_patterns` searched case-insensitively in the key)."""
+    return _rules_for(tuple(extra_patterns)).is_secret(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _rules_for(extra: tuple[str, ...]) -> RedactionRules:
+    # One set of rules (and its memo of verdicts) per pattern list, shared by every caller.
+    return RedactionRules(extra)
+
+
 def _compile(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern, re.IGNORECASE)

@@ -66,3 +66,12 @@ def test_help_does_not_import_boto3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_every_exit_code_is_in_help_and_readme() -> None:
+    from sagemaker_inventory.exit_codes import ExitCode
+
+    result = CliRunner().invoke(cli, ["--help"])
+    for code in ExitCode:
+        assert re.search(rf"^\s+(\d+, )*{code.value}\b", result.output, re.MULTILINE), code
+        assert re.search(rf"^\| (\d+ / )*{code.value}\b", README, re.MULTILINE), code

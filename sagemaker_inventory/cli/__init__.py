@@ -83,6 +83,9 @@ def cli() -> None:
       4         another run holds the --snapshot FILE's lock; nothing was done
       5         a file or stdout could not be written (full disk, size limit);
                 -o, --snapshot and the other files keep their previous content
+      6         smi report --checks --fail-on-findings: at least one check failed
+      7         smi schema --drift --strict: the API has members the documented
+                shape lacks, or the reverse
       130, 143  stopped by SIGINT / SIGTERM; no file was changed
     """
 

@@ -18,6 +18,9 @@ from typing import Any
 import click
 from rich.console import Console
 
+from sagemaker_inventory.checks import assess
+from sagemaker_inventory.checks_view import render_checks
+from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.files import named_stream
 from sagemaker_inventory.measures import Record
 from sagemaker_inventory.report import format_time, parse_dimension, parse_time, summarise
@@ -55,8 +58,10 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
     return moment
 
 
-def choose_view(by: tuple[str, ...], failures: bool, running: bool) -> str:
-    """Which of the three views the options ask for; --by (status) when none is given."""
+def choose_view(by: tuple[str, ...], failures: bool, running: bool, checks: bool = False) -> str:
+    """Which view the options ask for; --by (status) when none is given. --checks takes --by."""
+    if checks and (failures or running):
+        raise click.UsageError("--checks cannot be combined with --failures or --running")
     chosen = [
         name
         for name, wanted in (("by", by), ("failures", failures), ("running", running))
@@ -66,6 +71,8 @@ def choose_view(by: tuple[str, ...], failures: bool, running: bool) -> str:
         raise click.UsageError("--by, --failures and --running are alternatives; give one")
     if len(set(by)) != len(by):
         raise click.UsageError("each --by dimension may be given only once")
+    if checks:
+        return "checks"
     return chosen[0] if chosen else "by"
 
 
@@ -84,10 +91,21 @@ class Answer:
 
     document: dict[str, Any]
     render: Callable[[Console], None]
+    # --format jsonl: one JSON document per line (the findings of --checks).
+    lines: list[dict[str, Any]] | None = None
+    findings: int = 0
 
 
 def answer(view: str, records: Iterable[Record], by: tuple[str, ...], now: datetime) -> Answer:
     """Run one view's aggregation over the records (consuming them)."""
+    if view == "checks":
+        posture = assess(records, by)
+        return Answer(
+            posture.as_dict(),
+            lambda console: render_checks(posture, console),
+            lines=[finding.as_dict() for finding in posture.findings],
+            findings=posture.total_findings,
+        )
     if view == "failures":
         groups = collect_failures(records)
         document: dict[str, Any] = {"failures": [group.as_dict() for group in groups]}
@@ -131,6 +149,14 @@ Views (give one; the default is --by status):
   --running     InProgress jobs: time since creation, training time so far and
                 max_runtime_in_seconds; jobs at {NEAR_LIMIT_FRACTION:.0%} or more of it are
                 highlighted (near_limit in JSON).
+  --checks      Posture: every job against network_isolation,
+                inter_container_encryption (jobs on more than one instance),
+                volume_encryption (not local-NVMe types: g4dn, g5, g6, g6e,
+                g7e, p3dn, p4d, p4de, p5*, p6*, trn*, r5d and other "d" families),
+                output_encryption, vpc (subnets), secrets_in_environment
+                (secret-looking keys in environment or hyper_parameters, by
+                the redaction rules, redacted or not). With --by: failures per
+                group. --fail-on-findings: exit {ExitCode.FINDINGS.value} when any check fails.
 
 \b
 Definitions: instance-hours = sum(training_time_in_seconds x instance count)
@@ -155,6 +181,12 @@ comes first. Hours are rounded to 4 decimals, percentages to 2.
                "training_seconds", "max_runtime_in_seconds",
                "max_wait_time_in_seconds", "fraction_of_limit", "near_limit"}}]}}
                (closest to the limit first).
+  --checks:   {{"checks": [{{"id", "title", "severity", "passed", "failed",
+               "not_applicable"}}], ["by", "groups": [{{"key", "jobs",
+               "jobs_with_findings", "findings", "failed": {{ID: n}}}}],]
+               "findings": [{{"check", "training_job_name", "training_job_arn",
+               "account_id", "region", "detail"}}]}}; --format jsonl: one
+               finding per line.
 
 \b
 Examples:
@@ -165,6 +197,8 @@ Examples:
   smi collect --region us-east-1 | smi report --failures
   smi collect --demo -f json | smi report --by tag:team
   smi report inventory.jsonl --running --format json | jq '.running[] | select(.near_limit)'
+  smi report inventory.jsonl --checks --by account_id --format table
+  smi report inventory.jsonl --checks --format jsonl --fail-on-findings
 """
 
 
@@ -181,11 +215,20 @@ Examples:
 @click.option("--failures", is_flag=True, help="Failed and stopped jobs by (folded) reason.")
 @click.option("--running", is_flag=True, help="Jobs in progress against their runtime limit.")
 @click.option(
+    "--checks", is_flag=True, help="Posture findings: every job against six security checks."
+)
+@click.option(
+    "--fail-on-findings",
+    is_flag=True,
+    help=f"With --checks: exit {ExitCode.FINDINGS.value} when any check fails (for CI gates).",
+)
+@click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(["table", "json", "jsonl"]),
     default=None,
-    help="table (rich) or json; default: table on a terminal, json otherwise.",
+    help="table (rich), json, or jsonl (--checks: one finding per line); default: table on a "
+    "terminal, json otherwise.",
 )
 @click.option(
     "--now", callback=check_moment, default=None, hidden=True, help="Pretend it is this moment."
@@ -196,11 +239,17 @@ def report(
     by: tuple[str, ...],
     failures: bool,
     running: bool,
+    checks: bool,
+    fail_on_findings: bool,
     output_format: str | None,
     now: datetime | None,
 ) -> None:
     """Entry point of `smi report` (help text: HELP)."""
-    view = choose_view(by, failures, running)
+    view = choose_view(by, failures, running, checks)
+    if fail_on_findings and not checks:
+        raise click.UsageError("--fail-on-findings needs --checks")
+    if output_format == "jsonl" and not checks:
+        raise click.UsageError("--format jsonl is for --checks (one finding per line)")
     if output_format is None:
         output_format = "table" if sys.stdout.isatty() else "json"
     if not inputs and sys.stdin.isatty():
@@ -221,5 +270,10 @@ def report(
     stdout = named_stream(sys.stdout, "standard output")
     if output_format == "json":
         click.echo(json.dumps(result.document, indent=2, ensure_ascii=False), file=stdout)
+    elif output_format == "jsonl":
+        for line in result.lines or ():
+            click.echo(json.dumps(line, ensure_ascii=False), file=stdout)
     else:
         result.render(OutputConsole(file=stdout))
+    if fail_on_findings and result.findings:
+        raise SystemExit(ExitCode.FINDINGS.value)

@@ -116,10 +116,10 @@ def _model_field(name: str, shape: Shape, seen: tuple[str, ...]) -> Field:
             for child, member in target.members.items()
         )
         _check_unique([c.name for c in children], target.name)
-    return Field(xform_name(name), _record_type(shape), name, None, children, documented=False)
+    return Field(xform_name(name), model_type(shape), name, None, children, documented=False)
 
 
-def _record_type(shape: Shape) -> str:
+def model_type(shape: Shape) -> str:
     """The page's type name for a model shape (lists and maps of scalars, structures)."""
     if isinstance(shape, StructureShape):
         return "STRUCT"

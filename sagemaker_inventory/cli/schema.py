@@ -1,19 +1,58 @@
-"""`smi schema`: the record shape as a JSON Schema, from the single copy of the shape we ship."""
+"""`smi schema`: the record shape as a JSON Schema, from the single copy of the shape we ship; with
+`--drift`, what the installed botocore's DescribeTrainingJob has that the documented shape lacks."""
 
 from __future__ import annotations
 
 import json
+import sys
+from typing import TYPE_CHECKING
 
 import click
+
+from sagemaker_inventory.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sagemaker_inventory.drift import Drift, Member
 
 
 @click.command()
 @click.option("--all-fields", is_flag=True, help="Schema for records collected with --all-fields.")
-def schema(all_fields: bool) -> None:
+@click.option(
+    "--drift",
+    is_flag=True,
+    help="List the API members the documented shape lacks, and documented fields the API "
+    "no longer has, instead of printing the schema.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=f"With --drift: exit {ExitCode.DRIFT.value} when there is any drift.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default=None,
+    help="With --drift: table or json; default: table on a terminal, json otherwise.",
+)
+def schema(all_fields: bool, drift: bool, strict: bool, output_format: str | None) -> None:
     """Print the JSON Schema (draft 2020-12) that every `smi collect` record validates against.
 
     The schema is for one record: `-f json` writes an array of them, which the
     second example validates with the schema wrapped as the array's items.
+
+    With --drift, compare the installed botocore's DescribeTrainingJob output
+    shape with the documented shape instead: each API member the documentation
+    lacks (its record path, API path and type; `smi collect --all-fields` keeps
+    them) and each documented field the API no longer has. Exit 0 either way,
+    or 7 with --strict when there is any drift.
+
+    \b
+    --drift --format json prints:
+      {"botocore_version", "operation", "undocumented": [{"path", "api_path",
+       "type"}], "missing_from_api": [same]}
 
     \b
     Examples:
@@ -21,7 +60,63 @@ def schema(all_fields: bool) -> None:
       smi schema | jq '{type: "array", items: del(.["$schema"])}' > inventory.schema.json
       smi collect --demo -f json > inventory.json
       check-jsonschema --schemafile inventory.schema.json inventory.json
+      smi schema --drift
+      smi schema --drift --format json | jq -r '.undocumented[].path'
     """
-    from sagemaker_inventory.schema import record_schema
+    if not drift:
+        if strict or output_format is not None:
+            raise click.UsageError("--strict and --format go with --drift")
+        from sagemaker_inventory.schema import record_schema
 
-    click.echo(json.dumps(record_schema(all_fields=all_fields), indent=2))
+        click.echo(json.dumps(record_schema(all_fields=all_fields), indent=2))
+        return
+    if all_fields:
+        raise click.UsageError("--drift compares the documented shape; drop --all-fields")
+    from sagemaker_inventory.drift import find_drift
+
+    found = find_drift()
+    if (output_format or ("table" if sys.stdout.isatty() else "json")) == "json":
+        click.echo(json.dumps(found.as_dict(), indent=2))
+    else:
+        from rich.console import Console
+
+        render_drift(found, Console())
+    if strict and found.drifted:
+        raise SystemExit(ExitCode.DRIFT.value)
+
+
+def render_drift(found: Drift, console: Console) -> None:
+    """Two tables: API members the documentation lacks, documented fields the API lacks."""
+    from rich.text import Text
+
+    if not found.drifted:
+        console.print(Text("No drift: the documented shape and botocore's model agree."))
+        return
+    if found.undocumented:
+        console.print(
+            _members_table(
+                f"{len(found.undocumented)} DescribeTrainingJob members the documented shape "
+                "lacks (smi collect --all-fields keeps them)",
+                found.undocumented,
+            )
+        )
+    if found.missing_from_api:
+        console.print(
+            _members_table(
+                f"{len(found.missing_from_api)} documented fields botocore's model no longer has",
+                found.missing_from_api,
+            )
+        )
+
+
+def _members_table(title: str, members: list[Member]) -> object:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title))
+    table.add_column(Text("Record path"), overflow="fold")
+    table.add_column(Text("API member"), overflow="fold")
+    table.add_column(Text("Type"), no_wrap=True)
+    for member in members:
+        table.add_row(Text(member.path), Text(member.api_path), Text(member.type))
+    return table

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from sagemaker_inventory.cost import CostTally, Priced, PriceTable
 from sagemaker_inventory.measures import Record, instance_seconds, region_of
 
 FIXED_DIMENSIONS = ("status", "instance_type", "account_id", "region", "month")
@@ -158,6 +159,9 @@ class Tally:
     spot_training_seconds: int = 0
     spot_billable_seconds: int = 0
     failed: int = 0
+    # --cost: instance-seconds by (region, instance type) while reading, dollars once priced.
+    cost: CostTally | None = None
+    priced: Priced | None = None
 
     def add(self, record: Record) -> None:
         """Count one record."""
@@ -187,6 +191,7 @@ class Tally:
             "billable_instance_hours": _hours(self.billable_instance_seconds),
             "spot_savings_percent": self.spot_savings_percent(),
             "failed": self.failed,
+            **({} if self.priced is None else self.priced.as_dict()),
         }
 
 
@@ -202,10 +207,17 @@ class Summary:
     by: tuple[str, ...]
     groups: dict[GroupKey, Tally] = field(default_factory=dict)
     totals: Tally = field(default_factory=Tally)
+    unpriced_pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    # "hours" (billable instance-hours) or "cost" (dollars, once priced).
+    sort: str = "hours"
 
     def ordered(self) -> list[tuple[GroupKey, Tally]]:
-        """Largest billable instance-hours first, ties by key; by key when month comes first."""
+        """Largest billable instance-hours (or cost) first, ties by key; by key when month comes
+        first (unless sorting by cost)."""
         items = list(self.groups.items())
+        if self.sort == "cost":
+            return sorted(items, key=lambda item: (-cost_of(item[1]), _key_order(item[0])))
         if self.by and self.by[0] == "month":
             return sorted(items, key=lambda item: _key_order(item[0]))
         return sorted(
@@ -217,27 +229,57 @@ class Summary:
             ),
         )
 
+    def price_pairs(self) -> set[tuple[str, str]]:
+        """The (region, instance type) pairs --cost needs a price for."""
+        return set() if self.totals.cost is None else self.totals.cost.pairs()
+
+    def price(self, prices: PriceTable) -> None:
+        """Turn every group's and the totals' instance-seconds into dollars at `prices`."""
+        self.unpriced_pairs = sorted(
+            p for p in self.price_pairs() if p[1] not in prices.get(p[0], {})
+        )
+        for tally in (*self.groups.values(), self.totals):
+            if tally.cost is not None:
+                tally.priced = tally.cost.priced(prices)
+
     def as_dict(self) -> dict[str, Any]:
         """The documented JSON shape: {"by", "groups": [{"key", ...fields}], "totals"}."""
         groups = [
             {"key": dict(zip(self.by, key, strict=True)), **tally.as_dict()}
             for key, tally in self.ordered()
         ]
-        return {"by": list(self.by), "groups": groups, "totals": self.totals.as_dict()}
+        document = {"by": list(self.by), "groups": groups, "totals": self.totals.as_dict()}
+        if self.totals.priced is not None:
+            document["unpriced"] = [
+                {"region": region, "instance_type": kind} for region, kind in self.unpriced_pairs
+            ]
+        return document
 
 
-def summarise(records: Iterable[Record], by: Sequence[str]) -> Summary:
-    """Fold records into one Tally per group of the dimensions `by` (see parse_dimension)."""
+def cost_of(tally: Tally) -> float:
+    """A group's dollars (0 before pricing)."""
+    return 0.0 if tally.priced is None else tally.priced.cost_usd
+
+
+def summarise(records: Iterable[Record], by: Sequence[str], *, cost: bool = False) -> Summary:
+    """Fold records into one Tally per group of the dimensions `by` (see parse_dimension); with
+    `cost`, also their instance-seconds by region and instance type, for Summary.price."""
     dimensions = tuple(parse_dimension(d) for d in by)
     if len(set(dimensions)) != len(dimensions):
         raise ValueError("each --by dimension may be given only once")
     summary = Summary(by=dimensions)
+    if cost:
+        summary.totals.cost = CostTally()
     for record in records:
         key = tuple(group_value(record, d) for d in dimensions)
         tally = summary.groups.get(key)
         if tally is None:
-            tally = summary.groups[key] = Tally()
+            tally = summary.groups[key] = Tally(cost=CostTally() if cost else None)
         figures = figures_of(record)
         tally.add_figures(figures)
         summary.totals.add_figures(figures)
+        if cost:
+            for each in (tally, summary.totals):
+                assert each.cost is not None
+                each.cost.add(record)
     return summary

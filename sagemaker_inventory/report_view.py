@@ -19,6 +19,7 @@ from sagemaker_inventory.report import (
     GroupKey,
     Summary,
     Tally,
+    cost_of,
     format_time,
 )
 from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, FailureGroup, RunningJob
@@ -79,7 +80,13 @@ def _figures(tally: Tally) -> list[Text]:
         Text(format_hours(fields["billable_instance_hours"])),
         Text("—" if savings is None else f"{savings:.1f}%"),
         Text(f"{tally.failed:,}", style="red" if tally.failed else ""),
+        *([] if tally.priced is None else [Text(format_usd(tally.priced.cost_usd))]),
     ]
+
+
+def format_usd(dollars: float) -> str:
+    """Dollars with a thousands separator and cents: $12,345.67."""
+    return f"${dollars:,.2f}"
 
 
 def _summary_table(summary: Summary, rows: Sequence[Row], chart: Chart | None) -> Table:
@@ -93,7 +100,9 @@ def _summary_table(summary: Summary, rows: Sequence[Row], chart: Chart | None) -
             overflow="fold",
             min_width=min(longest, KEY_MIN_WIDTH),
         )
-    headers = ("Jobs", "Inst-h", "Billable-h", "Spot %", "Failed")
+    headers: tuple[str, ...] = ("Jobs", "Inst-h", "Billable-h", "Spot %", "Failed")
+    if summary.totals.priced is not None:
+        headers = (*headers, "USD")
     for header, footer in zip(headers, _figures(summary.totals), strict=True):
         table.add_column(Text(header), footer=footer, justify="right", no_wrap=True)
     if chart is not None:
@@ -110,16 +119,19 @@ class Chart:
     """The bar column of the summary: what it measures and how wide it may be."""
 
     jobs: bool
-    largest: int
+    largest: float
     width: int
+    cost: bool = False  # --sort cost: the bars are dollars, as the order is
 
     @property
     def title(self) -> str:
         """Column header naming the charted figure."""
-        return "Jobs" if self.jobs else "Billable-h"
+        return "USD" if self.cost else "Jobs" if self.jobs else "Billable-h"
 
-    def measure(self, tally: Tally) -> int:
+    def measure(self, tally: Tally) -> float:
         """The charted figure of one group."""
+        if self.cost:
+            return cost_of(tally)
         return tally.jobs if self.jobs else tally.billable_instance_seconds
 
 
@@ -129,7 +141,7 @@ def render_summary(summary: Summary, console: Console) -> None:
         console.print(Text("No training jobs in the inventory."))
         return
     rows = summary.ordered()
-    chart = Chart(jobs="month" in summary.by, largest=0, width=0)
+    chart = Chart(jobs="month" in summary.by, largest=0, width=0, cost=summary.sort == "cost")
     chart.largest = max(chart.measure(tally) for _, tally in rows)
     # The bars get whatever width the figures leave free on this console, up to BAR_WIDTH.
     natural = console.measure(_summary_table(summary, rows, None)).maximum
@@ -138,9 +150,28 @@ def render_summary(summary: Summary, console: Console) -> None:
     table = _summary_table(summary, rows, chart if fits else None)
     table.caption = Text(
         "Inst-h = training seconds x instances / 3600; Billable-h likewise with billable seconds; "
-        "Spot % = (1 - billable / training) x 100 over spot jobs"
+        "Spot % = (1 - billable / training) x 100 over spot jobs" + _cost_caption(summary)
     )
     console.print(table)
+
+
+def _cost_caption(summary: Summary) -> str:
+    priced = summary.totals.priced
+    if priced is None:
+        return ""
+    text = (
+        "; USD = billable instance-hours x on-demand list price of the type in the region"
+        f"; spot saved {format_usd(priced.spot_saved_usd)}"
+    )
+    if priced.unpriced_jobs:
+        missing = ", ".join(f"{region} {kind}" for region, kind in summary.unpriced_pairs[:5])
+        more = len(summary.unpriced_pairs) - 5
+        text += (
+            f"; {priced.unpriced_jobs:,} unpriced jobs (in jobs and hours, not USD)"
+            + (f": no price for {missing}" if missing else "")
+            + (f" (+{more} more)" if more > 0 else "")
+        )
+    return text
 
 
 def _example_names(group: FailureGroup) -> Text:

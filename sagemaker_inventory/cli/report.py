@@ -20,10 +20,17 @@ from rich.console import Console
 
 from sagemaker_inventory.checks import assess
 from sagemaker_inventory.checks_view import render_checks
+from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.files import named_stream
 from sagemaker_inventory.measures import Record
-from sagemaker_inventory.report import format_time, parse_dimension, parse_time, summarise
+from sagemaker_inventory.report import (
+    Summary,
+    format_time,
+    parse_dimension,
+    parse_time,
+    summarise,
+)
 from sagemaker_inventory.report_input import Duplicates, InventoryError, open_inventory
 from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, collect_failures, collect_running
 from sagemaker_inventory.report_view import render_failures, render_running, render_summary
@@ -56,6 +63,37 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
     if moment is None:
         raise click.BadParameter(f"{value!r} is not an ISO-8601 timestamp", ctx, param)
     return moment
+
+
+def check_cost_options(
+    view: str,
+    cost: bool,
+    prices_file: str | None,
+    refresh: bool,
+    sort: str | None,
+    endpoint_url: str | None,
+    profile: str | None,
+) -> PricingPlan | None:
+    """The pricing plan of --cost (None without it); its options without it are usage errors."""
+    if not cost:
+        given = [
+            name
+            for name, value in (
+                ("--prices", prices_file),
+                ("--refresh-prices", refresh),
+                ("--sort cost", sort == "cost"),
+                ("--profile", profile),
+            )
+            if value
+        ]
+        if given:
+            raise click.UsageError(f"{given[0]} needs --cost")
+        return None
+    if view != "by":
+        raise click.UsageError(
+            "--cost goes with --by (or no view), not --failures/--running/--checks"
+        )
+    return plan_pricing(prices_file, refresh, endpoint_url, profile)
 
 
 def choose_view(by: tuple[str, ...], failures: bool, running: bool, checks: bool = False) -> str:
@@ -94,9 +132,18 @@ class Answer:
     # --format jsonl: one JSON document per line (the findings of --checks).
     lines: list[dict[str, Any]] | None = None
     findings: int = 0
+    summary: Summary | None = None  # the --by view's, which --cost prices after reading
 
 
-def answer(view: str, records: Iterable[Record], by: tuple[str, ...], now: datetime) -> Answer:
+def answer(
+    view: str,
+    records: Iterable[Record],
+    by: tuple[str, ...],
+    now: datetime,
+    *,
+    cost: bool = False,
+    sort: str = "hours",
+) -> Answer:
     """Run one view's aggregation over the records (consuming them)."""
     if view == "checks":
         posture = assess(records, by)
@@ -118,8 +165,11 @@ def answer(view: str, records: Iterable[Record], by: tuple[str, ...], now: datet
             "running": [job.as_dict() for job in jobs],
         }
         return Answer(document, lambda console: render_running(jobs, now, console))
-    summary = summarise(records, by or ("status",))
-    return Answer(summary.as_dict(), lambda console: render_summary(summary, console))
+    summary = summarise(records, by or ("status",), cost=cost)
+    summary.sort = sort
+    return Answer(
+        summary.as_dict(), lambda console: render_summary(summary, console), summary=summary
+    )
 
 
 HELP = f"""Answer common questions from an inventory written by `smi collect`.
@@ -149,6 +199,14 @@ Views (give one; the default is --by status):
   --running     InProgress jobs: time since creation, training time so far and
                 max_runtime_in_seconds; jobs at {NEAR_LIMIT_FRACTION:.0%} or more of it are
                 highlighted (near_limit in JSON).
+  --cost        With --by: cost_usd (billable instance-hours x the on-demand
+                list price of the type in the region, instance groups priced
+                group by group), spot_saved_usd and unpriced_jobs per group and
+                in the totals. Prices: the AWS Price List API (cached a day
+                under XDG_CACHE_HOME/smi; --refresh-prices), or --prices FILE
+                ({{"REGION": {{"INSTANCE_TYPE": USD_PER_HOUR}}}}). --sort cost
+                orders and draws bars by dollars. A failed Price List call is
+                exit 1.
   --checks      Posture: every job against network_isolation,
                 inter_container_encryption (jobs on more than one instance),
                 volume_encryption (not local-NVMe types: g4dn, g5, g6, g6e,
@@ -172,6 +230,9 @@ comes first. Hours are rounded to 4 decimals, percentages to 2.
   --by:       {{"by": [DIM, ...], "groups": [{{"key": {{DIM: VALUE|null}},
                "jobs", "instance_hours", "billable_instance_hours",
                "spot_savings_percent", "failed"}}], "totals": {{same fields}}}}
+               --cost adds "cost_usd", "spot_saved_usd", "unpriced_jobs" to
+               each group and the totals, and "unpriced": [{{"region",
+               "instance_type"}}] (pairs without a price).
   --failures: {{"failures": [{{"reason" (most recent), "pattern" (folded),
                "jobs", "failed", "stopped", "newest_time",
                "job_names" (newest first)}}]}}
@@ -223,6 +284,32 @@ Examples:
     help=f"With --checks: exit {ExitCode.FINDINGS.value} when any check fails (for CI gates).",
 )
 @click.option(
+    "--cost", is_flag=True, help="Add dollars: on-demand list price x billable instance-hours."
+)
+@click.option(
+    "--prices",
+    "prices_file",
+    metavar="FILE",
+    help='With --cost: prices from FILE, {"REGION": {"INSTANCE_TYPE": USD_PER_HOUR}}, '
+    "instead of the Price List API.",
+)
+@click.option(
+    "--refresh-prices", is_flag=True, help="With --cost: ask the Price List API, not the cache."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["hours", "cost"]),
+    default=None,
+    help="Order groups and draw bars by billable hours (default) or by cost (needs --cost).",
+)
+@click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    metavar="URL",
+    help="With --cost: send Price List calls to URL (tests, proxies).",
+)
+@click.option("--profile", metavar="NAME", help="With --cost: AWS profile for the Price List API.")
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "json", "jsonl"]),
@@ -241,11 +328,20 @@ def report(
     running: bool,
     checks: bool,
     fail_on_findings: bool,
+    cost: bool,
+    prices_file: str | None,
+    refresh_prices: bool,
+    sort: str | None,
+    endpoint_url: str | None,
+    profile: str | None,
     output_format: str | None,
     now: datetime | None,
 ) -> None:
     """Entry point of `smi report` (help text: HELP)."""
     view = choose_view(by, failures, running, checks)
+    pricing = check_cost_options(
+        view, cost, prices_file, refresh_prices, sort, endpoint_url, profile
+    )
     if fail_on_findings and not checks:
         raise click.UsageError("--fail-on-findings needs --checks")
     if output_format == "jsonl" and not checks:
@@ -255,17 +351,24 @@ def report(
     if not inputs and sys.stdin.isatty():
         raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
     moment = now or datetime.now(timezone.utc)
+    order = sort or "hours"
     try:
         with open_inventory(inputs, sys.stdin.buffer) as inventory:
             # Several inputs may overlap: note every job while answering, and answer again
             # without the extra copies only if some job was met twice.
             duplicates = Duplicates() if len(inventory.inputs) > 1 else None
-            result = answer(view, inventory.records(duplicates=duplicates), by, moment)
+            result = answer(
+                view, inventory.records(duplicates=duplicates), by, moment, cost=cost, sort=order
+            )
             if duplicates is not None and duplicates.losers:
-                result = answer(view, inventory.records(skip=duplicates.losers), by, moment)
+                records = inventory.records(skip=duplicates.losers)
+                result = answer(view, records, by, moment, cost=cost, sort=order)
                 click.echo(duplicate_note(len(duplicates.losers)), err=True)
     except InventoryError as error:
         raise InputError(str(error)) from None
+    if pricing is not None and result.summary is not None:
+        price_summary(result.summary, pricing)
+        result.document = result.summary.as_dict()
     # Write errors name stdout (WriteFailed, exit 5); a reader gone is the CLI group's to handle.
     stdout = named_stream(sys.stdout, "standard output")
     if output_format == "json":

@@ -1,0 +1,65 @@
+"""`smi report --cost`: where prices come from (a --prices file, or the Price List API through the
+cache) and turning a failure to get them into one clear message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from sagemaker_inventory.prices import PriceFileError, PriceTable, load_price_file
+from sagemaker_inventory.report import Summary
+
+
+class PriceListFailure(click.ClickException):
+    """The Price List API could not be asked: exit 1 with AWS's reason and the offline way out."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class PricingPlan:
+    """How --cost prices the inventory."""
+
+    table: PriceTable | None  # from --prices FILE; None: the Price List API
+    refresh: bool = False
+    endpoint_url: str | None = None
+    profile: str | None = None
+
+
+def plan_pricing(
+    prices_file: str | None, refresh: bool, endpoint_url: str | None, profile: str | None
+) -> PricingPlan:
+    """Read and check --prices FILE up front, so that a bad file stops the run before any work."""
+    if prices_file is None:
+        return PricingPlan(None, refresh, endpoint_url, profile)
+    if refresh:
+        raise click.UsageError("--refresh-prices asks the Price List API; drop it with --prices")
+    try:
+        return PricingPlan(load_price_file(Path(prices_file)))
+    except PriceFileError as error:
+        raise click.BadParameter(str(error), param_hint="'--prices'") from None
+
+
+def price_summary(summary: Summary, plan: PricingPlan) -> None:
+    """Price every group of `summary`, asking the Price List API only for pairs not cached."""
+    if plan.table is not None:
+        summary.price(plan.table)
+        return
+    from sagemaker_inventory.prices import resolve_prices
+    from sagemaker_inventory.pricing import PriceListError, price_fetcher
+
+    try:
+        table = resolve_prices(
+            summary.price_pairs(),
+            price_fetcher(plan.endpoint_url, plan.profile),
+            endpoint_url=plan.endpoint_url,
+            refresh=plan.refresh,
+        )
+    except PriceListError as error:
+        raise PriceListFailure(
+            f"{error} (smi report --cost needs AWS credentials allowed pricing:GetProducts; "
+            "or give --prices FILE to price offline)"
+        ) from None
+    summary.price(table)

@@ -13,10 +13,12 @@ found, so a caller can stream them or keep them.
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from sagemaker_inventory.measures import Record, instance_count, instance_groups, region_of
 from sagemaker_inventory.redaction import is_secret_key
@@ -264,7 +266,7 @@ class Posture:
             for check in CHECKS
         ]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, findings: bool = True) -> dict[str, Any]:
         """{"checks": [...], "findings": [...]}, plus "by" and "groups" when grouped."""
         document: dict[str, Any] = {"checks": self.checks_dict()}
         if self.by:
@@ -273,8 +275,25 @@ class Posture:
                 {"key": dict(zip(self.by, key, strict=True)), **group.as_dict()}
                 for key, group in self.ordered_groups()
             ]
-        document["findings"] = [finding.as_dict() for finding in self.findings]
+        if findings:
+            document["findings"] = [finding.as_dict() for finding in self.findings]
         return document
+
+    def write_json(self, stream: TextIO) -> None:
+        """as_dict() as JSON, one finding a line, without building the whole document (an
+        inventory of 100,000 jobs can have half a million findings)."""
+        head = json.dumps(self.as_dict(findings=False), indent=2, ensure_ascii=False)
+        stream.write(head[: -len("\n}")] + ',\n  "findings": [')
+        separator = "\n    "
+        for finding in self.findings:
+            stream.write(separator + json.dumps(finding.as_dict(), ensure_ascii=False))
+            separator = ",\n    "
+        stream.write("\n  ]\n}\n" if self.findings else "]\n}\n")
+
+    def write_jsonl(self, stream: TextIO) -> None:
+        """One finding per line."""
+        for finding in self.findings:
+            stream.write(json.dumps(finding.as_dict(), ensure_ascii=False) + "\n")
 
 
 def _account_id(record: Record) -> str | None:
@@ -331,5 +350,6 @@ def _finding(check: Check, record: Record, detail: str) -> Finding:
         training_job_arn=str(record["training_job_arn"]),
         account_id=_account_id(record),
         region=region_of(record),
-        detail=detail,
+        # Few distinct details recur across jobs: keep one copy of each.
+        detail=sys.intern(detail),
     )

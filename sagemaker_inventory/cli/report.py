@@ -18,7 +18,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from sagemaker_inventory.checks import assess
+from sagemaker_inventory.checks import Posture, assess
 from sagemaker_inventory.checks_view import render_checks
 from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
 from sagemaker_inventory.exit_codes import ExitCode
@@ -129,9 +129,7 @@ class Answer:
 
     document: dict[str, Any]
     render: Callable[[Console], None]
-    # --format jsonl: one JSON document per line (the findings of --checks).
-    lines: list[dict[str, Any]] | None = None
-    findings: int = 0
+    posture: Posture | None = None  # --checks: written as it is, findings one by one
     summary: Summary | None = None  # the --by view's, which --cost prices after reading
 
 
@@ -147,12 +145,7 @@ def answer(
     """Run one view's aggregation over the records (consuming them)."""
     if view == "checks":
         posture = assess(records, by)
-        return Answer(
-            posture.as_dict(),
-            lambda console: render_checks(posture, console),
-            lines=[finding.as_dict() for finding in posture.findings],
-            findings=posture.total_findings,
-        )
+        return Answer({}, lambda console: render_checks(posture, console), posture=posture)
     if view == "failures":
         groups = collect_failures(records)
         document: dict[str, Any] = {"failures": [group.as_dict() for group in groups]}
@@ -371,12 +364,12 @@ def report(
         result.document = result.summary.as_dict()
     # Write errors name stdout (WriteFailed, exit 5); a reader gone is the CLI group's to handle.
     stdout = named_stream(sys.stdout, "standard output")
-    if output_format == "json":
+    if result.posture is not None and output_format != "table":
+        write = result.posture.write_json if output_format == "json" else result.posture.write_jsonl
+        write(stdout)
+    elif output_format == "json":
         click.echo(json.dumps(result.document, indent=2, ensure_ascii=False), file=stdout)
-    elif output_format == "jsonl":
-        for line in result.lines or ():
-            click.echo(json.dumps(line, ensure_ascii=False), file=stdout)
     else:
         result.render(OutputConsole(file=stdout))
-    if fail_on_findings and result.findings:
+    if fail_on_findings and result.posture is not None and result.posture.total_findings:
         raise SystemExit(ExitCode.FINDINGS.value)

@@ -1,25 +1,33 @@
 """Which accounts a run covers: role ARNs, account ids, accounts files and AWS Organizations.
 
 Parsing and validation are pure and raise AccountInputError naming the bad value (and file:line
-for accounts files). `resolve_account_sources` turns an AccountRequest into AccountSources; its
-only AWS calls are STS GetCallerIdentity (the caller's partition, account and a default role
-session name) and, for `--org`, Organizations ListAccounts, both with the base credentials.
+for accounts files). `resolve_account_sources` turns an AccountRequest into AccountSources, cut to
+its `--shard`; its only AWS calls are STS GetCallerIdentity (the caller's partition, account and a
+default role session name; with --shard, each profile's account) asked region by region (see
+`identity`) and, for `--org`, Organizations ListAccounts, all with the base credentials, counted
+in the run's `Identities` meters and retried when throttled.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from sagemaker_inventory.errors import ScopeError, describe_failure
+from sagemaker_inventory.fetch import ThrottleRetry, resumable_pages
+from sagemaker_inventory.identity import Caller, IdentityUnknown, partition_of_regions
 from sagemaker_inventory.scopes import AccountSource
+from sagemaker_inventory.sharding import Shard
 
 if TYPE_CHECKING:
     from sagemaker_inventory.sessions import SessionFactory
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ACTIVE = "ACTIVE"
@@ -68,18 +76,6 @@ class RoleArn:
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who the base credentials are (STS GetCallerIdentity)."""
-
-    account_id: str
-    arn: str
-
-    @property
-    def partition(self) -> str:
-        return self.arn.split(":")[1]
-
-
-@dataclass(frozen=True)
 class OrgAccount:
     """One account of an AWS Organization as ListAccounts returns it."""
 
@@ -101,6 +97,7 @@ class AccountRequest:
     external_id: str | None = None
     session_name: str | None = None
     duration_seconds: int | None = None
+    shard: Shard | None = None  # --shard: only the accounts of this shard
 
     @property
     def assumes_roles(self) -> bool:
@@ -209,15 +206,13 @@ def sanitize_session_name(text: str) -> str:
     return cleaned if len(cleaned) >= 2 else "smi"
 
 
-def caller_identity(sts_client: Any) -> Caller:
-    answer = sts_client.get_caller_identity()
-    return Caller(str(answer["Account"]), str(answer["Arn"]))
-
-
-def iter_org_accounts(organizations_client: Any) -> Iterator[OrgAccount]:
-    """Every account of the caller's organization, page by page (ListAccounts)."""
-    pages = organizations_client.get_paginator("list_accounts").paginate(
-        PaginationConfig={"PageSize": ORG_PAGE_SIZE}
+def iter_org_accounts(
+    organizations_client: Any, retry: ThrottleRetry | None = None
+) -> Iterator[OrgAccount]:
+    """Every account of the caller's organization, page by page (ListAccounts); a page still
+    throttled after botocore's retries is asked again."""
+    pages = resumable_pages(
+        organizations_client, "list_accounts", {}, "NextToken", retry, page_size=ORG_PAGE_SIZE
     )
     for page in pages:
         for account in page.get("Accounts", []):
@@ -231,15 +226,25 @@ def _status(account: dict[str, Any]) -> str:
 
 
 def resolve_account_sources(
-    request: AccountRequest, factory: SessionFactory, region_hint: str | None = None
+    request: AccountRequest, factory: SessionFactory, regions: Sequence[str] = ()
 ) -> list[AccountSource]:
-    """The AccountSources `request` names, in order, without duplicates.
+    """The AccountSources `request` names, in order, without duplicates, cut to its --shard.
 
     Without role options each profile (or the default chain) is one account. With them the
     accounts are exactly the roles, ids and organization accounts named, reached from the base
     profile; with `--org` the caller's own account is collected with the base credentials.
-    `region_hint` (a region of the run) picks the partition when the profile names no region.
+    `regions` (the run's) pick the partition when the caller cannot be identified, and are
+    among the regions whose STS is asked who the caller is.
     """
+    sources = _all_sources(request, factory, regions)
+    if request.shard is None:
+        return sources
+    return shard_sources(_identified(sources, factory, regions), request.shard)
+
+
+def _all_sources(
+    request: AccountRequest, factory: SessionFactory, regions: Sequence[str]
+) -> list[AccountSource]:
     if not request.assumes_roles:
         return [AccountSource(profile=p) for p in request.profiles] or [AccountSource()]
     if len(request.profiles) > 1:
@@ -247,57 +252,76 @@ def resolve_account_sources(
             "with role ARNs, account ids or --org, --profile names the one set of base"
             f" credentials; got {len(request.profiles)} profiles"
         )
-    caller = _caller_if_needed(request, factory, region_hint)
-    partition = caller.partition if caller else _partition_of(request, region_hint)
+    caller = _caller_if_needed(request, factory, regions)
+    partition = caller.partition if caller else _partition_of(request, regions)
     session_name = request.session_name or (
         default_session_name(caller.arn) if caller else "smi-inventory"
     )
     roles = list(request.role_arns)
     roles += [role_arn_for(a, request.role_name, partition) for a in request.account_ids]
-    if request.org and caller is not None:
-        roles += _org_roles(request, factory, caller)
+    if request.org:
+        roles += _org_roles(request, factory, partition)
     return _sources(_unique(roles, request.exclude), request, caller, session_name)
 
 
+def shard_sources(sources: Sequence[AccountSource], shard: Shard) -> list[AccountSource]:
+    """The sources whose account is `shard`'s. An account STS could not identify (a profile's)
+    is placed by its label instead, so that exactly one shard collects it."""
+    return [s for s in sources if shard.owns(s.account_id or s.label)]
+
+
+def _identified(
+    sources: Sequence[AccountSource], factory: SessionFactory, regions: Sequence[str]
+) -> list[AccountSource]:
+    """The sources with their account ids: a profile's comes from STS (once per profile)."""
+    return [_identified_source(s, factory, regions) for s in sources]
+
+
+def _identified_source(
+    source: AccountSource, factory: SessionFactory, regions: Sequence[str]
+) -> AccountSource:
+    if source.account_id is not None:
+        return source
+    try:
+        caller = factory.identities.caller(factory, source.profile, regions, source.label)
+    except IdentityUnknown as exc:
+        logger.warning("cannot tell the account of %s (%s): shard by its name", source.label, exc)
+        return source
+    return replace(source, account_id=caller.account_id)
+
+
 def _caller_if_needed(
-    request: AccountRequest, factory: SessionFactory, region_hint: str | None
+    request: AccountRequest, factory: SessionFactory, regions: Sequence[str]
 ) -> Caller | None:
     """The caller, when the organization, a partition or a session name depends on it.
 
-    Only `--org` cannot do without it. Otherwise an unknown caller means every AssumeRole will
-    fail on its own, and each scope then reports why, which says more than one early error.
+    None when no region's STS would say: the run goes on with the partition of the ARNs or of
+    the regions, and the organization's accounts all reached through the role; any AssumeRole
+    that then fails is reported by its scopes, which says more than one early error.
     """
-    if request.org:
-        return _caller(request, factory, region_hint)
-    if request.session_name is not None and not request.account_ids:
+    if request.session_name is not None and not request.account_ids and not request.org:
         return None
     try:
-        return _caller(request, factory, region_hint)
-    except AccountDiscoveryError:
+        return factory.identities.caller(factory, request.base_profile, regions, None)
+    except IdentityUnknown as exc:
+        logger.warning("cannot identify the caller, going on without: %s", exc)
         return None
 
 
-def _caller(request: AccountRequest, factory: SessionFactory, region_hint: str | None) -> Caller:
+def _org_roles(request: AccountRequest, factory: SessionFactory, partition: str) -> list[RoleArn]:
+    meter = factory.identities.meter(None)
     try:
-        region = factory.home_region(request.base_profile, _hint_partition(region_hint))
-        sts = factory.client(factory.session(request.base_profile), "sts", region)
-        return caller_identity(sts)
-    except Exception as exc:
-        raise AccountDiscoveryError("cannot identify the caller", describe_failure(exc)) from exc
-
-
-def _org_roles(request: AccountRequest, factory: SessionFactory, caller: Caller) -> list[RoleArn]:
-    try:
-        region = factory.home_region(request.base_profile, caller.partition)
+        region = factory.home_region(request.base_profile, partition)
         client = factory.client(factory.session(request.base_profile), "organizations", region)
-        accounts = list(iter_org_accounts(client))
+        meter.attach(client)
+        accounts = list(iter_org_accounts(client, ThrottleRetry(on_retry=meter.add_retry)))
     except Exception as exc:
         raise AccountDiscoveryError(
             "cannot list the organization's accounts", describe_failure(exc)
         ) from exc
     # Suspended and closing accounts cannot be assumed into; they are never tried.
     return [
-        role_arn_for(a.account_id, request.role_name, caller.partition)
+        role_arn_for(a.account_id, request.role_name, partition)
         for a in accounts
         if a.status == ACTIVE
     ]
@@ -342,19 +366,8 @@ def _sources(
     return sources
 
 
-def _hint_partition(region: str | None) -> str:
-    if region is None:
-        return "aws"
-    from sagemaker_inventory.regions import UnknownRegionError, partition_of
-
-    try:
-        return partition_of(region)
-    except UnknownRegionError:
-        return "aws"
-
-
-def _partition_of(request: AccountRequest, region_hint: str | None) -> str:
+def _partition_of(request: AccountRequest, regions: Sequence[str]) -> str:
     """Without a caller: the partition of the ARNs given, else of the run's regions."""
     if request.role_arns:
         return request.role_arns[0].partition
-    return _hint_partition(region_hint)
+    return partition_of_regions(regions)

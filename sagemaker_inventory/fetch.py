@@ -81,26 +81,28 @@ def iter_job_summaries(
     StatusEquals is applied after a page is cut, so pages can be empty while NextToken goes on;
     the paginator keeps following NextToken.
     """
-    pages = _resumable_pages(client, "list_training_jobs", filters.to_params(), "NextToken", retry)
+    pages = resumable_pages(client, "list_training_jobs", filters.to_params(), "NextToken", retry)
     for page in pages:
         yield from page.get("TrainingJobSummaries", [])
 
 
-def _resumable_pages(
+def resumable_pages(
     client: Any,
     operation: str,
     params: dict[str, Any],
     token_key: str,
     retry: ThrottleRetry | None,
+    page_size: int = PAGE_SIZE,
 ) -> Iterator[dict[str, Any]]:
-    """botocore's pages of `operation`, 100 items each. A page still throttled after botocore's
-    retries is asked again from the last token received, so no page is skipped or repeated."""
+    """botocore's pages of `operation`, `page_size` items each. A page still throttled after
+    botocore's retries is asked again from the last token received, so no page is skipped or
+    repeated."""
     retry = retry or ThrottleRetry()
     paginator = client.get_paginator(operation)
     token: str | None = None
     attempt = 0
     while True:
-        config: dict[str, Any] = {"PageSize": PAGE_SIZE}
+        config: dict[str, Any] = {"PageSize": page_size}
         if token:
             config["StartingToken"] = token
         try:
@@ -158,7 +160,7 @@ def iter_tagged_jobs(
     Jobs that were never tagged do not appear at all.
     """
     params = {"ResourceTypeFilters": [TRAINING_JOB_RESOURCE_TYPE]}
-    pages = _resumable_pages(tagging_client, "get_resources", params, "PaginationToken", retry)
+    pages = resumable_pages(tagging_client, "get_resources", params, "PaginationToken", retry)
     for page in pages:
         for mapping in page.get("ResourceTagMappingList", []):
             yield mapping["ResourceARN"], mapping.get("Tags", [])

@@ -25,6 +25,7 @@ from sagemaker_inventory.fetch import (
     describe_training_job,
     iter_job_summaries,
 )
+from sagemaker_inventory.identity import IdentityUnknown
 from sagemaker_inventory.metering import ApiMeter
 from sagemaker_inventory.pacing import Pacer, RateCaps
 from sagemaker_inventory.scopes import AccountSource, Scope
@@ -77,13 +78,33 @@ class ScopeResult:
     skipped_jobs: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ApiCalls:
+    """Requests sent per operation (retries included) and how many were retries."""
+
+    api_calls: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class AccountCalls(ApiCalls):
+    """The calls one account's credentials made outside any one region: AssumeRole (and its
+    renewals), the GetCallerIdentity naming a profile's account."""
+
+    account_id: str | None = None
+    source: str = ""
+
+
 @dataclass
 class Summary:
-    """The outcome of a run: one ScopeResult per scope, in scope order."""
+    """The outcome of a run: one ScopeResult per scope, in scope order; the run's discovery
+    calls (who the caller is, the organization's accounts) and each account's own calls."""
 
     started: datetime
     finished: datetime
     scopes: list[ScopeResult]
+    discovery: ApiCalls = field(default_factory=ApiCalls)
+    accounts: list[AccountCalls] = field(default_factory=list)
 
     @property
     def jobs(self) -> int:
@@ -91,7 +112,10 @@ class Summary:
 
     @property
     def exit_code(self) -> ExitCode:
-        """OK: every scope collected; PARTIAL: some failed, others not; else NOTHING_COLLECTED."""
+        """OK: every scope collected (also when there were none, e.g. an empty --shard);
+        PARTIAL: some failed, others not; else NOTHING_COLLECTED."""
+        if not self.scopes:
+            return ExitCode.OK
         failed = sum(s.status == FAILED for s in self.scopes)
         collected = sum(s.status == OK for s in self.scopes)
         if failed == 0 and collected > 0:
@@ -165,25 +189,34 @@ def run_inventory(
     ) as pool:
         futures = [pool.submit(run.scope, scope, accounts[scope.source]) for scope in scopes]
         results = [f.result() for f in futures]
-    _fail_skips_of_unreachable_accounts(results)
-    return Summary(started, datetime.now(timezone.utc), results)
+    _fail_skips_of_unreachable_accounts(scopes, results)
+    discovery, account_calls = _account_calls(factory, scopes, accounts, results)
+    return Summary(
+        started, datetime.now(timezone.utc), results, discovery=discovery, accounts=account_calls
+    )
 
 
 def _resolve_accounts(
     sources: Iterable[AccountSource], factory: SessionFactory, scopes: Sequence[Scope]
-) -> dict[AccountSource, str | ScopeError]:
-    """Each source's account id (STS GetCallerIdentity where not known), or why it can't be had."""
-    resolved: dict[AccountSource, str | ScopeError] = {}
+) -> dict[AccountSource, str | None]:
+    """Each source's account id: known up front (roles), else from STS in the first region that
+    answers, else None: the scopes still run, and their records carry their ARNs' account."""
+    resolved: dict[AccountSource, str | None] = {}
     for source in sources:
-        if source.account_id:
-            resolved[source] = source.account_id
+        if source.account_id or source.role_arn:
+            resolved[source] = source.account_id or str(source.role_arn).split(":")[4]
             continue
-        region = next(s.region for s in scopes if s.source == source)
+        regions = [s.region for s in scopes if s.source == source]
         try:
-            sts = factory.client(factory.session_for(source), "sts", region)
-            resolved[source] = str(sts.get_caller_identity()["Account"])
-        except Exception as exc:
-            resolved[source] = describe_failure(exc)
+            caller = factory.identities.caller(factory, source.profile, regions, source.label)
+            resolved[source] = caller.account_id
+        except IdentityUnknown as exc:
+            logger.warning(
+                "cannot identify the account of %s (%s): records take it from their ARNs",
+                source.label,
+                exc,
+            )
+            resolved[source] = None
     return resolved
 
 
@@ -197,29 +230,28 @@ class _Run:
     observer: Observer
     cancelled: threading.Event
 
-    def scope(self, scope: Scope, account: str | ScopeError) -> ScopeResult:
-        """Collect one scope; any AWS failure becomes its ScopeResult, never the run's."""
-        known = account if isinstance(account, str) else scope.source.account_id
+    def scope(self, scope: Scope, account: str | None) -> ScopeResult:
+        """Collect one scope; any AWS failure becomes its ScopeResult, never the run's.
+
+        With `account` unknown (STS would not say), the first record's ARN tells it."""
         if self.cancelled.is_set():
-            return ScopeResult(known, scope.region, status=FAILED, error=CANCELLED)
+            return ScopeResult(account, scope.region, status=FAILED, error=CANCELLED)
         self.observer.scope_started(scope)
-        logger.info("%s %s: collecting (%s)", known or "?", scope.region, scope.source.label)
-        result = ScopeResult(known, scope.region)
+        logger.info("%s %s: collecting (%s)", account or "?", scope.region, scope.source.label)
+        result = ScopeResult(account, scope.region)
         began = time.monotonic()
         meter = ApiMeter()
-        if isinstance(account, ScopeError):
-            result.status, result.error = FAILED, account
-        else:
-            try:
-                self._collect(scope, meter, result)
-            except OutputError:
-                raise
-            except _Stopped:
-                result.status, result.error = FAILED, CANCELLED
-            except Exception as exc:
-                skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
-                result.status = SKIPPED if skip else FAILED
-                result.error = describe_failure(exc)
+        try:
+            self._collect(scope, meter, result)
+        except OutputError:
+            raise
+        except _Stopped:
+            result.status, result.error = FAILED, CANCELLED
+        except Exception as exc:
+            skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
+            result.status = SKIPPED if skip else FAILED
+            result.error = describe_failure(exc)
+        known = result.account_id
         result.seconds = round(time.monotonic() - began, 3)
         result.api_calls, result.retries = meter.requests(), meter.retries()
         logger.info(
@@ -294,6 +326,8 @@ class _Run:
                 else:
                     self.emit(record)
                     result.jobs += 1
+                    if result.account_id is None:
+                        result.account_id = record.get("account_id")
                 self.observer.job_done(scope)
 
 
@@ -364,10 +398,36 @@ def _before_first(
         return
 
 
-def _fail_skips_of_unreachable_accounts(results: list[ScopeResult]) -> None:
+def _fail_skips_of_unreachable_accounts(
+    scopes: Sequence[Scope], results: list[ScopeResult]
+) -> None:
     """A "region not enabled" answer only means that when the account works elsewhere; if no
     region of the account answered, its credentials are the problem, so those scopes failed."""
-    reachable = {r.account_id for r in results if r.status == OK}
-    for r in results:
-        if r.status == SKIPPED and r.account_id not in reachable:
-            r.status = FAILED
+    reachable = {s.source for s, r in zip(scopes, results, strict=True) if r.status == OK}
+    for scope, result in zip(scopes, results, strict=True):
+        if result.status == SKIPPED and scope.source not in reachable:
+            result.status = FAILED
+
+
+def _account_calls(
+    factory: SessionFactory,
+    scopes: Sequence[Scope],
+    accounts: dict[AccountSource, str | None],
+    results: Sequence[ScopeResult],
+) -> tuple[ApiCalls, list[AccountCalls]]:
+    """The run's discovery calls, and each account's own (AssumeRole, GetCallerIdentity)."""
+    identities = factory.identities
+    learned = {s.source: r.account_id for s, r in zip(scopes, results, strict=True)}
+    calls = []
+    for source in dict.fromkeys(s.source for s in scopes):
+        meter = identities.meter(source.label)
+        calls.append(
+            AccountCalls(
+                api_calls=meter.requests(),
+                retries=meter.retries(),
+                account_id=accounts.get(source) or learned.get(source),
+                source=source.label,
+            )
+        )
+    run = identities.meter(None)
+    return ApiCalls(run.requests(), run.retries()), calls

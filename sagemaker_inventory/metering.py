@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,3 +58,28 @@ class ApiMeter:
         with self._lock:
             botocore_retries = sum(self._requests.values()) - sum(self._calls.values())
             return max(0, botocore_retries) + self._outer_retries
+
+
+class RoutedMeter:
+    """Counts the requests of a client shared by several parties (one STS client serves every
+    role assumed with the same base keys) into the ApiMeter each call's parameters pick."""
+
+    def __init__(self, pick: Callable[[dict[str, Any]], ApiMeter | None]) -> None:
+        self._pick = pick
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-call", self._on_call)
+        client.meta.events.register("request-created", self._on_request)
+
+    def _on_call(self, model: Any, params: Any = None, context: Any = None, **_: Any) -> None:
+        body = params.get("body") if isinstance(params, dict) else None
+        meter = self._pick(body if isinstance(body, dict) else {})
+        if meter is not None and isinstance(context, dict):
+            # The request (and each retry of it) carries this context to `request-created`.
+            context["smi_meter"] = meter
+            meter._on_call(model)
+
+    def _on_request(self, operation_name: str, request: Any = None, **_: Any) -> None:
+        meter = getattr(request, "context", {}).get("smi_meter")
+        if isinstance(meter, ApiMeter):
+            meter._on_request(operation_name, request)

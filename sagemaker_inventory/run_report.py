@@ -21,7 +21,7 @@ from sagemaker_inventory.dates import format_utc
 from sagemaker_inventory.files import atomic_writer
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.inventory import ScopeResult, Summary
+    from sagemaker_inventory.inventory import ApiCalls, ScopeResult, Summary
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 # Up to this many scopes the terminal table lists them all; beyond it, only those not collected.
@@ -38,7 +38,12 @@ def build_run_report(
         "finished": format_utc(summary.finished),
         "exit_code": int(exit_code),
         "scopes": [_scope_entry(scope) for scope in summary.scopes],
-        "totals": _totals(summary.scopes),
+        "discovery": _calls_entry(summary.discovery),
+        "accounts": [
+            {"account_id": a.account_id, "source": a.source, **_calls_entry(a)}
+            for a in summary.accounts
+        ],
+        "totals": _totals(summary),
     }
     if snapshot is not None:
         report["snapshot"] = snapshot
@@ -61,10 +66,20 @@ def _scope_entry(scope: ScopeResult) -> dict[str, Any]:
     }
 
 
-def _totals(scopes: list[ScopeResult]) -> dict[str, Any]:
+def _calls_entry(calls: ApiCalls) -> dict[str, Any]:
+    return {"api_calls": dict(sorted(calls.api_calls.items())), "retries": calls.retries}
+
+
+def _all_calls(summary: Summary) -> list[ApiCalls | ScopeResult]:
+    """Every counted set of requests: each scope's, the discovery's and each account's."""
+    return [*summary.scopes, summary.discovery, *summary.accounts]
+
+
+def _totals(summary: Summary) -> dict[str, Any]:
+    scopes = summary.scopes
     calls: Counter[str] = Counter()
-    for scope in scopes:
-        calls.update(scope.api_calls)
+    for counted in _all_calls(summary):
+        calls.update(counted.api_calls)
     return {
         "jobs": sum(s.jobs for s in scopes),
         "skipped": sum(s.skipped for s in scopes),
@@ -72,7 +87,7 @@ def _totals(scopes: list[ScopeResult]) -> dict[str, Any]:
         "scopes_failed": sum(s.status == FAILED for s in scopes),
         "scopes_skipped": sum(s.status == SKIPPED for s in scopes),
         "api_calls": dict(sorted(calls.items())),
-        "retries": sum(s.retries for s in scopes),
+        "retries": sum(c.retries for c in _all_calls(summary)),
     }
 
 
@@ -154,8 +169,8 @@ def _total_line(summary: Summary) -> str:
     scopes = summary.scopes
     ok = sum(s.status == OK for s in scopes)
     accounts = len({s.account_id for s in scopes})
-    calls = sum(sum(s.api_calls.values()) for s in scopes)
-    retries = sum(s.retries for s in scopes)
+    calls = sum(sum(c.api_calls.values()) for c in _all_calls(summary))
+    retries = sum(c.retries for c in _all_calls(summary))
     seconds = (summary.finished - summary.started).total_seconds()
     return (
         f"{summary.jobs} jobs from {ok}/{len(scopes)} account x region scopes"

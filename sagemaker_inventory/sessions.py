@@ -25,6 +25,8 @@ from botocore.credentials import (
     DeferredRefreshableCredentials,
 )
 
+from sagemaker_inventory.fetch import ThrottleRetry
+from sagemaker_inventory.identity import PARTITION_HOME_REGIONS, Identities
 from sagemaker_inventory.parsing import CompiledParserFactory
 from sagemaker_inventory.scopes import AccountSource
 from sagemaker_inventory.service_models import CutLoader
@@ -40,9 +42,6 @@ if TYPE_CHECKING:
 DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 10
 
-# Where STS is reached when neither the profile nor the environment names a region: each
-# partition's original region, which no account can disable (unlike opt-in regions).
-PARTITION_HOME_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 
 # botocore refreshes 15 minutes (advisory) and 10 minutes (mandatory) before expiry; with
 # 15-minute credentials that would mean an AssumeRole before every request, so short sessions
@@ -78,6 +77,8 @@ class SessionFactory:
         self._role_sessions: dict[AccountSource, boto3.Session] = {}
         self._loader: CutLoader | None = None
         self._sts_clients: dict[tuple[Any, ...], Any] = {}
+        # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
+        self.identities = Identities()
 
     def session(self, profile: str | None = None) -> boto3.Session:
         """The (cached) session for `profile`, or for the default credential chain when None.
@@ -155,7 +156,14 @@ class SessionFactory:
         if base_credentials is None:
             raise NoCredentialsError()
         partition = role_arn.split(":")[1]
-        sts_region = base.region_name or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
+        # Where the base credentials' STS already answered, if it was asked: another region's
+        # endpoint may refuse (a region-deny policy, a region not enabled).
+        sts_region = (
+            self.identities.sts_region(source.base_profile)
+            or base.region_name
+            or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
+        )
+        meter = self.identities.meter(source.label)
         maker: Any = base
 
         def create_sts_client(service: str, **keys: Any) -> Any:
@@ -164,13 +172,16 @@ class SessionFactory:
             cache_key = (service, sts_region, *sorted(keys.items()))
             with self._lock:
                 if cache_key not in self._sts_clients:
-                    self._sts_clients[cache_key] = maker.client(
+                    client = maker.client(
                         service,
                         region_name=sts_region,
                         endpoint_url=self.options.endpoint_url,
                         config=self._config(),
                         **keys,
                     )
+                    # Shared by every role: each AssumeRole is counted for its role's account.
+                    self.identities.attach_assume_role(client)
+                    self._sts_clients[cache_key] = client
                 return self._sts_clients[cache_key]
 
         fetcher = AssumeRoleCredentialFetcher(
@@ -180,7 +191,10 @@ class SessionFactory:
             extra_args=_assume_role_args(source),
             cache=_NoCache(),
         )
-        return _AssumedRoleCredentials(fetcher.fetch_credentials, self._clock, source)
+        retry = ThrottleRetry(on_retry=meter.add_retry)
+        return _AssumedRoleCredentials(
+            lambda: retry.call(fetcher.fetch_credentials), self._clock, source
+        )
 
     def _share_loader(self, session: boto3.Session) -> boto3.Session:
         core = session._session  # boto3 exposes no public accessor for its botocore session

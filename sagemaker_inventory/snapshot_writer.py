@@ -148,9 +148,12 @@ class SnapshotWriter:
         changes: str | os.PathLike[str] | None = None,
         mode: int = 0o600,
         cancelled: threading.Event | None = None,
+        owns: Callable[[str], bool] | None = None,
     ) -> SnapshotOutcome:
         """Write the new snapshot, its sidecar and (optionally) the changes file, atomically.
 
+        `owns` (--shard) says which accounts this snapshot holds: the records of any other
+        account are another shard's and are removed (so re-sharding never duplicates a job).
         Raises SnapshotCancelled, leaving every file as it was, when `cancelled` is set by the
         time everything is written and only the renames remain.
         """
@@ -159,7 +162,8 @@ class SnapshotWriter:
         refreshed = {(s.account_id, s.region) for s in summary.scopes if s.status == OK}
         fresh: set[ScopeKey] = {(a, r) for a, r in refreshed if a is not None}
         old = self._snapshot.scopes()
-        keys = sorted(set(old) | set(self._snapshot.refreshed) | fresh)
+        every = sorted(set(old) | set(self._snapshot.refreshed) | fresh)
+        keys = [k for k in every if k in fresh or owns is None or owns(k[0])]
         outcome = SnapshotOutcome(reused=self._snapshot.reused)
         with contextlib.ExitStack() as stack:
             # Entered in reverse: on the way out the snapshot is renamed first, the changes last.
@@ -171,6 +175,8 @@ class SnapshotWriter:
                     self._write_refreshed(key, out, delta, outcome)
                 else:
                     self._write_carried(key, out, outcome)
+            for key in sorted(set(every) - set(keys)):
+                self._write_removed(key, delta, outcome)
             meta.write(self._meta_document(keys, fresh, summary.started, outcome))
             if cancelled is not None and cancelled.is_set():
                 raise SnapshotCancelled(f"{self._snapshot.path} was left as it was")
@@ -195,11 +201,15 @@ class SnapshotWriter:
             outcome.records += 1
             if op and delta is not None:
                 delta.write(_change_line(op, line))
-        for entry in self._snapshot.scopes().get(key, []):
-            if entry.arn not in jobs:
-                outcome.removed += 1
-                if delta is not None:
-                    delta.write(_change_line("removed", self._old_line(entry).encode("utf-8")))
+        old = self._snapshot.scopes().get(key, [])
+        gone = [self._old_line(e).encode("utf-8") for e in old if e.arn not in jobs]
+        _write_removed_lines(gone, delta, outcome)
+
+    def _write_removed(
+        self, key: ScopeKey, delta: IO[str] | None, outcome: SnapshotOutcome
+    ) -> None:
+        entries = self._snapshot.scopes().get(key, [])
+        _write_removed_lines([self._old_line(e).encode("utf-8") for e in entries], delta, outcome)
 
     def _write_carried(self, key: ScopeKey, out: IO[str], outcome: SnapshotOutcome) -> None:
         for entry in self._snapshot.scopes().get(key, []):
@@ -255,6 +265,15 @@ class SnapshotWriter:
                         self._snapshot.refreshed.get(key),
                     )
         return [stale[key] for key in sorted(stale)]
+
+
+def _write_removed_lines(
+    lines: list[bytes], delta: IO[str] | None, outcome: SnapshotOutcome
+) -> None:
+    outcome.removed += len(lines)
+    if delta is not None:
+        for line in lines:
+            delta.write(_change_line("removed", line))
 
 
 def _same(new: bytes, old: bytes) -> bool:

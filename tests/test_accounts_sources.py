@@ -51,21 +51,20 @@ def test_role_arns_and_ids_mean_exactly_those_accounts() -> None:
 
 
 @pytest.mark.usefixtures("moto_aws")
-def test_account_ids_take_the_callers_partition(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_account_ids_take_the_callers_partition() -> None:
     factory = SessionFactory()
-    monkeypatch.setattr(factory, "client", lambda session, service, region: _china_sts())
+    factory.session(None).events.register("before-call.sts.GetCallerIdentity", _china_caller)
     sources = resolve_account_sources(AccountRequest(account_ids=(ACCOUNTS[0],)), factory)
     assert (
         sources[0].role_arn == f"arn:aws-cn:iam::{ACCOUNTS[0]}:role/OrganizationAccountAccessRole"
     )
 
 
-def _china_sts() -> Any:
-    class Sts:
-        def get_caller_identity(self) -> dict[str, str]:
-            return {"Account": CALLER, "Arn": f"arn:aws-cn:iam::{CALLER}:user/li"}
+def _china_caller(**_: Any) -> Any:
+    from botocore.awsrequest import AWSResponse
 
-    return Sts()
+    answer = {"Account": CALLER, "Arn": f"arn:aws-cn:iam::{CALLER}:user/li"}
+    return AWSResponse("https://sts.invalid", 200, {}, None), answer
 
 
 @pytest.mark.usefixtures("moto_aws")
@@ -127,7 +126,7 @@ def test_without_credentials_org_fails_but_roles_go_on_to_fail_per_scope(
     with pytest.raises(AccountDiscoveryError, match="NoCredentials"):
         resolve_account_sources(AccountRequest(org=True), SessionFactory())
     request = AccountRequest(account_ids=(ACCOUNTS[0],))
-    [source] = resolve_account_sources(request, SessionFactory(), region_hint="cn-north-1")
+    [source] = resolve_account_sources(request, SessionFactory(), ["cn-north-1"])
     assert source.role_arn == f"arn:aws-cn:iam::{ACCOUNTS[0]}:role/OrganizationAccountAccessRole"
     assert source.session_name == "smi-inventory"
 

@@ -190,6 +190,7 @@ def test_help_lists_every_account_option() -> None:
         "--external-id",
         "--role-session-name",
         "--duration-seconds",
+        "--shard",
     ):
         assert option in text
     assert "OrganizationAccountAccessRole" in text
@@ -251,6 +252,13 @@ def test_collect_three_accounts_by_role_arn_with_a_run_report(tmp_path: Path) ->
         (a, r, "ok", 2) for a in ACCOUNTS for r in ("us-east-1", "eu-west-1")
     ]
     assert report["totals"]["jobs"] == 12 and report["totals"]["scopes_failed"] == 0
+    # STS calls are counted where they belong: who the caller is (the default session name)
+    # for the run, each AssumeRole for its account.
+    assert report["discovery"] == {"api_calls": {"GetCallerIdentity": 1}, "retries": 0}
+    assert [(a["account_id"], a["source"], a["api_calls"]) for a in report["accounts"]] == [
+        (a, role(a), {"AssumeRole": 1}) for a in ACCOUNTS
+    ]
+    assert report["totals"]["api_calls"]["AssumeRole"] == 3
 
 
 @pytest.mark.usefixtures("moto_aws")

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from sagemaker_inventory.errors import ScopeError
-from sagemaker_inventory.inventory import ScopeResult, Summary
+from sagemaker_inventory.inventory import AccountCalls, ApiCalls, ScopeResult, Summary
 from sagemaker_inventory.run_report import (
     FULL_TABLE_SCOPES,
     build_run_report,
@@ -48,6 +48,11 @@ def summary() -> Summary:
                 status="skipped",
                 error=ScopeError("UnrecognizedClientException", "region not enabled"),
             ),
+        ],
+        discovery=ApiCalls({"GetCallerIdentity": 2, "ListAccounts": 1}, retries=1),
+        accounts=[
+            AccountCalls({"AssumeRole": 1}, 0, account_id=A, source=f"arn:aws:iam::{A}:role/R"),
+            AccountCalls({"AssumeRole": 3}, 2, account_id=B, source=f"arn:aws:iam::{B}:role/R"),
         ],
     )
 
@@ -112,14 +117,36 @@ def test_the_report_has_every_scope_and_the_totals() -> None:
                 "error": {"code": "UnrecognizedClientException", "message": "region not enabled"},
             },
         ],
+        "discovery": {"api_calls": {"GetCallerIdentity": 2, "ListAccounts": 1}, "retries": 1},
+        "accounts": [
+            {
+                "account_id": A,
+                "source": f"arn:aws:iam::{A}:role/R",
+                "api_calls": {"AssumeRole": 1},
+                "retries": 0,
+            },
+            {
+                "account_id": B,
+                "source": f"arn:aws:iam::{B}:role/R",
+                "api_calls": {"AssumeRole": 3},
+                "retries": 2,
+            },
+        ],
         "totals": {
             "jobs": 5,
             "skipped": 1,
             "scopes_ok": 2,
             "scopes_failed": 1,
             "scopes_skipped": 1,
-            "api_calls": {"DescribeTrainingJob": 7, "GetResources": 1, "ListTrainingJobs": 1},
-            "retries": 1,
+            "api_calls": {
+                "AssumeRole": 4,
+                "DescribeTrainingJob": 7,
+                "GetCallerIdentity": 2,
+                "GetResources": 1,
+                "ListAccounts": 1,
+                "ListTrainingJobs": 1,
+            },
+            "retries": 4,
         },
     }
     json.dumps(report)  # JSON-ready as it is
@@ -183,7 +210,8 @@ def test_plain_output_is_a_few_greppable_lines() -> None:
         f"smi: failed {B} us-east-1: AccessDenied: {DENIED.message}",
         f"smi: skipped {A} ap-east-1: UnrecognizedClientException: region not enabled",
         "smi: skipped gone-job (us-east-1): it vanished between List and Describe",
-        "smi: 5 jobs from 2/4 account x region scopes (2 accounts) in 41.8s; 9 API calls, 1 retry",
+        "smi: 5 jobs from 2/4 account x region scopes (2 accounts) in 41.8s;"
+        " 16 API calls, 4 retries",
     ]
 
 

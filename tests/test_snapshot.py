@@ -229,8 +229,11 @@ def test_an_account_that_cannot_be_identified_keeps_its_records(snap: Path) -> N
     create_jobs(EAST, ["e1"])
     run(snap, [EAST])
     before = snap.read_bytes()
+    expired = client_error("ExpiredToken", "expired")
+    every_region = (EAST, WEST)
     no_sts = HookedFactory(
-        {(EAST, "before-call.sts.GetCallerIdentity"): client_error("ExpiredToken", "expired")}
+        {(r, "before-call.sts.GetCallerIdentity"): expired for r in every_region}
+        | {(EAST, "before-call.sagemaker.ListTrainingJobs"): expired}
     )
     second = run(snap, [EAST], factory=no_sts)
     assert second.summary.exit_code == 1

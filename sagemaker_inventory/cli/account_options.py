@@ -10,6 +10,7 @@ cannot be listed exit 1.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -33,6 +34,7 @@ from sagemaker_inventory.cli.common import ParamType
 if TYPE_CHECKING:
     from sagemaker_inventory.scopes import AccountSource
     from sagemaker_inventory.sessions import SessionFactory
+    from sagemaker_inventory.sharding import Shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,6 +68,22 @@ ACCOUNT_ID = _Checked("ACCOUNT_ID", parse_account_id)
 ROLE_NAME = _Checked("NAME", parse_role_name)
 SESSION_NAME = _Checked("NAME", parse_session_name)
 EXTERNAL_ID = _Checked("ID", parse_external_id)
+
+
+class _ShardType(ParamType[Any]):
+    """K/N or auto (read from the scheduler's environment at parse time)."""
+
+    name = "K/N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from sagemaker_inventory.sharding import ShardError, parse_shard
+
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_shard(value, os.environ)
+        except ShardError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def _read_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -130,6 +148,14 @@ _OPTIONS = (
         metavar="SECONDS",
         help="Lifetime of assumed-role credentials (they are renewed before they expire).",
     ),
+    click.option(
+        "--shard",
+        type=_ShardType(),
+        metavar="K/N|auto",
+        help="Only the accounts a stable hash of their id puts in shard K of N (K from 0)."
+        " auto: K from JOB_COMPLETION_INDEX (Kubernetes) or AWS_BATCH_JOB_ARRAY_INDEX"
+        " (AWS Batch), N from SMI_SHARDS.",
+    ),
 )
 _NAMES = (
     "profiles",
@@ -141,6 +167,7 @@ _NAMES = (
     "external_id",
     "role_session_name",
     "duration_seconds",
+    "shard",
 )
 
 
@@ -169,6 +196,7 @@ def account_request(
     external_id: str | None = None,
     role_session_name: str | None = None,
     duration_seconds: int | None = None,
+    shard: Shard | None = None,
 ) -> AccountRequest:
     """The checked option values as one AccountRequest; contradictions are usage errors."""
     from_file = list(accounts_file)
@@ -182,6 +210,7 @@ def account_request(
         external_id=external_id,
         session_name=role_session_name,
         duration_seconds=duration_seconds,
+        shard=shard,
     )
     if not request.assumes_roles:
         given = {
@@ -214,7 +243,7 @@ def resolve_sources(
 
     check_profiles(factory, accounts.profiles)
     try:
-        return resolve_account_sources(accounts, factory, regions[0] if regions else None)
+        return resolve_account_sources(accounts, factory, regions)
     except AccountInputError as exc:
         raise click.UsageError(str(exc)) from None
     except AccountDiscoveryError as exc:

@@ -53,11 +53,12 @@ Examples:
   smi collect -r us-east-1 --format csv --columns training_job_name,resource_config.instance_type
   smi collect --org -r us-east-1,eu-west-1 --exclude-account 111122223333 --report run.json
   smi collect --accounts-file accounts.txt --role-name InventoryReader -r us-east-1
+  smi collect --org --all-regions --shard 0/4 -o shard-0.jsonl   # 1 of 4 machines
   smi collect --all-regions -q --snapshot inventory.jsonl --changes delta.jsonl   # nightly cron
 
 \b
 Exit codes:
-  0  every account x region was collected
+  0  every account x region was collected (or a --shard held no account)
   1  nothing could be collected (e.g. no credentials)
   2  usage or input error (bad region, date, format, column, output path)
   3  partial: some account x region scopes failed; all records of the others were written
@@ -244,6 +245,7 @@ def collect(
         changes=changes,
         file_mode=file_mode,
         redaction=redaction_rules(redact_patterns, no_redact),
+        shard=accounts.shard,
     )
     check_distinct_files(destination)
     options = CollectOptions(

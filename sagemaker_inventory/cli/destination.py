@@ -17,6 +17,7 @@ from sagemaker_inventory.sinks import OutputFormat
 if TYPE_CHECKING:
     from sagemaker_inventory.fetch import ListFilters
     from sagemaker_inventory.redaction import RedactionRules
+    from sagemaker_inventory.sharding import Shard
 
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
 
@@ -34,6 +35,7 @@ class Destination:
     snapshot: Path | None = None
     changes: Path | None = None
     redaction: RedactionRules | None = None  # None: --no-redact
+    shard: Shard | None = None  # --shard: the snapshot holds only this shard's accounts
 
 
 def checked_snapshot(

@@ -106,6 +106,7 @@ class RunFiles:
             changes=destination.changes,
             mode=destination.file_mode,
             cancelled=self.stop.cancelled,
+            owns=destination.shard.owns if destination.shard else None,
         )
 
 

@@ -140,12 +140,14 @@ class Identities:
     def _ask(
         self, factory: SessionFactory, profile: str | None, regions: Sequence[str], meter: ApiMeter
     ) -> Caller | ScopeError:
-        session = factory.session(profile)
+        try:
+            session = factory.session(profile)
+        except Exception as exc:  # e.g. ProfileNotFound: every scope of it will say so too
+            return describe_failure(exc)
         configured = [session.region_name, os.environ.get("AWS_REGION")]
-        tried = identity_regions(configured, regions)
         retry = ThrottleRetry(on_retry=meter.add_retry)
         failures: list[tuple[str, ScopeError]] = []
-        for region in tried:
+        for region in identity_regions(configured, regions):
             try:
                 sts = factory.client(session, "sts", region)
                 meter.attach(sts)

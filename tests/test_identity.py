@@ -178,8 +178,13 @@ def test_sts_refusing_everywhere_still_collects_with_accounts_from_the_arns(
 ) -> None:
     seed_accounts([CALLER])
     faults = Faults().add("GetCallerIdentity", sts_error("InvalidClientTokenId", 403))
-    with caplog.at_level(logging.WARNING, logger="sagemaker_inventory"):
-        records, summary = collect([AccountSource()], faulty_factory(faults))
+    package = logging.getLogger("sagemaker_inventory")  # the CLI may have stopped propagation
+    package.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="sagemaker_inventory"):
+            records, summary = collect([AccountSource()], faulty_factory(faults))
+    finally:
+        package.removeHandler(caplog.handler)
     assert summary.exit_code == 0
     assert len(records) == 4 and {r["account_id"] for r in records} == {CALLER}
     assert [s.account_id for s in summary.scopes] == [CALLER, CALLER]  # learned from the ARNs

@@ -47,6 +47,7 @@ from fake_endpoint import (
     org_accounts,
     start_fake,
 )
+from fake_limits import add_limit_arguments, limit_shape_from
 
 REGION = "us-east-1"
 # The regions of the scope-heavy workload, in order: --regions R takes the first R, and
@@ -85,6 +86,10 @@ class RunResult:
     requests: dict[str, int] = field(default_factory=dict)
     throttled: dict[str, int] = field(default_factory=dict)
     accepted_rate: dict[str, float] = field(default_factory=dict)
+    # The most each limited operation's limiter allowed between its first and last accepted
+    # request, and the share of it that was accepted.
+    allowed: dict[str, float] = field(default_factory=dict)
+    accepted_fraction: dict[str, float] = field(default_factory=dict)
     fake_cpu_s: float = 0.0
     # Where the wall time went, seen from the fake: before the first request (start-up), between
     # the first and last accepted DescribeTrainingJob, and after the last request (shut-down).
@@ -210,6 +215,8 @@ def measure(
         stats["requests"],
         stats["throttled"],
         stats["accepted_rate"],
+        stats["allowed"],
+        stats["accepted_fraction"],
         round(fake_cpu, 3),
         phases(seen, began, ended),
         err.read_text(errors="replace")[-600:],
@@ -346,6 +353,11 @@ def print_table(results: list[RunResult], startup: dict[str, Any] | None) -> Non
         )
         row(f"{r.name}: describe+tag calls/job", [f"{extra:.3f}"])
         row(f"{r.name}: accepted Describe/s", [str(r.accepted_rate.get("DescribeTrainingJob", 0))])
+        if "DescribeTrainingJob" in r.accepted_fraction:
+            allowed = r.allowed["DescribeTrainingJob"]
+            fraction = r.accepted_fraction["DescribeTrainingJob"]
+            row(f"{r.name}: Describe allowed in phase", [f"{allowed:g}"])
+            row(f"{r.name}: Describe accepted fraction", [f"{fraction:.1%}"])
     if startup:
         row("smi --help median / min s", [f"{startup['help_median_s']} / {startup['help_min_s']}"])
         for command, modules in startup["heavy_imports"].items():
@@ -380,6 +392,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="OP=N",
         help="per-operation limit overriding --throttle, e.g. ListTrainingJobs=2",
     )
+    add_limit_arguments(parser)
     parser.add_argument("--tagged-every", type=int, default=2, help="every k-th job has tags")
     parser.add_argument("--deny-bulk-tags", action="store_true", help="GetResources is denied")
     parser.add_argument("--max-workers", type=int, help="passed to smi collect")
@@ -420,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         throttle=args.throttle,
         burst=args.burst,
         per_operation=per_op,
+        limit=limit_shape_from(args),
         tagged_every=args.tagged_every,
         deny_bulk_tags=args.deny_bulk_tags,
         full_jobs=args.full_jobs,
@@ -470,11 +484,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
+        limit = config.limit.describe(args.throttle, args.burst) if args.throttle else "none"
         print(
             f"fake: {len(workload.accounts)} account(s) x {len(workload.regions)} region(s)"
             f" (+{len(workload.empty)} empty) = {workload.scopes} scopes, {args.jobs} jobs each"
             f" ({workload.total_jobs} in all), {args.latency_ms} ms latency,"
-            f" throttle {args.throttle}/s {per_op or ''} (burst {args.burst});"
+            f" limit {limit} {per_op or ''};"
             f" load average {load_before:.2f} -> {load_after:.2f}"
         )
         print_table(results, startup)

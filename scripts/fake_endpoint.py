@@ -9,10 +9,12 @@ lists them, AssumeRole hands out keys naming the role's account, and every reque
 the account of its access key and the region of its SigV4 credential scope, each account x region
 having `jobs` jobs of its own (none in `empty_regions`). Every request waits
 `latency` seconds (on its own thread, as a remote service would) and, above `throttle` accepted
-requests a second for its operation (a token bucket, burst `burst`), is answered HTTP 400
-ThrottlingException. Two traps of `http.server` are avoided: responses leave as two writes (headers,
-body), so each connection sets TCP_NODELAY or Nagle plus delayed ACK add ~40 ms; and the listen
-backlog is raised above 5, or a burst of new connections gets 1 s SYN retries.
+requests a second for its operation, is answered HTTP 400 ThrottlingException; the limit has the
+shape `limit` (scripts/fake_limits.py: a token bucket with burst `burst`, a sliding or fixed
+one-second window, an allowance that drops for a few seconds and comes back). Two traps of
+`http.server` are avoided: responses leave as two writes (headers, body), so each connection sets
+TCP_NODELAY or Nagle plus delayed ACK add ~40 ms; and the listen backlog is raised above 5, or a
+burst of new connections gets 1 s SYN retries.
 
 Run alone: `python scripts/fake_endpoint.py --jobs 1000 --latency-ms 30` prints its URL.
 """
@@ -36,6 +38,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fake_limits import Limiter, LimitShape, add_limit_arguments, limit_shape_from
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z: every job is older than any run, so bulk tags apply
@@ -46,29 +51,11 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
 THROTTLED_BODY = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
 
 
-class Bucket:
-    """Admits `rate` requests a second with `burst` saved up; a refused request takes no token."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.capacity = rate, max(1.0, burst)
-        self.tokens, self.stamp = self.capacity, time.monotonic()
-        self.lock = threading.Lock()
-
-    def admit(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                return True
-            return False
-
-
 @dataclass
 class Stats:
-    """What the endpoint was asked: requests and throttled answers per operation, and when the
-    first and last accepted request of each operation arrived (to measure a sustained rate)."""
+    """What the endpoint was asked: requests and throttled answers per operation, when the first
+    and last accepted request of each operation arrived (to measure a sustained rate), and each
+    operation's limiter (to know what it allowed in between)."""
 
     requests: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
@@ -76,6 +63,7 @@ class Stats:
     last_ok: dict[str, float] = field(default_factory=dict)
     first_seen: float | None = None  # time.monotonic() of the first and last request of any kind
     last_seen: float | None = None
+    limiters: dict[str, Limiter] = field(default_factory=dict)
 
     def accepted_rate(self, operation: str) -> float:
         """Accepted requests per second between the first and the last accepted one."""
@@ -83,11 +71,30 @@ class Stats:
         span = self.last_ok.get(operation, 0.0) - self.first_ok.get(operation, 0.0)
         return (ok - 1) / span if ok > 1 and span > 0 else 0.0
 
+    def allowed(self, operation: str) -> float | None:
+        """The most requests the operation's limiter would have admitted between its first and
+        last accepted request; None when it is not limited or nothing was accepted."""
+        limiter = self.limiters.get(operation)
+        if limiter is None or operation not in self.first_ok:
+            return None
+        return limiter.allowance(self.first_ok[operation], self.last_ok[operation])
+
+    def accepted_fraction(self, operation: str) -> float | None:
+        """Accepted requests over what the limiter allowed in the same time."""
+        allowed = self.allowed(operation)
+        ok = self.requests[operation] - self.throttled[operation]
+        return ok / allowed if allowed else None
+
     def as_dict(self) -> dict[str, Any]:
+        ops = sorted(self.requests)
+        allowed = {op: self.allowed(op) for op in ops}
+        fraction = {op: self.accepted_fraction(op) for op in ops}
         return {
             "requests": dict(sorted(self.requests.items())),
             "throttled": dict(sorted(self.throttled.items())),
-            "accepted_rate": {op: round(self.accepted_rate(op), 2) for op in sorted(self.requests)},
+            "accepted_rate": {op: round(self.accepted_rate(op), 2) for op in ops},
+            "allowed": {op: round(n, 1) for op, n in allowed.items() if n is not None},
+            "accepted_fraction": {op: round(f, 4) for op, f in fraction.items() if f is not None},
         }
 
 
@@ -98,6 +105,7 @@ class FakeConfig:
     throttle: float = 0.0  # accepted requests/s per operation; 0 = never throttle
     burst: float = 5.0
     per_operation: dict[str, float] = field(default_factory=dict)  # overrides `throttle`
+    limit: LimitShape = field(default_factory=LimitShape)  # the shape of every operation's limit
     tagged_every: int = 2  # every k-th job has tags; the others were never tagged
     deny_bulk_tags: bool = False  # GetResources answers AccessDeniedException
     full_jobs: bool = False  # DescribeTrainingJob answers every member of the model at every depth
@@ -140,31 +148,31 @@ def jobs_in(config: FakeConfig, where: Where) -> int:
 
 
 class FakeState:
-    """The jobs, the throttling buckets and the counters shared by all handler threads."""
+    """The jobs, the limiters and the counters shared by all handler threads."""
 
     def __init__(self, config: FakeConfig) -> None:
         self.config = config
         self.lock = threading.Lock()
         self.stats = Stats()
-        self.buckets: dict[str, Bucket] = {}
 
     def reset(self) -> Stats:
-        """Start counting afresh (and refill the buckets); returns the counts so far."""
+        """Start counting afresh (with fresh limiters); returns the counts so far."""
         with self.lock:
-            old, self.stats, self.buckets = self.stats, Stats(), {}
+            old, self.stats = self.stats, Stats()
             return old
 
     def admit(self, operation: str) -> bool:
         rate = self.config.per_operation.get(operation, self.config.throttle)
         with self.lock:
+            now = time.monotonic()
             self.stats.requests[operation] += 1
-            self.stats.first_seen = self.stats.first_seen or time.monotonic()
-            if rate > 0 and operation not in self.buckets:
-                self.buckets[operation] = Bucket(rate, min(self.config.burst, rate))
-            bucket = self.buckets.get(operation)
-        admitted = bucket is None or bucket.admit()
-        now = time.monotonic()
-        with self.lock:
+            self.stats.first_seen = self.stats.first_seen or now
+            limiters = self.stats.limiters
+            if rate > 0 and operation not in limiters:
+                limiters[operation] = self.config.limit.limiter(rate, self.config.burst, now)
+            limiter = limiters.get(operation)
+            # Under the lock: the limiter decides in arrival order, at the arrival time.
+            admitted = limiter is None or limiter.admit(now)
             self.stats.last_seen = now
             if admitted:
                 self.stats.first_ok.setdefault(operation, now)
@@ -502,7 +510,9 @@ def main() -> None:
     parser.add_argument("--throttle", type=float, default=0.0)
     parser.add_argument("--accounts", type=int, default=1, help="accounts in the organization")
     parser.add_argument("--full-jobs", action="store_true", help="every member of every job")
+    parser.add_argument("--burst", type=float, default=5.0)
     parser.add_argument("--port", type=int, default=0)
+    add_limit_arguments(parser)
     args = parser.parse_args()
     config = FakeConfig(
         jobs=args.jobs,
@@ -510,6 +520,8 @@ def main() -> None:
         throttle=args.throttle,
         accounts=args.accounts,
         full_jobs=args.full_jobs,
+        burst=args.burst,
+        limit=limit_shape_from(args),
     )
     server, state = start_fake(config, args.port)
     print(server.url, flush=True)

@@ -3,11 +3,12 @@
 botocore's adaptive retry mode paces a whole client: every operation shares one limiter, so a
 throttled ListTrainingJobs (a low per-account rate) slows DescribeTrainingJob down too. A `Pacer`
 (one per account x region) gives each operation its own adaptive rate instead -- unlimited until
-the service throttles it, then backing off and climbing again (CUBIC) -- bounded by optional caps
-from `--rate OPERATION=N` for users who share a quota with other tools. It waits in botocore's
-`before-send` event, so every HTTP attempt, retries included, takes a slot, and learns in
-`needs-retry`, which sees every answer. Use it with retry mode "standard" (not "adaptive").
-"""
+the service throttles it, then what `adaptive_rate.AdaptiveRate` learns from the answers, whatever
+the shape of the service's limit -- bounded by optional caps from `--rate OPERATION=N` for users
+who share a quota with other tools. It waits in botocore's `before-send` event, so every HTTP
+attempt, retries included, takes a slot, and learns in `needs-retry`, which sees every answer. Use
+it with retry mode "standard" (not "adaptive"). Who paces, who retries and who backs off is set out
+in `adaptive_rate`'s docstring."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ import functools
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagemaker_inventory.adaptive_rate import AdaptiveRate
 from sagemaker_inventory.errors import THROTTLING_CODES
 
 # The services whose operations smi calls; a cap naming any other operation is a typo.
@@ -86,12 +87,14 @@ def _known_operations() -> dict[str, str]:
 
 
 class TokenBucket:
-    """A thread-safe token bucket: `rate` tokens a second, at most `burst` saved up.
+    """Thread-safe pacing: `rate` slots a second, at most `burst` saved up, granted in order.
 
-    Each caller reserves the next free slot under the lock and sleeps outside it, so waiting
-    threads are served in arrival order and never wake together (GCRA: one "theoretical arrival
-    time" instead of a token count). The rate may change at any time; it applies from the next
-    reservation on.
+    Each caller takes a ticket; ticket k is due `(k - a) / rate` seconds after the anchor ticket a
+    (GCRA: one theoretical arrival time instead of a token count). A rate change re-times every
+    ticket not yet due, from the last one that was: callers already waiting speed up or slow down
+    with it, because they sleep at most `recheck` seconds at a time and then look at their ticket
+    again. Otherwise 32 workers queued at a low rate would keep that rate for 32 slots after the
+    service allowed more.
     """
 
     def __init__(
@@ -100,93 +103,76 @@ class TokenBucket:
         burst: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        recheck: float = 0.1,
     ) -> None:
         if burst < 1:
             raise ValueError("burst must be >= 1")
         self._burst = burst
         self._clock = clock
         self._sleep = sleep
+        self._recheck = recheck
         self._lock = threading.Lock()
-        self._next: float | None = None
+        self._issued = 0  # the next ticket to hand out
+        self._anchor = 0
+        self._anchor_due: float | None = None  # None: nothing taken yet
         self.waited = 0.0
+        self.rate = self.interval = 1.0
         self.set_rate(rate)
 
     def set_rate(self, rate: float) -> None:
         if rate <= 0:
             raise ValueError("rate must be > 0")
-        self.interval = 1.0 / rate
-        self._tolerance = (self._burst - 1.0) * self.interval
+        with self._lock:
+            interval = 1.0 / rate
+            if self._anchor_due is not None and interval != self.interval:
+                # Keep the last ticket due by now where it was; space the later ones anew.
+                now = self._clock()
+                passed = max(0, math.floor((now - self._anchor_due) / self.interval) + 1)
+                last = self._anchor + passed - 1
+                last_due = self._anchor_due + (passed - 1) * self.interval
+                self._anchor, self._anchor_due = last + 1, last_due + interval
+            self.rate, self.interval = rate, interval
+            self._tolerance = (self._burst - 1.0) * interval
 
-    def acquire(self) -> float:
-        """Take one token, sleeping until it is due; returns the seconds slept."""
+    def take(self) -> int:
+        """A place in the queue: the ticket to pass to `due`."""
         with self._lock:
             now = self._clock()
-            due = now if self._next is None else max(self._next, now)
-            delay = max(0.0, due - self._tolerance - now)
-            self._next = due + self.interval
-            self.waited += delay
-        if delay > 0:
+            ticket = self._issued
+            self._issued += 1
+            # An idle bucket saves up `burst` slots at most.
+            earliest = now - self._tolerance
+            if self._anchor_due is None or self._due(ticket) < earliest:
+                self._anchor, self._anchor_due = ticket, earliest
+            return ticket
+
+    def due(self, ticket: int) -> float:
+        """When `ticket` may go, at the current rate."""
+        with self._lock:
+            return self._due(ticket)
+
+    def acquire(self) -> float:
+        """Take a slot, sleeping until it is due; returns the seconds slept."""
+        return self.wait(self.take(), lambda: None)
+
+    def wait(self, ticket: int, refresh: Callable[[], None]) -> float:
+        """Sleep until `ticket` is due, calling `refresh` (which may set the rate) before each
+        look at it; returns the seconds slept."""
+        slept = 0.0
+        while True:
+            refresh()
+            delay = self.due(ticket) - self._clock()
+            if delay <= 0:
+                return slept
+            delay = min(delay, self._recheck)
+            with self._lock:
+                self.waited += delay
+            slept += delay
             self._sleep(delay)
-        return delay
 
-
-@dataclass
-class AdaptiveRate:
-    """The send rate one operation can sustain, learnt from the service's throttling answers.
-
-    Unlimited until the first throttle. Then, at most once per `hold` seconds of throttling, the
-    limit drops to `backoff` x the rate the service accepted over the last `window` seconds (what
-    it really allows, however fast we were sending), and climbs back along a CUBIC curve (as
-    botocore's adaptive mode and TCP do): quickly while far below that rate, slowly near it, then
-    faster again to probe for capacity freed by others. Not thread-safe: OperationPace locks it.
-    """
-
-    # Measured with scripts/bench.py against a hard 50 and 100 requests/s: 0.9 and 0.05 sustain
-    # 94-100% of the limit with ~3% of requests throttled; botocore's 0.7 and absolute 0.4 (req/s
-    # per s^3) sustain 74% at 50/s, and 0.85/0.02 climb too slowly after a low estimate.
-    backoff: float = 0.9
-    # CUBIC's C relative to the known rate, so the curve is back at that rate
-    # ((1 - backoff) / scale) ** (1/3) = 1.26 s after a cut whatever the rate (2/s or 200/s).
-    scale: float = 0.05
-    floor: float = 0.5
-    hold: float = 0.5
-    window: float = 1.0
-    _accepted: deque[float] = field(default_factory=deque)
-    _first: float | None = None
-    _known: float | None = None  # the accepted rate at the last throttle (CUBIC's W_max)
-    _cut_at: float = -math.inf
-    _k: float = 0.0
-
-    def limit(self, now: float) -> float | None:
-        """Requests per second allowed at `now`; None while no throttle has been seen."""
-        if self._known is None:
-            return None
-        elapsed = now - self._cut_at - self._k
-        return max(self.floor, self._known * (1.0 + self.scale * elapsed**3))
-
-    def accepted(self, now: float) -> None:
-        """The service answered a request (any answer but a throttle)."""
-        self._first = now if self._first is None else self._first
-        self._accepted.append(now)
-        self._forget(now)
-
-    def throttled(self, now: float) -> None:
-        """The service refused a request for its rate."""
-        if now - self._cut_at < self.hold:
-            return  # requests sent before the last cut are still coming back
-        self._forget(now)
-        # Count only what was accepted since the last cut: before it we sent at another pace.
-        start = max(now - self.window, self._cut_at, now if self._first is None else self._first)
-        accepted = sum(1 for moment in self._accepted if moment >= start)
-        rate = max(self.floor, accepted / max(now - start, 0.05))
-        self._known = rate
-        self._cut_at = now
-        # Time for the curve to climb from backoff x rate back to rate.
-        self._k = ((1.0 - self.backoff) / self.scale) ** (1.0 / 3.0)
-
-    def _forget(self, now: float) -> None:
-        while self._accepted and self._accepted[0] < now - self.window:
-            self._accepted.popleft()
+    def _due(self, ticket: int) -> float:
+        assert self._anchor_due is not None
+        return self._anchor_due + (ticket - self._anchor) * self.interval
 
 
 class OperationPace:
@@ -205,30 +191,61 @@ class OperationPace:
         self._clock = clock
         self._lock = threading.Lock()
         self._bucket = TokenBucket(cap or 1.0, 1.0, clock, sleep)
+        self._sent = threading.local()  # when this thread's request left: see `answered`
         self.throttles = 0
 
     def limit(self) -> float | None:
         with self._lock:
             return self._limit(self._clock())
 
+    def take(self) -> int | None:
+        """A ticket for the next slot, or None when the operation is not paced (yet)."""
+        with self._lock:
+            if self._refresh() is None:
+                return None
+            return self._bucket.take()
+
+    def due(self, ticket: int) -> float:
+        """When `ticket` may go, at the pace allowed now."""
+        with self._lock:
+            self._refresh()
+            return self._bucket.due(ticket)
+
     def acquire(self) -> float:
         """Wait for this operation's next slot, if it is paced at all; returns seconds slept."""
-        with self._lock:
-            limit = self._limit(self._clock())
-            if limit is not None:
-                self._bucket.set_rate(limit)
-        return 0.0 if limit is None else self._bucket.acquire()
+        ticket = self.take()
+        slept = 0.0 if ticket is None else self._bucket.wait(ticket, self._locked_refresh)
+        # botocore sends the request, then asks `needs-retry` about its answer, on this thread.
+        self._sent.at = self._clock()
+        return slept
 
-    def answered(self, throttled: bool) -> None:
+    def answered(self, throttled: bool, sent: float | None = None) -> None:
+        """The service answered a request sent at `sent` (default: when this thread last got a
+        slot): throttled or not."""
+        if sent is None:
+            sent = getattr(self._sent, "at", None)
         with self._lock:
             self.throttles += throttled
             if self.rate is not None:
                 now = self._clock()
-                (self.rate.throttled if throttled else self.rate.accepted)(now)
+                if throttled:
+                    self.rate.throttled(now, sent)
+                else:
+                    self.rate.accepted(now)
 
     @property
     def waited(self) -> float:
         return self._bucket.waited
+
+    def _locked_refresh(self) -> None:
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> float | None:
+        limit = self._limit(self._clock())
+        if limit is not None and limit != self._bucket.rate:
+            self._bucket.set_rate(limit)
+        return limit
 
     def _limit(self, now: float) -> float | None:
         learnt = self.rate.limit(now) if self.rate is not None else None

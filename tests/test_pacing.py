@@ -1,4 +1,7 @@
-"""RateCaps parsing and validation, token bucket waits (injected clock), and the pacer hook."""
+"""RateCaps parsing and validation, token bucket waits (injected clock), and the pacer hook.
+
+The estimator itself (AdaptiveRate) is tested in test_adaptive_rate.py, and against simulated
+services of every limit shape in test_rate_shapes.py."""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ import boto3
 import pytest
 
 from sagemaker_inventory.pacing import (
-    AdaptiveRate,
     BadRateError,
     OperationPace,
     Pacer,
@@ -21,7 +23,7 @@ from sagemaker_inventory.pacing import (
 
 
 class FrozenClock:
-    """A clock that moves only when told; `sleep` records what the caller would have slept."""
+    """A clock that moves only when told or slept on (one thread); `slept` records each sleep."""
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -32,6 +34,7 @@ class FrozenClock:
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(round(seconds, 9))
+        self.now += seconds
 
 
 def test_caps_are_parsed_into_operation_rates() -> None:
@@ -76,10 +79,17 @@ def test_bad_caps_are_refused_naming_the_value(value: str, mentions: str) -> Non
 def test_callers_at_one_instant_get_successive_slots() -> None:
     clock = FrozenClock()
     bucket = TokenBucket(rate=10, clock=clock, sleep=clock.sleep)
-    waits = [bucket.acquire() for _ in range(4)]
-    assert [round(w, 9) for w in waits] == [0.0, 0.1, 0.2, 0.3]
-    assert clock.slept == [0.1, 0.2, 0.3]  # the first token was free: no sleep at all
-    assert bucket.waited == pytest.approx(0.6)
+    tickets = [bucket.take() for _ in range(4)]
+    assert [bucket.due(t) for t in tickets] == pytest.approx([0.0, 0.1, 0.2, 0.3])
+
+
+def test_a_caller_sleeps_until_its_slot_looking_again_every_recheck_seconds() -> None:
+    clock = FrozenClock()
+    bucket = TokenBucket(rate=2, clock=clock, sleep=clock.sleep, recheck=0.2)
+    assert bucket.acquire() == 0.0
+    assert bucket.acquire() == pytest.approx(0.5)
+    assert clock.slept == pytest.approx([0.2, 0.2, 0.1])
+    assert bucket.waited == pytest.approx(0.5)
 
 
 def test_a_caller_after_the_interval_does_not_wait() -> None:
@@ -95,30 +105,43 @@ def test_a_caller_after_the_interval_does_not_wait() -> None:
 def test_burst_tokens_are_free_and_idle_time_saves_no_more_than_the_burst() -> None:
     clock = FrozenClock()
     bucket = TokenBucket(rate=2, burst=3, clock=clock, sleep=clock.sleep)
-    assert [bucket.acquire() for _ in range(4)] == [0.0, 0.0, 0.0, pytest.approx(0.5)]
+    assert [bucket.due(bucket.take()) for _ in range(4)] == pytest.approx([-1.0, -0.5, 0.0, 0.5])
     clock.now = 100.0  # a long pause
-    waits = [bucket.acquire() for _ in range(4)]
-    assert waits == [0.0, 0.0, 0.0, pytest.approx(0.5)]
+    dues = [bucket.due(bucket.take()) - clock.now for _ in range(4)]
+    assert dues == pytest.approx([-1.0, -0.5, 0.0, 0.5])
+
+
+def test_a_rate_change_re_times_the_tickets_already_waiting() -> None:
+    """Regression: callers queued at a low rate kept it for a whole queue after a faster one."""
+    clock = FrozenClock()
+    bucket = TokenBucket(rate=10, clock=clock, sleep=clock.sleep)
+    tickets = [bucket.take() for _ in range(5)]  # due at 0, 0.1, 0.2, 0.3, 0.4
+    clock.now = 0.05
+    bucket.set_rate(20)
+    assert [bucket.due(t) for t in tickets] == pytest.approx([0.0, 0.05, 0.1, 0.15, 0.2])
+    clock.now = 0.12  # tickets 0-2 are due by now
+    bucket.set_rate(5)
+    assert [bucket.due(t) for t in tickets[3:]] == pytest.approx([0.3, 0.5])
 
 
 def test_concurrent_callers_never_share_a_slot() -> None:
     clock = FrozenClock()
     bucket = TokenBucket(rate=100, clock=clock, sleep=clock.sleep)
-    waits: list[float] = []
+    dues: list[float] = []
     lock = threading.Lock()
 
     def take() -> None:
         for _ in range(25):
-            wait = bucket.acquire()
+            due = bucket.due(bucket.take())
             with lock:
-                waits.append(round(wait, 6))
+                dues.append(round(due, 6))
 
     threads = [threading.Thread(target=take) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(waits) == [round(i * 0.01, 6) for i in range(200)]
+    assert sorted(dues) == [round(i * 0.01, 6) for i in range(200)]
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (1, 0.5)])
@@ -136,8 +159,9 @@ def test_the_pacer_waits_before_each_request_of_a_capped_operation_only() -> Non
     for _ in range(3):
         client.list_training_jobs()
     client.list_notebook_instances()  # not capped
-    assert clock.slept == [0.5, 1.0]
-    assert pacer.waited() == pytest.approx(1.5)
+    assert sum(clock.slept) == pytest.approx(1.0)  # at 0.5 s and 1.0 s, waited in 0.1 s looks
+    assert max(clock.slept) == pytest.approx(0.1)
+    assert pacer.waited() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(("caps", "expected"), [((), 2), (("GetResources=1",), 0)])
@@ -188,7 +212,8 @@ def test_one_pacer_shares_an_operation_budget_across_clients_and_services() -> N
     for call in calls:
         with pytest.raises(EndpointConnectionError):
             call()
-    assert clock.slept == [0.25, 1.0]
+    assert pacer.operations["DescribeTrainingJob"].waited == pytest.approx(0.25)
+    assert pacer.operations["GetResources"].waited == pytest.approx(1.0)
 
 
 def test_attach_pacer_builds_a_pacer_only_when_there_are_caps(
@@ -204,72 +229,38 @@ def test_attach_pacer_builds_a_pacer_only_when_there_are_caps(
     assert (pacer.caps.rates, pacer.adaptive, used) == ({"ListTags": 3.0}, False, client)
 
 
-def test_the_rate_is_unlimited_until_the_first_throttle() -> None:
-    rate = AdaptiveRate()
-    for i in range(100):
-        rate.accepted(i * 0.01)
-    assert rate.limit(1.0) is None
-
-
-def test_a_throttle_backs_off_from_the_accepted_rate_and_the_curve_climbs_back() -> None:
-    rate = AdaptiveRate(backoff=0.9, scale=0.05)
-    for i in range(10):
-        rate.accepted(i * 0.02)  # 10 answers in 0.2 s: 50/s
-    rate.throttled(0.2)
-    k = (0.1 / 0.05) ** (1 / 3)  # 1.26 s to climb back
-    assert rate.limit(0.2) == pytest.approx(45.0)
-    assert rate.limit(0.2 + k / 2) == pytest.approx(50 * (1 - 0.05 * (k / 2) ** 3))
-    assert rate.limit(0.2 + k) == pytest.approx(50.0)
-    assert rate.limit(0.2 + k + 2) == pytest.approx(70.0)  # probing for more
-
-
-def test_throttles_right_after_a_cut_do_not_cut_again() -> None:
-    rate = AdaptiveRate(hold=0.5)
-    for i in range(10):
-        rate.accepted(i * 0.02)
-    rate.throttled(0.2)
-    before = rate.limit(0.4)
-    rate.throttled(0.4)  # sent before the cut, answered after it
-    assert rate.limit(0.4) == before
-
-
-def test_a_later_throttle_counts_only_what_was_accepted_since_the_last_cut() -> None:
-    rate = AdaptiveRate(backoff=0.9, window=1.0)
-    for i in range(100):
-        rate.accepted(i * 0.002)  # a burst of 100 in 0.2 s
-    rate.throttled(0.2)
-    for i in range(30):
-        rate.accepted(1.0 + i * 0.02)  # 30 in 0.6 s, within a second of the next throttle
-    rate.throttled(1.6)
-    assert rate.limit(1.6) == pytest.approx(0.9 * 30 / 1.0)  # the last second, after the cut
-    for i in range(20):
-        rate.accepted(2.2 + i * 0.05)  # 20/s
-    rate.throttled(3.2)
-    assert rate.limit(3.2) == pytest.approx(0.9 * 20)
-
-
-def test_a_throttle_with_nothing_accepted_falls_to_the_floor() -> None:
-    rate = AdaptiveRate(floor=0.5)
-    rate.throttled(0.0)
-    assert rate.limit(0.0) == 0.5
-
-
 def test_an_operation_pace_takes_the_lower_of_its_cap_and_what_it_learnt() -> None:
     clock = FrozenClock()
     pace = OperationPace(cap=30.0, adaptive=True, clock=clock, sleep=clock.sleep)
     assert pace.limit() == 30.0
+    for i in range(40):
+        clock.now = i * 0.05
+        pace.answered(throttled=False)  # 20 a second for 2 s
+    pace.answered(throttled=True)
+    assert pace.limit() == pytest.approx(20.0)
+    assert pace.throttles == 1
+
+
+def test_a_throttle_cuts_once_for_the_requests_sent_before_it() -> None:
+    """The answer to a request sent before the last cut cuts no further; one sent after it does."""
+    clock = FrozenClock()
+    pace = OperationPace(cap=None, adaptive=True, clock=clock, sleep=clock.sleep)
     for i in range(100):
-        clock.now = i * 0.01
+        clock.now = i * 0.02  # 50 a second for 2 s
         pace.answered(throttled=False)
-    pace.answered(throttled=True)  # 100 accepted in the last second
-    assert pace.limit() == 30.0
-    clock.now = 1.5
-    for _ in range(3):
-        pace.answered(throttled=False)
+    pace.acquire()  # this thread's request leaves at 1.98, before the cut below
     clock.now = 2.0
-    pace.answered(throttled=True)  # 3 accepted since the cut a second ago
-    assert pace.limit() == pytest.approx(0.9 * 3)
-    assert pace.throttles == 2
+    pace.answered(throttled=True, sent=1.99)
+    learnt = pace.limit()
+    assert learnt == pytest.approx(49.0)  # accepted within the last second
+    pace.answered(throttled=True)  # sent at 1.98, by this thread's last acquire
+    assert pace.limit() == learnt
+    clock.now = 3.0  # a second later, with nothing accepted since
+    pace.acquire()  # sent after the cut
+    pace.answered(throttled=True)
+    # 0.7 x the limit at 3.0 s (the curve probing 20% above 49 after 1 s).
+    assert pace.limit() == pytest.approx(0.7 * 49 * 1.2)
+    assert pace.throttles == 3
 
 
 def test_an_unpaced_operation_never_sleeps() -> None:

@@ -120,6 +120,58 @@ DEFAULT_TABLE_COLUMNS: tuple[Column, ...] = (
     _path_column("account_id", "account"),
 )
 
+# When the terminal is too narrow for every table column, columns are dropped from the end of
+# this list first (columns not in it before any in it, the last requested first). The job name
+# is never dropped.
+TABLE_PRIORITY = (
+    "training_job_name",
+    "training_job_status",
+    "creation_time",
+    "instance",
+    "billable_time_in_seconds",
+    "account_id",
+    "region",
+    "training_time_in_seconds",
+    "enable_managed_spot_training",
+    "secondary_status",
+)
+# Free text is cut (with an ellipsis) down to this width before its column is dropped; the
+# columns below hold identifiers, times, durations or flags, which are dropped rather than cut.
+TABLE_SHRINK_WIDTH = 12
+INSTANCE_SHRINK_WIDTH = 16
+_NEVER_CUT = frozenset(
+    {
+        "training_job_name",
+        "training_job_arn",
+        "training_job_status",
+        "secondary_status",
+        "account_id",
+        "region",
+        "instance_count",
+        "enable_managed_spot_training",
+        "enable_network_isolation",
+        "enable_inter_container_traffic_encryption",
+    }
+)
+
+
+def table_priority(key: str, position: int) -> int:
+    """The column's drop order in a too-narrow table: 0 (the job name) is never dropped, higher
+    numbers are dropped first; `position` is where the column was requested."""
+    if key in TABLE_PRIORITY:
+        return TABLE_PRIORITY.index(key)
+    return len(TABLE_PRIORITY) + position
+
+
+def table_shrink(key: str) -> int | None:
+    """The narrowest the column may be cut to with an ellipsis; None when it is never cut."""
+    if key == "instance":
+        return INSTANCE_SHRINK_WIDTH
+    if key in _NEVER_CUT or key.endswith(("_time", "_in_seconds")):
+        return None
+    return TABLE_SHRINK_WIDTH
+
+
 _NAMED_COLUMNS: dict[str, Column] = {
     **{column.key: column for column in DEFAULT_TABLE_COLUMNS},
     **DERIVED_COLUMNS,

@@ -26,6 +26,7 @@ import botocore.loaders
 import botocore.session
 
 from sagemaker_inventory.demo_jobs import (
+    DEMO_TAG,
     TERMINAL_STATUSES,
     JobPlan,
     build_environment,
@@ -39,10 +40,13 @@ DEMO_ACCOUNT_ID = "123456789012"  # moto's default account
 DEMO_JOBS_PER_REGION = 25
 DEMO_RNG_SEED = 20260301
 DEMO_NAME_PREFIX = "smi-demo"
+# The demo's clock: every job's times are offsets before this moment, never before "now", so two
+# runs give the same records (`--snapshot` reports no change) and the same report.
+DEMO_EPOCH = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 DEMO_NOTICE = (
     "DEMO DATA: synthetic training jobs served by an in-process AWS mock (moto), account "
-    f"{DEMO_ACCOUNT_ID}, regions {', '.join(DEMO_REGIONS)}. Nothing here comes from your AWS "
-    "account."
+    f"{DEMO_ACCOUNT_ID}, regions {', '.join(DEMO_REGIONS)}, each tagged "
+    f"{DEMO_TAG[0]}:{DEMO_TAG[1]}. Nothing here comes from your AWS account."
 )
 
 _FAKE_ENVIRONMENT = {
@@ -90,7 +94,8 @@ class DemoUnavailableError(RuntimeError):
 
 @contextmanager
 def demo_backend(jobs_per_region: int | None = None) -> Iterator[None]:
-    """Run the body against moto's in-process AWS, seeded with demo jobs in each of DEMO_REGIONS.
+    """Run the body against moto's in-process AWS, seeded with demo jobs in each of DEMO_REGIONS,
+    their times fixed relative to DEMO_EPOCH and each tagged DEMO_TAG.
 
     Fake credentials replace the user's for the duration and everything is restored afterwards:
     build sessions and clients inside the block, since botocore reads the environment when they
@@ -110,7 +115,7 @@ def demo_backend(jobs_per_region: int | None = None) -> Iterator[None]:
     with _fake_aws_environment(), mock_aws(config=config):
         session = demo_session()
         for region in DEMO_REGIONS:
-            seed_training_jobs(region, count, session=session)
+            seed_training_jobs(region, count, session=session, anchor=DEMO_EPOCH)
         yield
 
 

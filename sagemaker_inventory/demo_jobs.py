@@ -130,6 +130,9 @@ _SECONDARY_STATUSES = {
 }
 
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
+# Every seeded job carries this tag, so its records say they are demo data wherever they end up
+# (a file, a report, `-q` output); the record lists it as "smi:demo:synthetic".
+DEMO_TAG = ("smi:demo", "synthetic")
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ def _pick_timing(
 
 def _pick_tags(recipe: Recipe, rng: random.Random) -> tuple[tuple[str, str], ...]:
     if rng.random() < 0.15:
-        return ()  # some jobs are never tagged: bulk tag APIs skip them
+        return ()  # some jobs carry no team tags, only DEMO_TAG
     tags = [("team", recipe.team), ("project", recipe.project), ("cost-center", recipe.cost_center)]
     if rng.random() < 0.3:
         tags.append(("owner", rng.choice(_OWNERS)))
@@ -288,7 +291,7 @@ def build_request(plan: JobPlan, region: str, account: str) -> dict[str, Any]:
         "StoppingCondition": {"MaxRuntimeInSeconds": recipe.max_runtime},
         "EnableManagedSpotTraining": plan.spot,
         "Environment": build_environment(recipe),
-        "Tags": [{"Key": key, "Value": value} for key, value in plan.tags],
+        "Tags": [{"Key": key, "Value": value} for key, value in (*plan.tags, DEMO_TAG)],
     }
     if plan.spot:
         request["StoppingCondition"]["MaxWaitTimeInSeconds"] = 2 * recipe.max_runtime

@@ -9,12 +9,12 @@ in `report_jobs`, rendering in `report_view`, option parsing in `cli.report`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sagemaker_inventory.cost import CostTally, Priced, PriceTable
+from sagemaker_inventory.cost import UNKNOWN_TYPE, CostTally, Priced, PriceTable, instance_parts
 from sagemaker_inventory.measures import Record, instance_seconds, region_of
 
 FIXED_DIMENSIONS = ("status", "instance_type", "account_id", "region", "month")
@@ -72,12 +72,19 @@ def _tag_value(record: Record, key: str) -> str | None:
     return None
 
 
+def instance_shares(record: Record) -> list[tuple[str, int | None]]:
+    """The job's instance types (UNKNOWN_TYPE where not recorded), each with how many instances
+    of it the job ran on; a share of None means the whole job (one type, or none known)."""
+    parts = instance_parts(record)
+    if len(parts) <= 1:
+        return [(parts[0][0] if parts else UNKNOWN_TYPE, None)]
+    return [(kind, instances) for kind, instances in parts]
+
+
 def _instance_type(record: Record) -> str | None:
-    config = record.get("resource_config")
-    if not isinstance(config, Mapping) or config.get("instance_groups"):
-        return None
-    value = config.get("instance_type")
-    return value if isinstance(value, str) else None
+    # The one type of the job; None for a cluster of several types (see instance_shares).
+    shares = instance_shares(record)
+    return (shares[0][0] or None) if len(shares) == 1 else None
 
 
 def _account_id(record: Record) -> str | None:
@@ -149,6 +156,18 @@ def figures_of(record: Record) -> Figures:
     )
 
 
+def share_figures(record: Record, figures: Figures, instances: int) -> Figures:
+    """The figures of the part of a job that ran on `instances` instances of one type: its
+    instance-seconds are those instances' only; spot and failed are the job's own."""
+    training = record.get("training_time_in_seconds")
+    billable = record.get("billable_time_in_seconds")
+    return (
+        training * instances if isinstance(training, int) else 0,
+        billable * instances if isinstance(billable, int) else 0,
+        *figures[2:],
+    )
+
+
 @dataclass
 class Tally:
     """Exact running sums for one group (or the totals)."""
@@ -211,6 +230,24 @@ class Summary:
 
     # "hours" (billable instance-hours) or "cost" (dollars, once priced).
     sort: str = "hours"
+    # Things the reader should know that are not numbers (a tag key no job has), for stderr.
+    warnings: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        key: GroupKey,
+        figures: Figures,
+        record: Record,
+        parts: list[tuple[str, int]] | None = None,
+    ) -> None:
+        """Count one record (or the share of it on `parts`, see CostTally.add) in group `key`."""
+        tally = self.groups.get(key)
+        if tally is None:
+            cost = CostTally() if self.totals.cost is not None else None
+            tally = self.groups[key] = Tally(cost=cost)
+        tally.add_figures(figures)
+        if tally.cost is not None:
+            tally.cost.add(record, parts)
 
     def ordered(self) -> list[tuple[GroupKey, Tally]]:
         """Largest billable instance-hours (or cost) first, ties by key; by key when month comes
@@ -263,23 +300,79 @@ def cost_of(tally: Tally) -> float:
 
 def summarise(records: Iterable[Record], by: Sequence[str], *, cost: bool = False) -> Summary:
     """Fold records into one Tally per group of the dimensions `by` (see parse_dimension); with
-    `cost`, also their instance-seconds by region and instance type, for Summary.price."""
+    `cost`, also their instance-seconds by region and instance type, for Summary.price.
+
+    A job that ran on several instance types (instance groups) counts in each of them, with the
+    instance-hours of its instances of that type; the totals count it once.
+    """
     dimensions = tuple(parse_dimension(d) for d in by)
     if len(set(dimensions)) != len(dimensions):
         raise ValueError("each --by dimension may be given only once")
     summary = Summary(by=dimensions)
     if cost:
         summary.totals.cost = CostTally()
+    tags = TagCheck([d[len(TAG_PREFIX) :] for d in dimensions if d.startswith(TAG_PREFIX)])
+    split = dimensions.index("instance_type") if "instance_type" in dimensions else None
     for record in records:
-        key = tuple(group_value(record, d) for d in dimensions)
-        tally = summary.groups.get(key)
-        if tally is None:
-            tally = summary.groups[key] = Tally(cost=CostTally() if cost else None)
         figures = figures_of(record)
-        tally.add_figures(figures)
         summary.totals.add_figures(figures)
-        if cost:
-            for each in (tally, summary.totals):
-                assert each.cost is not None
-                each.cost.add(record)
+        if summary.totals.cost is not None:
+            summary.totals.cost.add(record)
+        key = tuple(group_value(record, d) for d in dimensions)
+        tags.note(record, dimensions, key)
+        if split is None:
+            summary.add(key, figures, record)
+            continue
+        for kind, share in instance_shares(record):
+            part = (*key[:split], kind or None, *key[split + 1 :])
+            if share is None:
+                summary.add(part, figures, record)
+            else:
+                summary.add(part, share_figures(record, figures, share), record, [(kind, share)])
+    summary.warnings = tags.warnings()
     return summary
+
+
+@dataclass
+class TagCheck:
+    """Notices a `--by tag:KEY` that no job has, and the keys that differ from it only in case."""
+
+    keys: list[str]
+    found: set[str] = field(default_factory=set)
+    variants: dict[str, set[str]] = field(default_factory=dict)
+
+    def note(self, record: Record, dimensions: tuple[str, ...], key: GroupKey) -> None:
+        """Look at one record's tags for each tag dimension it has no value for."""
+        for dimension, value in zip(dimensions, key, strict=True):
+            if not dimension.startswith(TAG_PREFIX):
+                continue
+            wanted = dimension[len(TAG_PREFIX) :]
+            if value is not None:
+                self.found.add(wanted)
+            elif wanted not in self.found:
+                self.variants.setdefault(wanted, set()).update(_case_variants(record, wanted))
+
+    def warnings(self) -> list[str]:
+        """One sentence per tag key no job has."""
+        lines = []
+        for wanted in self.keys:
+            if wanted in self.found:
+                continue
+            line = f"no job has the tag key {wanted!r}"
+            variants = sorted(self.variants.get(wanted, ()))
+            if variants:
+                line += "; keys differing only in case: " + ", ".join(map(repr, variants))
+            lines.append(line)
+        return lines
+
+
+def _case_variants(record: Record, key: str) -> list[str]:
+    tags = record.get("tags")
+    if not isinstance(tags, list):
+        return []
+    size, folded = len(key), key.casefold()
+    return [
+        tag[:size]
+        for tag in tags
+        if isinstance(tag, str) and tag[size : size + 1] == ":" and tag[:size].casefold() == folded
+    ]

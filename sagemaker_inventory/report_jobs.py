@@ -54,6 +54,17 @@ class StoppedJob:
     status: str
     when: datetime | None
     reason: str | None
+    account_id: str | None = None
+    region: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Which job: jobs in different accounts or regions may share a name."""
+        return {
+            "training_job_name": self.name,
+            "account_id": self.account_id,
+            "region": self.region,
+            "training_job_status": self.status,
+        }
 
 
 @dataclass
@@ -65,7 +76,15 @@ class FailureGroup:
 
     def ordered_jobs(self) -> list[StoppedJob]:
         """Newest first, ties by name."""
-        return sorted(self.jobs, key=lambda job: (_newest_first(job.when), job.name))
+        return sorted(
+            self.jobs,
+            key=lambda job: (
+                _newest_first(job.when),
+                job.name,
+                job.account_id or "",
+                job.region or "",
+            ),
+        )
 
     def newest(self) -> StoppedJob:
         """The group's most recent job, whose reason represents the group."""
@@ -82,6 +101,7 @@ class FailureGroup:
             "stopped": sum(job.status == "Stopped" for job in jobs),
             "newest_time": format_time(jobs[0].when),
             "job_names": [job.name for job in jobs],
+            "job_details": [job.as_dict() for job in jobs],
         }
 
 
@@ -102,7 +122,14 @@ def collect_failures(records: Iterable[Record]) -> list[FailureGroup]:
             continue
         reason = string_field(record, "failure_reason") or None
         pattern = fold_reason(reason) if reason else None
-        job = StoppedJob(str(record["training_job_name"]), str(status), _ended_at(record), reason)
+        job = StoppedJob(
+            str(record["training_job_name"]),
+            str(status),
+            _ended_at(record),
+            reason,
+            group_value(record, "account_id"),
+            group_value(record, "region"),
+        )
         groups.setdefault(pattern, FailureGroup(pattern)).jobs.append(job)
     return sorted(
         groups.values(),
@@ -115,6 +142,8 @@ class RunningJob:
     """An InProgress job measured against its stopping condition at a given moment."""
 
     name: str
+    account_id: str | None
+    region: str | None
     instance_type: str | None
     instance_count: int | None
     secondary_status: str | None
@@ -141,6 +170,8 @@ class RunningJob:
         fraction = self.fraction_of_limit()
         return {
             "training_job_name": self.name,
+            "account_id": self.account_id,
+            "region": self.region,
             "instance_type": self.instance_type,
             "instance_count": self.instance_count,
             "secondary_status": self.secondary_status,
@@ -172,6 +203,8 @@ def to_running_job(record: Record, now: datetime) -> RunningJob:
     started = parse_time(record.get("training_start_time"))
     return RunningJob(
         name=str(record["training_job_name"]),
+        account_id=group_value(record, "account_id"),
+        region=group_value(record, "region"),
         instance_type=group_value(record, "instance_type"),
         instance_count=instance_count(record),
         secondary_status=string_field(record, "secondary_status"),
@@ -192,12 +225,14 @@ def collect_running(records: Iterable[Record], now: datetime) -> list[RunningJob
         if record.get("training_job_status") == "InProgress"
     ]
 
-    def order(job: RunningJob) -> tuple[float, int, str]:
+    def order(job: RunningJob) -> tuple[float, int, str, str, str]:
         fraction = job.fraction_of_limit()
         return (
             -(fraction if fraction is not None else -1.0),
             -(job.elapsed_seconds or 0),
             job.name,
+            job.account_id or "",
+            job.region or "",
         )
 
     return sorted(running, key=order)

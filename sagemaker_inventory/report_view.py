@@ -1,40 +1,50 @@
 """Rich rendering of `smi report`: tables with inline bar charts for the summary, failures, running.
 
-Every cell is a `rich.text.Text`, because job names and failure reasons are user data that may
-contain `[...]`, which rich would otherwise parse as markup. The caller passes the Console in (the
-CLI makes one on stdout, tests one on a StringIO). Numbers come from the aggregates JSON uses.
+Every cell is a `rich.text.Text` made by `table_fit.cell`, because job names and failure reasons
+are user data that may contain `[...]`, which rich would otherwise parse as markup. Tables are
+fitted to the console's width by `table_fit` (columns dropped by priority and named below the
+table, free text cut on one line). The caller passes the Console in (the CLI makes one on stdout,
+tests one on a StringIO). Numbers come from the aggregates JSON uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from sagemaker_inventory.report import (
-    GroupKey,
     Summary,
     Tally,
     cost_of,
     format_time,
 )
 from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, FailureGroup, RunningJob
+from sagemaker_inventory.table_fit import (
+    PINNED,
+    Fit,
+    FitColumn,
+    build_table,
+    cell,
+    fit_columns,
+    natural_widths,
+    one_line,
+)
 
 BAR_WIDTH = 30
 MIN_BAR_WIDTH = 6
-KEY_MIN_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _NONE = Text("(none)", style="dim")
 EXAMPLE_NAMES = 3
-NAMES_MAX_WIDTH = 30
+KEY_MIN_WIDTH = 16
+NAMES_MIN_WIDTH = 12
+REASON_MIN_WIDTH = 20
+INSTANCES_MIN_WIDTH = 10
 REASON_MAX_CHARS = 300
 USED_BAR_WIDTH = 5
-
-Row = tuple[GroupKey, Tally]
 
 
 def bar(value: float, maximum: float, width: int = BAR_WIDTH, style: str = "cyan") -> Text:
@@ -68,7 +78,7 @@ def format_duration(seconds: int | None) -> str:
 
 
 def _cell(value: str | None) -> Text:
-    return _NONE.copy() if value is None else Text(value)
+    return _NONE.copy() if value is None else cell(value)
 
 
 def _figures(tally: Tally) -> list[Text]:
@@ -89,70 +99,63 @@ def format_usd(dollars: float) -> str:
     return f"${dollars:,.2f}"
 
 
-def _summary_table(summary: Summary, rows: Sequence[Row], chart: Chart | None) -> Table:
-    table = Table(title=Text(f"Training jobs by {', '.join(summary.by)}"), show_footer=True)
-    for index, dimension in enumerate(summary.by):
-        longest = max((len(key[index] or "(none)") for key, _ in rows), default=0)
-        # Keys fold rather than crop on a narrow console; short ones are never broken.
-        table.add_column(
-            Text(dimension),
-            footer=Text("Total" if index == 0 else ""),
-            overflow="fold",
-            min_width=min(longest, KEY_MIN_WIDTH),
-        )
-    headers: tuple[str, ...] = ("Jobs", "Inst-h", "Billable-h", "Spot %", "Failed")
-    if summary.totals.priced is not None:
-        headers = (*headers, "USD")
-    for header, footer in zip(headers, _figures(summary.totals), strict=True):
-        table.add_column(Text(header), footer=footer, justify="right", no_wrap=True)
-    if chart is not None:
-        table.add_column(Text(chart.title), no_wrap=True)
-    for key, tally in rows:
-        cells = [_cell(part) for part in key]
-        bars = [] if chart is None else [bar(chart.measure(tally), chart.largest, chart.width)]
-        table.add_row(*cells, *_figures(tally), *bars)
-    return table
+# The figures' headers and drop order (higher first) when the console is narrow.
+_FIGURES = (("Jobs", 2), ("Inst-h", 4), ("Billable-h", 1), ("Spot %", 5), ("Failed", 3))
+_USD_PRIORITY = 1  # with --cost, dollars are kept as long as billable hours
+_CHART_PRIORITY = 6
+CHART_TITLE = "Billable-h bar"
+COST_CHART_TITLE = "USD bar"
 
 
-@dataclass
-class Chart:
-    """The bar column of the summary: what it measures and how wide it may be."""
+def _fit(console: Console, columns: Sequence[FitColumn], rows: Sequence[list[Text]]) -> Fit:
+    return fit_columns(columns, natural_widths(columns, rows), console.width)
 
-    jobs: bool
-    largest: float
-    width: int
-    cost: bool = False  # --sort cost: the bars are dollars, as the order is
 
-    @property
-    def title(self) -> str:
-        """Column header naming the charted figure."""
-        return "USD" if self.cost else "Jobs" if self.jobs else "Billable-h"
-
-    def measure(self, tally: Tally) -> float:
-        """The charted figure of one group."""
-        if self.cost:
-            return cost_of(tally)
-        return tally.jobs if self.jobs else tally.billable_instance_seconds
+def _print_fitted(console: Console, fit: Fit, rows: Sequence[list[Text]], **options: Any) -> None:
+    """Print the fitted table, then the note naming the columns dropped to fit."""
+    console.print(build_table(fit, rows, **options))
+    note = fit.note(console.width)
+    if note is not None:
+        console.print(note)
 
 
 def render_summary(summary: Summary, console: Console) -> None:
-    """The --by view: one row per group with a bar chart (jobs per month, else billable hours)."""
+    """The --by view: one row per group, in the order of the JSON, with a bar chart of the measure
+    groups are ranked by: billable instance-hours, or dollars with --sort cost."""
     if not summary.groups:
         console.print(Text("No training jobs in the inventory."))
         return
     rows = summary.ordered()
-    chart = Chart(jobs="month" in summary.by, largest=0, width=0, cost=summary.sort == "cost")
-    chart.largest = max(chart.measure(tally) for _, tally in rows)
-    # The bars get whatever width the figures leave free on this console, up to BAR_WIDTH.
-    natural = console.measure(_summary_table(summary, rows, None)).maximum
-    chart.width = min(BAR_WIDTH, console.width - natural - 3)
-    fits = chart.width >= max(MIN_BAR_WIDTH, len(chart.title))
-    table = _summary_table(summary, rows, chart if fits else None)
-    table.caption = Text(
+    columns = [
+        FitColumn(
+            dimension, PINNED, shrink=KEY_MIN_WIDTH, footer=Text("Total" if index == 0 else "")
+        )
+        for index, dimension in enumerate(summary.by)
+    ]
+    figures = [*_FIGURES, *([("USD", _USD_PRIORITY)] if summary.totals.priced else [])]
+    columns += [
+        FitColumn(header, priority, justify="right", footer=footer)
+        for (header, priority), footer in zip(figures, _figures(summary.totals), strict=True)
+    ]
+    by_cost = summary.sort == "cost"
+    chart_title = COST_CHART_TITLE if by_cost else CHART_TITLE
+    columns.append(FitColumn(chart_title, _CHART_PRIORITY, shrink=MIN_BAR_WIDTH))
+    cells = [[*(_cell(part) for part in key), *_figures(tally), Text("")] for key, tally in rows]
+    naturals = natural_widths(columns, cells)
+    naturals[-1] = BAR_WIDTH
+    fit = fit_columns(columns, naturals, console.width)
+    chart_width = fit.width_of(len(columns) - 1)
+    if chart_width is not None:
+        measure = [cost_of(t) if by_cost else t.billable_instance_seconds for _, t in rows]
+        largest = max(measure)
+        for row, value in zip(cells, measure, strict=True):
+            row[-1] = bar(value, largest, chart_width)
+    caption = Text(
         "Inst-h = training seconds x instances / 3600; Billable-h likewise with billable seconds; "
         "Spot % = (1 - billable / training) x 100 over spot jobs" + _cost_caption(summary)
     )
-    console.print(table)
+    title = Text(f"Training jobs by {', '.join(summary.by)}")
+    _print_fitted(console, fit, cells, title=title, caption=caption)
 
 
 def _cost_caption(summary: Summary) -> str:
@@ -176,15 +179,29 @@ def _cost_caption(summary: Summary) -> str:
 
 def _example_names(group: FailureGroup) -> Text:
     names = [job.name for job in group.ordered_jobs()]
-    shown = ", ".join(names[:EXAMPLE_NAMES])
-    more = len(names) - EXAMPLE_NAMES
-    return Text(shown + (f" (+{more} more)" if more > 0 else ""))
+    return cell(_first_few(names))
+
+
+def _first_few(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:EXAMPLE_NAMES])
+    more = len(items) - EXAMPLE_NAMES
+    return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+def _where(account_id: str | None, region: str | None) -> str:
+    return f"{account_id or '?'} {region or '?'}"
+
+
+def _places(group: FailureGroup) -> Text:
+    # The newest job's account and region, and how many other places the group's jobs are in.
+    places = list(dict.fromkeys(_where(j.account_id, j.region) for j in group.ordered_jobs()))
+    return cell(places[0] + (f" +{len(places) - 1}" if len(places) > 1 else ""))
 
 
 def _reason(reason: str) -> Text:
     # Reasons can be multi-line tracebacks: the table shows one line, shortened (JSON has it all).
-    flat = " ".join(reason.split())
-    return Text(flat if len(flat) <= REASON_MAX_CHARS else flat[: REASON_MAX_CHARS - 1] + "…")
+    flat = one_line(reason)
+    return cell(flat if len(flat) <= REASON_MAX_CHARS else flat[: REASON_MAX_CHARS - 1] + "…")
 
 
 def render_failures(groups: Sequence[FailureGroup], console: Console) -> None:
@@ -192,24 +209,31 @@ def render_failures(groups: Sequence[FailureGroup], console: Console) -> None:
     if not groups:
         console.print(Text("No failed or stopped jobs in the inventory."))
         return
-    table = Table(title=Text("Failed and stopped jobs by reason (newest first)"))
-    table.add_column(Text("Jobs"), justify="right", no_wrap=True)
-    table.add_column(Text(""), no_wrap=True)
-    table.add_column(Text("Newest"), no_wrap=True)
-    table.add_column(Text("Reason (most recent)"), min_width=20, overflow="fold")
-    table.add_column(Text("Jobs (newest first)"), max_width=NAMES_MAX_WIDTH)
+    columns = [
+        FitColumn("Jobs", 1, justify="right"),
+        FitColumn("", 6, name="bar chart"),
+        FitColumn("Newest", 2),
+        FitColumn("Reason (most recent)", PINNED, shrink=REASON_MIN_WIDTH),
+        FitColumn("Where", 3),
+        FitColumn("Names (newest first)", 4, shrink=NAMES_MIN_WIDTH),
+    ]
     largest = max(len(group.jobs) for group in groups)
+    rows = []
     for group in groups:
         newest = group.newest()
         reason = _reason(newest.reason) if newest.reason else Text("(no failure reason)", "dim")
-        table.add_row(
-            Text(f"{len(group.jobs):,}"),
-            bar(len(group.jobs), largest, width=8, style="red"),
-            _cell(None if newest.when is None else newest.when.strftime("%Y-%m-%d")),
-            reason,
-            _example_names(group),
+        rows.append(
+            [
+                Text(f"{len(group.jobs):,}"),
+                bar(len(group.jobs), largest, width=8, style="red"),
+                _cell(None if newest.when is None else newest.when.strftime("%Y-%m-%d")),
+                reason,
+                _places(group),
+                _example_names(group),
+            ]
         )
-    console.print(table)
+    title = Text("Failed and stopped jobs by reason (newest first)")
+    _print_fitted(console, _fit(console, columns, rows), rows, title=title)
 
 
 def _usage(job: RunningJob) -> Text:
@@ -227,33 +251,44 @@ def _instances(job: RunningJob) -> Text:
     count = "" if job.instance_count is None else f" x{job.instance_count}"
     if job.instance_type is None:
         return Text(f"(groups){count}", style="dim")
-    return Text(job.instance_type + count)
+    return cell(job.instance_type + count)
 
 
 def render_running(jobs: Sequence[RunningJob], now: datetime, console: Console) -> None:
-    """The --running view: elapsed and training time against the limits, near-limit rows in red."""
+    """The --running view: elapsed and training time against the limits, near-limit rows bold."""
     if not jobs:
         console.print(Text("No jobs in progress."))
         return
-    table = Table(title=Text(f"Jobs in progress at {format_time(now)}"))
-    table.add_column(Text("Job / status"), min_width=10, overflow="fold")
-    table.add_column(Text("Instances"), min_width=10, overflow="fold")
-    for header in ("Elapsed", "Training", "Max run", "Used"):
-        table.add_column(Text(header), no_wrap=True)
+    columns = [
+        FitColumn("Job", PINNED),
+        FitColumn("Account", 4),
+        FitColumn("Region", 3),
+        FitColumn("Status", 7),
+        FitColumn("Instances", 5, shrink=INSTANCES_MIN_WIDTH),
+        FitColumn("Elapsed", 6),
+        FitColumn("Training", 2),
+        FitColumn("Max run", 8),
+        FitColumn("Used", 1),
+    ]
+    rows = []
     for job in jobs:
-        name = Text(job.name)
-        if job.secondary_status is not None:
-            name.append("\n" + job.secondary_status, style="dim")
-        table.add_row(
-            name,
+        style = "bold" if job.near_limit() else ""
+        row = [
+            _cell(job.name),
+            _cell(job.account_id),
+            _cell(job.region),
+            _cell(job.secondary_status),
             _instances(job),
             Text(format_duration(job.elapsed_seconds)),
             Text(format_duration(job.training_seconds)),
             Text(format_duration(job.max_runtime_in_seconds)),
             _usage(job),
-            style="bold" if job.near_limit() else None,
-        )
-    table.caption = Text(
+        ]
+        for text in row:
+            text.stylize(style)
+        rows.append(row)
+    caption = Text(
         f"Used = training time / max_runtime_in_seconds; red at {NEAR_LIMIT_FRACTION:.0%} or more"
     )
-    console.print(table)
+    title = Text(f"Jobs in progress at {format_time(now)}")
+    _print_fitted(console, _fit(console, columns, rows), rows, title=title, caption=caption)

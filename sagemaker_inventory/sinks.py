@@ -3,7 +3,8 @@
 jsonl, json and csv are streamed (written and flushed as each record arrives, nothing kept in
 memory), so `smi collect | head` shows output at once and large inventories cost no memory. The
 table needs every row before it can sort newest first, so it keeps only the cells it will show and
-renders a rich Table, with a caption of counts by status and billable instance-hours, on close.
+renders a rich Table, with a caption of counts by status and billable instance-hours, on close,
+fitted to the console's width by `table_fit` (columns that do not fit are dropped and named).
 Sinks write to a stream they do not own: the caller opens and closes it (stdout or an atomic file).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,6 @@ from enum import Enum
 from typing import Any, NoReturn, Protocol, TextIO
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from sagemaker_inventory import measures
@@ -28,6 +29,15 @@ from sagemaker_inventory.columns import (
     Column,
     columns_for,
     default_csv_columns,
+    table_priority,
+    table_shrink,
+)
+from sagemaker_inventory.table_fit import (
+    FitColumn,
+    build_table,
+    cell,
+    fit_columns,
+    natural_widths,
 )
 
 Record = Mapping[str, Any]
@@ -170,20 +180,25 @@ class TableSink:
                 self._console.print(Text(self._title))
             self._console.print(Text(EMPTY_TABLE_MESSAGE))
             return
-        self._console.print(self._build_table())
-
-    def _build_table(self) -> Table:
-        table = Table(
-            title=Text(self._title) if self._title else None,
-            caption=Text(_summarize(self._rows)),
-            caption_justify="left",
+        rows = [[cell(text) for text in row.cells] for row in _sort_newest_first(self._rows)]
+        columns = [
+            FitColumn(column.header, table_priority(column.key, position), table_shrink(column.key))
+            for position, column in enumerate(self._columns)
+        ]
+        width = self._console.width
+        fit = fit_columns(columns, natural_widths(columns, rows), width)
+        self._console.print(
+            build_table(
+                fit,
+                rows,
+                title=Text(self._title) if self._title else None,
+                caption=Text(_summarize(self._rows)),
+                caption_justify="left",
+            )
         )
-        for column in self._columns:
-            table.add_column(Text(column.header))
-        for row in _sort_newest_first(self._rows):
-            # Text, never str: rich would parse "[bt]" or "[/red]" in a failure_reason as markup.
-            table.add_row(*(Text(cell) for cell in row.cells))
-        return table
+        note = fit.note(width)
+        if note is not None:
+            self._console.print(note)
 
 
 def _sort_newest_first(rows: Sequence[_TableRow]) -> list[_TableRow]:
@@ -246,10 +261,13 @@ def make_sink(
 
 def _stream_console(stream: TextIO) -> Console:
     # Off a terminal rich assumes 80 columns and squeezes a wide table into unreadable wrapped
-    # cells; a file has no width, so let the table take the width its cells need.
+    # cells; a file has no width, so the table takes the width its cells need, unless COLUMNS
+    # says how wide the reader is (`COLUMNS=100 smi collect -f table | less`).
     if stream.isatty():
         return OutputConsole(file=stream)
-    return OutputConsole(file=stream, width=UNBOUNDED_WIDTH)
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else UNBOUNDED_WIDTH
+    return OutputConsole(file=stream, width=width)
 
 
 def _unknown_format(fmt: NoReturn) -> NoReturn:

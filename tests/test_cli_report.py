@@ -31,8 +31,8 @@ def ok_json(result: Result) -> Any:
 
 
 def test_json_by_instance_type_is_the_documented_shape() -> None:
-    # p4d a+e+g: 7800 s both (2.1667 h); g5 b+c+f+h: 11100 s (3.0833) / 5500 s (1.5278), spot
-    # b+h 1-1900/7500 = 74.67 %; instance groups (d): 3600 / 1800 s, spot 50 %.
+    # p4d a+e+g + d's 2 instances: 10200 s (2.8333 h) / 9000 s (2.5), spot d 50 %; g5 b+c+f+h +
+    # d's 1 instance: 12300 s (3.4167) / 6100 s (1.6944), spot b+h+d 1-2500/8700 = 71.26 %.
     document = ok_json(smi(str(FIXTURE), "--by", "instance_type", "--format", "json"))
 
     assert document == {
@@ -40,27 +40,19 @@ def test_json_by_instance_type_is_the_documented_shape() -> None:
         "groups": [
             {
                 "key": {"instance_type": "ml.p4d.24xlarge"},
-                "jobs": 3,
-                "instance_hours": 2.1667,
-                "billable_instance_hours": 2.1667,
-                "spot_savings_percent": None,
-                "failed": 0,
+                "jobs": 4,
+                "instance_hours": 2.8333,
+                "billable_instance_hours": 2.5,
+                "spot_savings_percent": 50.0,
+                "failed": 1,
             },
             {
                 "key": {"instance_type": "ml.g5.xlarge"},
-                "jobs": 4,
-                "instance_hours": 3.0833,
-                "billable_instance_hours": 1.5278,
-                "spot_savings_percent": 74.67,
-                "failed": 2,
-            },
-            {
-                "key": {"instance_type": None},
-                "jobs": 1,
-                "instance_hours": 1.0,
-                "billable_instance_hours": 0.5,
-                "spot_savings_percent": 50.0,
-                "failed": 1,
+                "jobs": 5,
+                "instance_hours": 3.4167,
+                "billable_instance_hours": 1.6944,
+                "spot_savings_percent": 71.26,
+                "failed": 3,
             },
         ],
         "totals": {

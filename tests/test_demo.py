@@ -16,6 +16,7 @@ import pytest
 
 from sagemaker_inventory.demo import (
     DEMO_ACCOUNT_ID,
+    DEMO_EPOCH,
     DEMO_NOTICE,
     DEMO_REGIONS,
     DemoUnavailableError,
@@ -23,7 +24,7 @@ from sagemaker_inventory.demo import (
     demo_session,
     seed_training_jobs,
 )
-from sagemaker_inventory.demo_jobs import TERMINAL_STATUSES, build_request, plan_jobs
+from sagemaker_inventory.demo_jobs import DEMO_TAG, TERMINAL_STATUSES, build_request, plan_jobs
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -104,7 +105,7 @@ class TestDefaultDemo:
             created = [job["CreationTime"] for job in jobs]
             assert created == sorted(created)
             assert timedelta(days=60) < created[-1] - created[0] < timedelta(days=95)
-            assert created[-1] <= datetime.now(timezone.utc)
+            assert created[-1] <= DEMO_EPOCH
 
     def test_a_failed_job_in_each_region_has_a_bracketed_backtrace(self, demo: Described) -> None:
         for jobs in demo.values():
@@ -168,13 +169,14 @@ class TestDefaultDemo:
         grouped = [config for config in configs if "InstanceGroups" in config]
         assert grouped and all("InstanceCount" not in config for config in grouped)
 
-    def test_tags_are_listed_per_job_and_some_jobs_have_none(self, demo: Described) -> None:
+    def test_every_job_is_tagged_demo_and_some_have_no_team_tags(self, demo: Described) -> None:
         for region, jobs in demo.items():
             client = sagemaker_client(region)
             tags = [tags_of(client, job["TrainingJobArn"]) for job in jobs]
-            tagged = [t for t in tags if t]
-            assert 0 < len(tagged) < len(tags)
-            assert all({"team", "project", "cost-center"} <= set(t) for t in tagged)
+            assert all(t[DEMO_TAG[0]] == DEMO_TAG[1] for t in tags)
+            teamed = [t for t in tags if len(t) > 1]
+            assert 0 < len(teamed) < len(tags)
+            assert all({"team", "project", "cost-center"} <= set(t) for t in teamed)
 
     def test_tagging_api_returns_the_same_tags_for_tagged_jobs_only(self, demo: Described) -> None:
         for region, jobs in demo.items():
@@ -273,6 +275,17 @@ def test_default_demo_names_and_statuses_repeat_between_runs() -> None:
     assert names_and_statuses() == names_and_statuses()
 
 
+def test_default_demo_jobs_do_not_move_with_the_clock() -> None:
+    # Regression: the demo's times were offsets before "now", so every run changed every job.
+    def described() -> list[dict[str, Any]]:
+        with demo_backend(jobs_per_region=6):
+            return describe_all(sagemaker_client("us-east-1"))
+
+    first = described()
+    assert first == described()
+    assert max(job["LastModifiedTime"] for job in first) <= DEMO_EPOCH
+
+
 def test_150_jobs_come_back_in_pages_of_100_and_50() -> None:
     with demo_backend(jobs_per_region=0):
         names = seed_training_jobs("us-west-2", 150, name_prefix="paging")
@@ -327,7 +340,8 @@ def test_a_request_names_the_planned_job_in_its_region_and_account() -> None:
         assert request["RoleArn"].startswith("arn:aws:iam::210987654321:role/")
         assert ".dkr.ecr.eu-west-1." in request["AlgorithmSpecification"]["TrainingImage"]
         assert request["EnableManagedSpotTraining"] is plan.spot
-        assert [tag["Key"] for tag in request["Tags"]] == [key for key, _ in plan.tags]
+        keys = [key for key, _ in plan.tags]
+        assert [tag["Key"] for tag in request["Tags"]] == [*keys, DEMO_TAG[0]]
 
 
 def test_seeding_refuses_to_run_without_a_mock() -> None:

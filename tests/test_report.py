@@ -79,12 +79,13 @@ EXPECTED_GROUPS: dict[str, list[dict[str, Any]]] = {
         group({"status": "Stopped"}, 1, 0.1667, 0.1667, None, 0),
         group({"status": "InProgress"}, 2, 0.0, 0.0, None, 0),
     ],
-    # p4d a+e+g: inst 7800, bill 7800 (2.1667). g5 b+c+f+h: inst 11100 (3.0833), bill 5500,
-    # spot b+h 1-1900/7500 = 74.67 %. Instance groups (d) -> null: inst 3600, bill 1800, 50 %.
+    # d ran 2 p4d and 1 g5 (instance groups): it counts in both, with those instances' hours.
+    # p4d a+e+g: inst 7800, bill 7800; + d's 2 x 1200 / 2 x 600: 10200 (2.8333) / 9000 (2.5),
+    # spot d 50 %. g5 b+c+f+h: inst 11100, bill 5500; + d's 1 x 1200 / 600: 12300 (3.4167) /
+    # 6100 (1.6944), spot b+h+d 1-2500/8700 = 71.26 %. Regression: d was in a null group.
     "instance_type": [
-        group({"instance_type": "ml.p4d.24xlarge"}, 3, 2.1667, 2.1667, None, 0),
-        group({"instance_type": "ml.g5.xlarge"}, 4, 3.0833, 1.5278, 74.67, 2),
-        group({"instance_type": None}, 1, 1.0, 0.5, 50.0, 1),
+        group({"instance_type": "ml.p4d.24xlarge"}, 4, 2.8333, 2.5, 50.0, 1),
+        group({"instance_type": "ml.g5.xlarge"}, 5, 3.4167, 1.6944, 71.26, 3),
     ],
     # 111 a+b+e+f: inst 15000 (4.1667), bill 9600 (2.6667), spot b 75 %.
     # 222 c+d+g+h: inst 7500, bill 5500, spot d+h 53.33 %.
@@ -267,9 +268,9 @@ def render(function: Any, *args: Any, width: int = 120) -> str:
 
 
 def test_summary_table_shows_groups_totals_and_bars() -> None:
-    output = render(render_summary, summarise(records(), ["instance_type"]))
+    output = render(render_summary, summarise(records(), ["tag:team"]))
 
-    assert "ml.p4d.24xlarge" in output
+    assert "vision" in output
     assert "(none)" in output
     assert "Total" in output
     assert "6.25" in output
@@ -278,14 +279,30 @@ def test_summary_table_shows_groups_totals_and_bars() -> None:
     assert "█" in output
 
 
-def test_month_table_charts_jobs() -> None:
+def bar_lengths(output: str) -> list[tuple[str, int]]:
+    """Each row's first cell and the length of its bar (the last cell)."""
+    rows = [line.split("│") for line in output.splitlines() if line.startswith("│")]
+    return [(row[1].strip(), len(row[-2].strip())) for row in rows if row[1].strip() != "Total"]
+
+
+def test_month_table_is_chronological_and_charts_billable_hours() -> None:
     output = render(render_summary, summarise(records(), ["month"]))
-    assert [line.split()[1] for line in output.splitlines() if "│ 2026-" in line] == [
-        "2026-01",
-        "2026-02",
-        "2026-03",
-    ]
-    assert "Jobs" in output
+    # Billable hours 2.5, 1.6667, 0.0278: the bars follow them, not the job counts (2, 3, 3).
+    months, lengths = zip(*bar_lengths(output), strict=True)
+    assert months == ("2026-01", "2026-02", "2026-03")
+    assert lengths[0] > lengths[1] > lengths[2]
+    assert "Billable-h bar" in output
+
+
+def test_bars_follow_the_measure_rows_are_sorted_by() -> None:
+    # Regression: --by tag:team --by month sorted rows by billable hours but drew job counts.
+    summary = summarise(records(), ["tag:team", "month"])
+    output = render(render_summary, summary, width=160)
+    lengths = [length for _, length in bar_lengths(output)]
+    hours = [group["billable_instance_hours"] for group in summary.as_dict()["groups"]]
+    assert hours == sorted(hours, reverse=True)
+    assert lengths == sorted(lengths, reverse=True)
+    assert len(set(lengths)) > 2
 
 
 def test_tables_print_user_text_literally() -> None:

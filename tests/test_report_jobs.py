@@ -17,6 +17,7 @@ from sagemaker_inventory.report_jobs import collect_failures, collect_running, f
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 NOW = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)
+A, B = "111111111111", "222222222222"
 
 
 def records() -> list[dict[str, Any]]:
@@ -56,6 +57,15 @@ def test_different_failure_reasons_stay_apart() -> None:
     )
 
 
+def detail(name: str, account: str, region: str, status: str) -> dict[str, str]:
+    return {
+        "training_job_name": name,
+        "account_id": account,
+        "region": region,
+        "training_job_status": status,
+    }
+
+
 def test_failures_group_folded_reasons_newest_first() -> None:
     # h (Mar 1 09:00) is newest, then the reasonless Stopped e (Mar 1 00:10), then c+d whose
     # reasons differ only in numbers; d (Feb 10) is newer than c (Feb 1) and represents them.
@@ -72,6 +82,7 @@ def test_failures_group_folded_reasons_newest_first() -> None:
             "stopped": 0,
             "newest_time": "2026-03-01T09:00:00Z",
             "job_names": ["job-h[/red]"],
+            "job_details": [detail("job-h[/red]", B, "eu-west-1", "Failed")],
         },
         {
             "reason": None,
@@ -81,6 +92,7 @@ def test_failures_group_folded_reasons_newest_first() -> None:
             "stopped": 1,
             "newest_time": "2026-03-01T00:10:00Z",
             "job_names": ["job-e"],
+            "job_details": [detail("job-e", A, "eu-west-1", "Stopped")],
         },
         {
             "reason": "AlgorithmError: job job-456 ran out of memory at step 17",
@@ -90,6 +102,10 @@ def test_failures_group_folded_reasons_newest_first() -> None:
             "stopped": 0,
             "newest_time": "2026-02-10T02:00:00Z",
             "job_names": ["job-d", "job-c"],
+            "job_details": [
+                detail("job-d", B, "us-east-1", "Failed"),
+                detail("job-c", B, "eu-west-1", "Failed"),
+            ],
         },
     ]
 
@@ -102,6 +118,8 @@ def test_running_jobs_against_their_limit_with_injected_now() -> None:
     assert jobs == [
         {
             "training_job_name": "job-f",
+            "account_id": A,
+            "region": "us-east-1",
             "instance_type": "ml.g5.xlarge",
             "instance_count": 2,
             "secondary_status": "Training",
@@ -116,6 +134,8 @@ def test_running_jobs_against_their_limit_with_injected_now() -> None:
         },
         {
             "training_job_name": "job-g",
+            "account_id": B,
+            "region": "eu-west-1",
             "instance_type": "ml.p4d.24xlarge",
             "instance_count": 1,
             "secondary_status": "Starting",

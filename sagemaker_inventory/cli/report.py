@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -114,6 +114,36 @@ def choose_view(by: tuple[str, ...], failures: bool, running: bool, checks: bool
     return chosen[0] if chosen else "by"
 
 
+def read_answer(
+    inputs: tuple[str, ...],
+    view: str,
+    by: tuple[str, ...],
+    now: datetime,
+    *,
+    cost: bool,
+    sort: str,
+) -> Answer:
+    """Read the inputs into one view's answer; its warnings and a duplicates note go to stderr.
+
+    Several inputs may overlap: every job is noted while answering, and the view is answered
+    again without the extra copies only if some job was met twice.
+    """
+    try:
+        with open_inventory(inputs, sys.stdin.buffer) as inventory:
+            duplicates = Duplicates() if len(inventory.inputs) > 1 else None
+            records = inventory.records(duplicates=duplicates)
+            result = answer(view, records, by, now, cost=cost, sort=sort)
+            if duplicates is not None and duplicates.losers:
+                records = inventory.records(skip=duplicates.losers)
+                result = answer(view, records, by, now, cost=cost, sort=sort)
+                click.echo(duplicate_note(len(duplicates.losers)), err=True)
+    except InventoryError as error:
+        raise InputError(str(error)) from None
+    for warning in result.warnings:
+        click.echo(f"smi: {warning}", err=True)
+    return result
+
+
 def duplicate_note(extra: int) -> str:
     """The stderr line saying how many extra copies of jobs were left out."""
     copies = "copy" if extra == 1 else "copies"
@@ -131,6 +161,7 @@ class Answer:
     render: Callable[[Console], None]
     posture: Posture | None = None  # --checks: written as it is, findings one by one
     summary: Summary | None = None  # the --by view's, which --cost prices after reading
+    warnings: list[str] = field(default_factory=list)
 
 
 def answer(
@@ -161,7 +192,10 @@ def answer(
     summary = summarise(records, by or ("status",), cost=cost)
     summary.sort = sort
     return Answer(
-        summary.as_dict(), lambda console: render_summary(summary, console), summary=summary
+        summary.as_dict(),
+        lambda console: render_summary(summary, console),
+        summary=summary,
+        warnings=summary.warnings,
     )
 
 
@@ -183,9 +217,12 @@ problem' on stderr.
 Views (give one; the default is --by status):
   --by DIM      jobs, instance-hours, billable instance-hours, spot savings %
                 and failed jobs per group; repeat for two-level groupings.
-                DIM: status, instance_type (null for instance groups),
-                account_id, region, tag:KEY (null without the tag; KEY may
-                contain colons), month (creation month, UTC, YYYY-MM).
+                DIM: status, instance_type, account_id, region, tag:KEY
+                (null without the tag; KEY may contain colons; a KEY no job
+                has is named on stderr, with keys differing only in case),
+                month (creation month, UTC, YYYY-MM). A job with instance
+                groups counts in each of its instance types, with the hours
+                of its instances of that type; totals count it once.
   --failures    Failed and Stopped jobs grouped by failure_reason, similar
                 reasons folded (numbers, ids, ARNs, URIs, paths, hex ignored),
                 groups with the newest job first.
@@ -216,7 +253,9 @@ or the sum over instance_groups; spot savings % = (1 - sum billable / sum
 training) x 100 over jobs with enable_managed_spot_training and both times
 (null when none); failed = status Failed. Groups are ordered by billable
 instance-hours (largest first, then by key); chronologically when --by month
-comes first. Hours are rounded to 4 decimals, percentages to 2.
+comes first; the table's bars show billable instance-hours either way. Hours
+are rounded to 4 decimals, percentages to 2. Tables fit the terminal (or
+COLUMNS): columns that do not fit are left out, and named under the table.
 
 \b
 --format json (the default when stdout is not a terminal) prints:
@@ -228,9 +267,11 @@ comes first. Hours are rounded to 4 decimals, percentages to 2.
                "instance_type"}}] (pairs without a price).
   --failures: {{"failures": [{{"reason" (most recent), "pattern" (folded),
                "jobs", "failed", "stopped", "newest_time",
-               "job_names" (newest first)}}]}}
+               "job_names" (newest first), "job_details": [{{
+               "training_job_name", "account_id", "region",
+               "training_job_status"}}] (the same jobs)}}]}}
   --running:  {{"now", "near_limit_fraction", "running": [{{"training_job_name",
-               "instance_type", "instance_count", "secondary_status",
+               "account_id", "region", "instance_type", "instance_count", "secondary_status",
                "creation_time", "training_start_time", "elapsed_seconds",
                "training_seconds", "max_runtime_in_seconds",
                "max_wait_time_in_seconds", "fraction_of_limit", "near_limit"}}]}}
@@ -345,20 +386,7 @@ def report(
         raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
     moment = now or datetime.now(timezone.utc)
     order = sort or "hours"
-    try:
-        with open_inventory(inputs, sys.stdin.buffer) as inventory:
-            # Several inputs may overlap: note every job while answering, and answer again
-            # without the extra copies only if some job was met twice.
-            duplicates = Duplicates() if len(inventory.inputs) > 1 else None
-            result = answer(
-                view, inventory.records(duplicates=duplicates), by, moment, cost=cost, sort=order
-            )
-            if duplicates is not None and duplicates.losers:
-                records = inventory.records(skip=duplicates.losers)
-                result = answer(view, records, by, moment, cost=cost, sort=order)
-                click.echo(duplicate_note(len(duplicates.losers)), err=True)
-    except InventoryError as error:
-        raise InputError(str(error)) from None
+    result = read_answer(inputs, view, by, moment, cost=cost, sort=order)
     if pricing is not None and result.summary is not None:
         price_summary(result.summary, pricing)
         result.document = result.summary.as_dict()

@@ -10,6 +10,8 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from sagemaker_inventory.cli import cli
+from sagemaker_inventory.demo import DEMO_EPOCH
+from sagemaker_inventory.report import format_time
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 NOW = "2026-03-01T13:00:00Z"
@@ -85,3 +87,10 @@ def test_running_jobs_name_their_account_and_region() -> None:
     assert len(rows) == 2
     assert "111111111111" in rows[0] and "us-east-1" in rows[0]
     assert "222222222222" in rows[1] and "eu-west-1" in rows[1]
+
+
+def test_now_is_documented_for_demo_and_old_inventories() -> None:
+    # The demo's clock is fixed, so its running jobs are measured with --now.
+    help_text = CliRunner().invoke(cli, ["report", "--help"]).output
+    assert "--now ISO-8601" in help_text
+    assert format_time(DEMO_EPOCH) in " ".join(help_text.split())

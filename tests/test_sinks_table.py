@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from sink_records import (
     COMPLETED,
     FAILED,
@@ -114,8 +115,12 @@ def test_table_with_zero_records_keeps_the_title() -> None:
     assert _table([], title="DEMO DATA") == "DEMO DATA\n" + EMPTY_TABLE_MESSAGE + "\n"
 
 
-def test_table_without_console_renders_to_the_stream_unwrapped() -> None:
+def test_table_without_console_renders_to_the_stream_unwrapped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Regression: rich assumed 80 columns for a file and wrapped every cell into "seco…" stubs.
+    # Without COLUMNS a file has no width (with it, see tests/test_table_widths.py).
+    monkeypatch.delenv("COLUMNS", raising=False)
     stream = io.StringIO()
     sink = make_sink(OutputFormat.TABLE, stream, columns=None)
     for record in RECORDS:

@@ -188,7 +188,7 @@ def test_collect_table_off_a_terminal_follows_columns(monkeypatch: pytest.Monkey
     sink.close()
     assert_fits(stream.getvalue(), 100)
     assert LONG_NAME in stream.getvalue()
-    monkeypatch.delenv("COLUMNS")
+    monkeypatch.delenv("COLUMNS", raising=False)
     stream = io.StringIO()
     sink = make_sink(OutputFormat.TABLE, stream)
     sink.write(long_records()[1])

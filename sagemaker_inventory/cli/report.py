@@ -352,7 +352,12 @@ Examples:
     "terminal, json otherwise.",
 )
 @click.option(
-    "--now", callback=check_moment, default=None, hidden=True, help="Pretend it is this moment."
+    "--now",
+    callback=check_moment,
+    default=None,
+    metavar="ISO-8601",
+    help="Measure --running at this moment instead of the clock's (e.g. when the inventory "
+    "was collected, or the demo's 2026-11-01T12:00:00Z).",
 )
 def report(
     *,

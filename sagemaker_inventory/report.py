@@ -9,7 +9,7 @@ in `report_jobs`, rendering in `report_view`, option parsing in `cli.report`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -81,8 +81,17 @@ def instance_shares(record: Record) -> list[tuple[str, int | None]]:
     return [(kind, instances) for kind, instances in parts]
 
 
+def _has_instance_groups(record: Record) -> bool:
+    config = record.get("resource_config")
+    return isinstance(config, Mapping) and bool(config.get("instance_groups"))
+
+
 def _instance_type(record: Record) -> str | None:
     # The one type of the job; None for a cluster of several types (see instance_shares).
+    if not _has_instance_groups(record):  # the common case, read directly
+        config = record.get("resource_config")
+        value = config.get("instance_type") if isinstance(config, Mapping) else None
+        return value if isinstance(value, str) else None
     shares = instance_shares(record)
     return (shares[0][0] or None) if len(shares) == 1 else None
 
@@ -320,7 +329,7 @@ def summarise(records: Iterable[Record], by: Sequence[str], *, cost: bool = Fals
             summary.totals.cost.add(record)
         key = tuple(group_value(record, d) for d in dimensions)
         tags.note(record, dimensions, key)
-        if split is None:
+        if split is None or not _has_instance_groups(record):
             summary.add(key, figures, record)
             continue
         for kind, share in instance_shares(record):

@@ -99,3 +99,9 @@ def test_bad_shard_values_exit_2_naming_them(value: str, env: dict[str, str], na
     result = smi_collect("-r", REGION, "--shard", value, env=env)
     assert result.exit_code == 2 and result.stdout == ""
     assert "'--shard'" in result.stderr and named in result.stderr
+
+
+def test_demo_refuses_a_shard() -> None:
+    # Regression: --demo --shard 0/2 was accepted and ignored (the demo has one account).
+    result = smi_collect("--demo", "--shard", "0/2")
+    assert result.exit_code == 2 and "--demo" in result.stderr

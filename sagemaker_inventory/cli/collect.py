@@ -231,7 +231,7 @@ def collect(
     from sagemaker_inventory.redaction import NO_REDACT_WARNING
     from sagemaker_inventory.snapshot import SnapshotError
 
-    if demo and (accounts.profiles or accounts.assumes_roles or endpoint_url):
+    if demo and (accounts.profiles or accounts.assumes_roles or accounts.shard or endpoint_url):
         raise click.UsageError(
             "--demo runs on its own embedded backend: drop --profile/--endpoint-url"
             " and the account options"

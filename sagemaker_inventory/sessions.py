@@ -6,7 +6,9 @@ whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feed
 DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share one botocore data
 loader, because each loader parses the (large) SageMaker service model again, which would cost
 about 15 MB and half a second per account; it hands out SageMaker's model cut to the operations
-smi calls (see `service_models`). The roles assumed with the same base keys share one STS client.
+smi calls (see `service_models`). The roles assumed with the same base keys share one STS client,
+and role sessions copy botocore's built-in event handlers instead of registering them again (see
+`handler_template`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from botocore.credentials import (
 )
 
 from sagemaker_inventory.fetch import ThrottleRetry
+from sagemaker_inventory.handler_template import HandlerTemplate
 from sagemaker_inventory.identity import PARTITION_HOME_REGIONS, Identities
 from sagemaker_inventory.parsing import CompiledParserFactory
 from sagemaker_inventory.scopes import AccountSource
@@ -79,6 +82,7 @@ class SessionFactory:
         self._sts_clients: dict[tuple[Any, ...], Any] = {}
         # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
         self.identities = Identities()
+        self._handlers: HandlerTemplate | None = None
 
     def session(self, profile: str | None = None) -> boto3.Session:
         """The (cached) session for `profile`, or for the default credential chain when None.
@@ -138,12 +142,13 @@ class SessionFactory:
 
     def _build_role_session(self, source: AccountSource, role_arn: str) -> boto3.Session:
         import boto3
-        import botocore.session
         from botocore.credentials import CredentialResolver
 
         base = self.session(source.base_profile)
         credentials = self._assumed_role_credentials(source, role_arn, base)
-        core = botocore.session.Session(profile=source.base_profile)
+        if self._handlers is None:
+            self._handlers = HandlerTemplate()
+        core = self._handlers.new_session(source.base_profile)
         core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
         return self._share_loader(boto3.Session(botocore_session=core))
 

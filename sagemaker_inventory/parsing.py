@@ -24,23 +24,51 @@ Convert = Callable[[Any], Any]
 
 
 class Compiled:
-    """Converters by shape object, shared by the parsers of every client (botocore makes a parser
-    per response). Weak keys: a client's shapes, and their converters, go with the client."""
+    """Converters by shape, shared by the parsers of every client of a SessionFactory (botocore
+    makes a parser per response and a service model, with new shape objects, per client).
+
+    A named shape of a service model (no member traits of its own) is the same entry of the
+    model's shape map in every client built from one loaded model, so its converter is kept by
+    that entry and compiled once per process, not once per client; other shapes (members with
+    traits, reached by botocore's own walk) are kept by shape object, weakly, and go with their
+    client.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._converters: weakref.WeakKeyDictionary[Shape, Convert | None] = (
+        self._by_shape: weakref.WeakKeyDictionary[Shape, Convert | None] = (
             weakref.WeakKeyDictionary()
         )
+        # (id of the shape map, shape name) -> (the shape map, kept alive so the id stays its
+        # own, and the converter).
+        self._by_name: dict[tuple[int, str], tuple[Any, Convert | None]] = {}
 
     def get(self, shape: Shape, compile_shape: Callable[[Shape], Convert | None]) -> Any:
+        shapes = _shape_map_of(shape)
+        key = (id(shapes), shape.name)
         with self._lock:
-            if shape in self._converters:
-                return self._converters[shape]
+            if shapes is not None and key in self._by_name:
+                return self._by_name[key][1]
+            if shape in self._by_shape:
+                return self._by_shape[shape]
         convert = compile_shape(shape)
         with self._lock:
-            self._converters[shape] = convert
+            if shapes is not None:
+                self._by_name[key] = (shapes, convert)
+            else:
+                self._by_shape[shape] = convert
         return convert
+
+
+def _shape_map_of(shape: Shape) -> dict[str, Any] | None:
+    """The shape map of `shape`'s service model when `shape` is a plain entry of it (botocore
+    copies the entry for a member with traits of its own); None otherwise. botocore keeps both
+    on private attributes; without them every shape is kept by object."""
+    resolver = getattr(shape, "_shape_resolver", None)
+    shapes = getattr(resolver, "_shape_map", None)
+    if not isinstance(shapes, dict):
+        return None
+    return shapes if shapes.get(shape.name) is getattr(shape, "_shape_model", None) else None
 
 
 class CompiledJSONParser(JSONParser):

@@ -83,6 +83,7 @@ class SessionFactory:
         # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
         self.identities = Identities()
         self._handlers: HandlerTemplate | None = None
+        self._parsers: CompiledParserFactory | None = None
 
     def session(self, profile: str | None = None) -> boto3.Session:
         """The (cached) session for `profile`, or for the default credential chain when None.
@@ -205,10 +206,11 @@ class SessionFactory:
         core = session._session  # boto3 exposes no public accessor for its botocore session
         # botocore makes every timestamp a tzlocal() datetime, which cost a fifth of the CPU of a
         # DescribeTrainingJob call (~15 timestamps); UTC ones are cheap and what records want.
-        # Parsing JSON responses is compiled per shape (see `parsing`).
-        parsers = CompiledParserFactory()
-        parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
-        core.register_component("response_parser_factory", parsers)
+        # Parsing JSON responses is compiled per shape, once for every session (see `parsing`).
+        if self._parsers is None:
+            self._parsers = CompiledParserFactory()
+            self._parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
+        core.register_component("response_parser_factory", self._parsers)
         if self._loader is None:
             self._loader = CutLoader(core.get_component("data_loader"))
         core.register_component("data_loader", self._loader)

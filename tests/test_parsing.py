@@ -13,7 +13,8 @@ import pytest
 from botocore.parsers import JSONParser
 from model_responses import response_for_shape
 
-from sagemaker_inventory.parsing import CompiledJSONParser, CompiledParserFactory
+from sagemaker_inventory.parsing import CompiledJSONParser, CompiledParserFactory, _shape_map_of
+from sagemaker_inventory.scopes import AccountSource
 from sagemaker_inventory.sessions import SessionFactory, parse_utc_timestamp
 
 OPERATIONS = [
@@ -79,3 +80,44 @@ def test_the_clients_smi_builds_parse_with_the_compiled_parser() -> None:
     )
     parser = session._session.get_component("response_parser_factory").create_parser("json")
     assert isinstance(parser, CompiledJSONParser)
+
+
+def test_clients_of_every_session_share_one_compiled_converter_per_output_shape() -> None:
+    """Regression: each client recompiled DescribeTrainingJob's parser (new shape objects per
+    client), a tenth of an organization run's CPU per account x region."""
+    factory = SessionFactory()
+    role = AccountSource(role_arn="arn:aws:iam::111111111111:role/R", account_id="1" * 12)
+    clients = [
+        factory.client(factory.session(None), "sagemaker", "us-east-1"),
+        factory.client(factory.session_for(role), "sagemaker", "eu-west-1"),
+    ]
+    shapes = [
+        c.meta.service_model.operation_model("DescribeTrainingJob").output_shape for c in clients
+    ]
+    assert shapes[0] is not shapes[1]
+    parsers = {id(factory_of(c)) for c in clients}
+    assert len(parsers) == 1
+    for client, shape in zip(clients, shapes, strict=True):
+        body = response_for_shape(shape, random.Random(7), presence=1.0)
+        theirs = JSONParser(timestamp_parser=parse_utc_timestamp).parse(http_response(body), shape)
+        parser = factory_of(client).create_parser("json")
+        assert parser.parse(http_response(body), shape) == theirs
+
+    def must_not_compile(shape: Any) -> Any:
+        raise AssertionError(f"{shape.name} compiled again")
+
+    compiled = factory_of(clients[0])._compiled
+    first = compiled.get(shapes[0], must_not_compile)
+    assert first is not None and compiled.get(shapes[1], must_not_compile) is first
+
+
+def test_member_shapes_with_traits_of_their_own_are_not_kept_by_name() -> None:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    output = model.operation_model("DescribeTrainingJob").output_shape
+    assert _shape_map_of(output) is not None
+    member = output.members["ResourceConfig"]
+    assert _shape_map_of(member) is None  # its reference carries documentation: a copied entry
+
+
+def factory_of(client: Any) -> Any:
+    return client._endpoint._response_parser_factory

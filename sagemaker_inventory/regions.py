@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from sagemaker_inventory.service_models import shared_loader
+
 SERVICE = "sagemaker"
 
 
@@ -19,9 +21,8 @@ class UnknownRegionError(ValueError):
 
 @cache
 def _endpoint_partitions() -> tuple[dict[str, Any], ...]:
-    import botocore.session
-
-    data = botocore.session.get_session().get_data("endpoints")
+    # The loader every session shares: endpoints.json (1.2 MB) is parsed once per process.
+    data = shared_loader().load_data("endpoints")
     return tuple(data["partitions"])
 
 
@@ -46,6 +47,7 @@ def sagemaker_regions(partition: str = "aws") -> list[str]:
     import botocore.session
 
     session = botocore.session.get_session()
+    session.register_component("data_loader", shared_loader())
     return sorted(session.get_available_regions(SERVICE, partition_name=partition))
 
 

@@ -7,11 +7,17 @@ region. The loader hands botocore the same model with only those operations; eve
 requests, responses and the record conversion (which walks DescribeTrainingJob's output shape) are
 exactly what the full model gives. A SageMaker operation smi starts calling must be added to
 `SAGEMAKER_OPERATIONS`, or its client method does not exist.
+
+The process has one such loader (`shared_loader`): every session of every SessionFactory and the
+region checks read botocore's data through it, so each file (endpoints.json is 1.2 MB, SageMaker's
+model 13 MB unpacked) is parsed once per process rather than once per reader.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 # Every SageMaker operation smi calls (botocore's CamelCase names).
@@ -48,3 +54,21 @@ class CutLoader:
                     "operations": {n: op for n, op in operations.items() if n in keep},
                 }
             return self._models[key]
+
+
+_SHARED_LOCK = threading.Lock()
+_SHARED: list[CutLoader] = []  # the one loader, once made
+
+
+def shared_loader(make: Callable[[], Any] | None = None) -> CutLoader:
+    """The process's one CutLoader. The first call wraps the loader `make` returns (a session's,
+    so its data_path is honoured), or botocore's default loader (AWS_DATA_PATH honoured)."""
+    with _SHARED_LOCK:
+        if not _SHARED:
+            if make is None:
+                from botocore.loaders import create_loader
+
+                _SHARED.append(CutLoader(create_loader(os.environ.get("AWS_DATA_PATH"))))
+            else:
+                _SHARED.append(CutLoader(make()))
+        return _SHARED[0]

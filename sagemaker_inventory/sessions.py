@@ -3,12 +3,12 @@
 boto3 Sessions are not thread-safe but clients are, so every session and client is built here,
 under one lock, before it is handed to a worker thread. An assumed role gets a session of its own
 whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
-DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share one botocore data
-loader, because each loader parses the (large) SageMaker service model again, which would cost
-about 15 MB and half a second per account; it hands out SageMaker's model cut to the operations
-smi calls (see `service_models`). The roles assumed with the same base keys share one STS client,
-and role sessions copy botocore's built-in event handlers instead of registering them again (see
-`handler_template`).
+DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share the process's one
+botocore data loader, because each loader parses the (large) SageMaker service model again, which
+would cost about 15 MB and half a second per account; it hands out SageMaker's model cut to the
+operations smi calls (see `service_models`). The roles assumed with the same base keys share one
+STS client, and role sessions copy botocore's built-in event handlers instead of registering them
+again (see `handler_template`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sagemaker_inventory.handler_template import HandlerTemplate
 from sagemaker_inventory.identity import PARTITION_HOME_REGIONS, Identities
 from sagemaker_inventory.parsing import CompiledParserFactory
 from sagemaker_inventory.scopes import AccountSource
-from sagemaker_inventory.service_models import CutLoader
+from sagemaker_inventory.service_models import shared_loader
 
 if TYPE_CHECKING:
     import boto3
@@ -78,7 +78,6 @@ class SessionFactory:
         self._lock = threading.RLock()
         self._sessions: dict[str | None, boto3.Session] = {}
         self._role_sessions: dict[AccountSource, boto3.Session] = {}
-        self._loader: CutLoader | None = None
         self._sts_clients: dict[tuple[Any, ...], Any] = {}
         # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
         self.identities = Identities()
@@ -211,9 +210,8 @@ class SessionFactory:
             self._parsers = CompiledParserFactory()
             self._parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
         core.register_component("response_parser_factory", self._parsers)
-        if self._loader is None:
-            self._loader = CutLoader(core.get_component("data_loader"))
-        core.register_component("data_loader", self._loader)
+        loader = shared_loader(lambda: core.get_component("data_loader"))
+        core.register_component("data_loader", loader)
         return session
 
 

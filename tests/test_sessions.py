@@ -207,6 +207,17 @@ def test_every_session_shares_one_data_loader() -> None:
     assert len(loaders) == 1
 
 
+def test_every_factory_and_the_region_checks_share_the_process_loader() -> None:
+    """Regression: the region check parsed endpoints.json (1.2 MB) again, with its own loader."""
+    from sagemaker_inventory.regions import known_regions, sagemaker_regions
+    from sagemaker_inventory.service_models import shared_loader
+
+    first = SessionFactory().session(None)._session.get_component("data_loader")
+    second = SessionFactory().session_for(SOURCE)._session.get_component("data_loader")
+    assert first is second is shared_loader()
+    assert "eu-west-1" in known_regions() and "us-east-1" in sagemaker_regions("aws")
+
+
 @pytest.mark.usefixtures("moto_aws")
 def test_roles_assumed_with_the_same_base_keys_share_one_sts_client() -> None:
     factory = SessionFactory()

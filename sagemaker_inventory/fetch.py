@@ -22,11 +22,22 @@ TRAINING_JOB_RESOURCE_TYPE = "sagemaker:training-job"
 T = TypeVar("T")
 
 
+# Newest first within an account x region: ListTrainingJobs sorts ascending unless asked.
+LIST_ORDER = {"SortBy": "CreationTime", "SortOrder": "Descending"}
+
+
 @dataclass(frozen=True)
 class ListFilters:
-    """Filters ListTrainingJobs applies server-side."""
+    """Filters on ListTrainingJobs, pushed down to the API where it can apply them.
 
-    status: str | None = None
+    The API takes one StatusEquals per call, and applies it after the page is cut (a filtered
+    listing costs as many pages as an unfiltered one). So one status is pushed down, while several
+    are one unfiltered listing kept client-side: k listings, one per status, would cost k times
+    the ListTrainingJobs calls, on the API with the lowest rate limit, and lose the newest-first
+    order across statuses.
+    """
+
+    statuses: tuple[str, ...] = ()
     name_contains: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -34,13 +45,22 @@ class ListFilters:
 
     def to_params(self) -> dict[str, Any]:
         pairs = {
-            "StatusEquals": self.status,
+            "StatusEquals": self.statuses[0] if len(self.statuses) == 1 else None,
             "NameContains": self.name_contains,
             "CreationTimeAfter": self.created_after,
             "CreationTimeBefore": self.created_before,
             "LastModifiedTimeAfter": self.modified_after,
         }
         return {key: value for key, value in pairs.items() if value is not None}
+
+    @property
+    def given(self) -> bool:
+        """True when any filter is set (a listing narrower than the whole scope)."""
+        return bool(self.statuses) or bool(self.to_params())
+
+    def keeps(self, summary: dict[str, Any]) -> bool:
+        """Whether a listed job passes the filters the API could not apply (several statuses)."""
+        return len(self.statuses) < 2 or summary.get("TrainingJobStatus") in self.statuses
 
 
 @dataclass
@@ -76,14 +96,17 @@ class ThrottleRetry:
 def iter_job_summaries(
     client: Any, filters: ListFilters, retry: ThrottleRetry | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Every TrainingJobSummary matching `filters`, page by page, in ListTrainingJobs' order.
+    """Every TrainingJobSummary matching `filters`, page by page, newest first.
 
     StatusEquals is applied after a page is cut, so pages can be empty while NextToken goes on;
     the paginator keeps following NextToken.
     """
-    pages = resumable_pages(client, "list_training_jobs", filters.to_params(), "NextToken", retry)
+    params = {**filters.to_params(), **LIST_ORDER}
+    pages = resumable_pages(client, "list_training_jobs", params, "NextToken", retry)
     for page in pages:
-        yield from page.get("TrainingJobSummaries", [])
+        for summary in page.get("TrainingJobSummaries", []):
+            if filters.keeps(summary):
+                yield summary
 
 
 def resumable_pages(

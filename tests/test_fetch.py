@@ -20,6 +20,7 @@ from sagemaker_inventory.fetch import (
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NEWEST = {"SortBy": "CreationTime", "SortOrder": "Descending"}
 
 
 @pytest.fixture
@@ -47,8 +48,8 @@ def no_sleep_retry(calls: list[float]) -> ThrottleRetry:
 
 def test_pages_of_100_with_filters_pushed_down_and_empty_pages_followed(sagemaker: Any) -> None:
     client, stub = sagemaker
-    filters = ListFilters(status="Failed", name_contains="xgb", created_after=T0)
-    pushed = {"StatusEquals": "Failed", "NameContains": "xgb", "CreationTimeAfter": T0}
+    filters = ListFilters(statuses=("Failed",), name_contains="xgb", created_after=T0)
+    pushed = {"StatusEquals": "Failed", "NameContains": "xgb", "CreationTimeAfter": T0, **NEWEST}
     stub.add_response(
         "list_training_jobs",
         {"TrainingJobSummaries": [summary("a")], "NextToken": "t1"},
@@ -69,19 +70,52 @@ def test_pages_of_100_with_filters_pushed_down_and_empty_pages_followed(sagemake
     assert names == ["a", "b"]
 
 
+def test_newest_first_is_asked_of_the_api(sagemaker: Any) -> None:
+    """Records came oldest first: ListTrainingJobs sorts ascending unless asked (issue 10)."""
+    client, stub = sagemaker
+    stub.add_response(
+        "list_training_jobs",
+        {"TrainingJobSummaries": [summary("new"), summary("old")]},
+        {"MaxResults": 100, "SortBy": "CreationTime", "SortOrder": "Descending"},
+    )
+    assert [s["TrainingJobName"] for s in iter_job_summaries(client, ListFilters())] == [
+        "new",
+        "old",
+    ]
+
+
+def test_several_statuses_are_one_unfiltered_listing_kept_client_side(sagemaker: Any) -> None:
+    """--status Failed,Stopped: one listing (StatusEquals takes one value and costs as many pages
+    as no filter), every other filter still pushed down, list order kept."""
+    client, stub = sagemaker
+    jobs = [
+        {**summary("a"), "TrainingJobStatus": "Failed"},
+        {**summary("b"), "TrainingJobStatus": "Completed"},
+        {**summary("c"), "TrainingJobStatus": "Stopped"},
+        {**summary("d"), "TrainingJobStatus": "InProgress"},
+    ]
+    stub.add_response(
+        "list_training_jobs",
+        {"TrainingJobSummaries": jobs},
+        {"MaxResults": 100, "NameContains": "x", **NEWEST},
+    )
+    filters = ListFilters(statuses=("Failed", "Stopped"), name_contains="x")
+    assert [s["TrainingJobName"] for s in iter_job_summaries(client, filters)] == ["a", "c"]
+
+
 def test_throttled_page_is_asked_again_from_the_last_token(sagemaker: Any) -> None:
     client, stub = sagemaker
     slept: list[float] = []
     stub.add_response(
         "list_training_jobs",
         {"TrainingJobSummaries": [summary("a")], "NextToken": "t1"},
-        {"MaxResults": 100},
+        {"MaxResults": 100, **NEWEST},
     )
     stub.add_client_error("list_training_jobs", "ThrottlingException", "Rate exceeded")
     stub.add_response(
         "list_training_jobs",
         {"TrainingJobSummaries": [summary("b")]},
-        {"MaxResults": 100, "NextToken": "t1"},
+        {"MaxResults": 100, "NextToken": "t1", **NEWEST},
     )
     names = [
         s["TrainingJobName"]

@@ -196,6 +196,13 @@ def run_inventory(
     )
 
 
+def resolve_account_ids(
+    scopes: Sequence[Scope], factory: SessionFactory
+) -> dict[AccountSource, str | None]:
+    """Each scope's account id as a run would find it (STS where not known), or None."""
+    return _resolve_accounts({s.source for s in scopes}, factory, scopes)
+
+
 def _resolve_accounts(
     sources: Iterable[AccountSource], factory: SessionFactory, scopes: Sequence[Scope]
 ) -> dict[AccountSource, str | None]:

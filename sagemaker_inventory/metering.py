@@ -1,7 +1,10 @@
-"""Counts the API requests each client sends, by operation, retries included, for the run report.
+"""Counts the API requests each client sends, by operation, retries included, for the run report,
+and says on stderr (-v) which attempts failed, as they fail.
 
 botocore emits `before-call` once per API call and `request-created` once per HTTP attempt (the
-first try and every retry), so attempts minus calls is the number of retries.
+first try and every retry), so attempts minus calls is the number of retries. `needs-retry` follows
+every attempt; botocore may then sleep for seconds before the next one, so a dead endpoint would
+otherwise be silent for half a minute.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ class ApiMeter:
         self._requests: Counter[str] = Counter()
         self._calls: Counter[str] = Counter()
         self._outer_retries = 0
+        self._max_attempts: int | None = None
 
     def attach(self, client: Any) -> None:
         """Start counting the requests `client` sends."""
         client.meta.events.register("before-call", self._on_call)
         client.meta.events.register("request-created", self._on_request)
+        retries = getattr(client.meta.config, "retries", None) or {}
+        self._max_attempts = retries.get("total_max_attempts")
+        client.meta.events.register("needs-retry", self._on_attempt_done)
 
     def _on_call(self, model: Any, **_: Any) -> None:
         with self._lock:
@@ -42,6 +49,34 @@ class ApiMeter:
         if logger.isEnabledFor(logging.DEBUG):
             host = urlsplit(str(getattr(request, "url", ""))).netloc
             logger.debug("request %s to %s", operation_name, host)
+
+    def _on_attempt_done(
+        self,
+        operation: Any = None,
+        attempts: int = 0,
+        response: Any = None,
+        caught_exception: BaseException | None = None,
+        request_dict: Any = None,
+        **_: Any,
+    ) -> None:
+        # Connection failures and server errors at -v; throttled answers (routine in a big
+        # account, and paced anyway) at -vv.
+        failure, level = _attempt_failure(response, caught_exception)
+        if failure is None or not logger.isEnabledFor(level):
+            return
+        url = request_dict.get("url", "") if isinstance(request_dict, dict) else ""
+        most = self._max_attempts
+        last = most is not None and attempts >= most
+        logger.log(
+            level,
+            "%s to %s: attempt %d of %s failed (%s)%s",
+            getattr(operation, "name", "?"),
+            urlsplit(str(url)).netloc or "?",
+            attempts,
+            most or "?",
+            failure,
+            "; giving up" if last else "; retrying",
+        )
 
     def add_retry(self) -> None:
         """Record a retry smi made itself, after botocore had given up (its retry quota ran out)."""
@@ -83,3 +118,17 @@ class RoutedMeter:
         meter = getattr(request, "context", {}).get("smi_meter")
         if isinstance(meter, ApiMeter):
             meter._on_request(operation_name, request)
+
+
+def _attempt_failure(response: Any, caught: BaseException | None) -> tuple[str | None, int]:
+    """What went wrong with one HTTP attempt, and the log level to say it at; (None, 0) if fine."""
+    if caught is not None:
+        return str(caught) or type(caught).__name__, logging.INFO
+    if not isinstance(response, tuple) or len(response) != 2:
+        return None, 0
+    status = getattr(response[0], "status_code", 200)
+    if status < 400:
+        return None, 0
+    error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
+    code = error.get("Code") or f"HTTP {status}"
+    return str(code), logging.INFO if status >= 500 else logging.DEBUG

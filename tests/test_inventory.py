@@ -74,6 +74,40 @@ def test_more_than_one_page_is_listed_and_described_in_list_order() -> None:
     assert summary.exit_code == 0
 
 
+def test_records_follow_list_order_when_describes_finish_out_of_order() -> None:
+    """Concurrent describes must not reorder a scope's records: they follow ListTrainingJobs'
+    (newest-first) order even when the first job's describe answers last (issue 10)."""
+    import threading
+
+    names = [f"job-{i}" for i in range(8)]
+    create_jobs("us-east-1", names)
+    last_described = threading.Event()
+
+    def hold_the_first(params: dict[str, Any], **_: Any) -> None:
+        if params["TrainingJobName"] == names[-1]:
+            last_described.set()
+        elif params["TrainingJobName"] == names[0]:
+            assert last_described.wait(10)
+
+    factory = HookedFactory(
+        {("us-east-1", "provide-client-params.sagemaker.DescribeTrainingJob"): hold_the_first}
+    )
+    records, _ = collect(["us-east-1"], CollectOptions(max_workers=8), factory)
+    assert last_described.is_set()
+    assert [r["training_job_name"] for r in records] == names
+
+
+def test_several_statuses_keep_only_those() -> None:
+    statuses = ["InProgress", "Completed", "Failed", "Stopping", "Stopped"]
+    create_jobs("us-east-1", statuses)
+    for status in statuses:
+        set_job("us-east-1", status, status=status)
+    filters = ListFilters(statuses=("Failed", "Stopped"))
+    records, summary = collect(["us-east-1"], CollectOptions(filters=filters))
+    assert [r["training_job_name"] for r in records] == ["Failed", "Stopped"]
+    assert summary.scopes[0].api_calls["DescribeTrainingJob"] == 2  # the others not described
+
+
 def test_every_status_is_listed_by_default() -> None:
     statuses = ["InProgress", "Completed", "Failed", "Stopping", "Stopped"]
     create_jobs("us-east-1", statuses)
@@ -86,14 +120,14 @@ def test_every_status_is_listed_by_default() -> None:
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
-        (ListFilters(status="Failed"), {"xgb-failed"}),
+        (ListFilters(statuses=("Failed",)), {"xgb-failed"}),
         (ListFilters(name_contains="xgb"), {"xgb-failed", "xgb-old"}),
         (
             ListFilters(created_after=datetime(2026, 6, 1, tzinfo=timezone.utc)),
             {"xgb-failed", "bert"},
         ),
         (ListFilters(created_before=datetime(2026, 6, 1, tzinfo=timezone.utc)), {"xgb-old"}),
-        (ListFilters(status="Completed", name_contains="xgb"), {"xgb-old"}),
+        (ListFilters(statuses=("Completed",), name_contains="xgb"), {"xgb-old"}),
     ],
 )
 def test_filters_are_applied(filters: ListFilters, expected: set[str]) -> None:
@@ -149,7 +183,9 @@ def test_no_tags_makes_no_tag_calls() -> None:
     create_jobs("us-east-1", ["a"], tags={"team": "nlp"})
     records, summary = collect(["us-east-1"], CollectOptions(with_tags=False))
     assert records[0]["tags"] == []
-    assert set(summary.scopes[0].api_calls) == {"ListTrainingJobs", "DescribeTrainingJob"}
+    # GetCallerIdentity (which account the default credentials reach) counts in the first scope.
+    calls = {"GetCallerIdentity", "ListTrainingJobs", "DescribeTrainingJob"}
+    assert set(summary.scopes[0].api_calls) == calls
 
 
 class RecordingFactory(SessionFactory):

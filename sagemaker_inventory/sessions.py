@@ -14,6 +14,7 @@ again (see `handler_template`).
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,7 +94,8 @@ class SessionFactory:
 
         with self._lock:
             if profile not in self._sessions:
-                self._sessions[profile] = self._share_loader(boto3.Session(profile_name=profile))
+                session = boto3.Session(profile_name=profile, region_name=aws_region_variable())
+                self._sessions[profile] = self._share_loader(session)
             return self._sessions[profile]
 
     def session_for(self, source: AccountSource) -> boto3.Session:
@@ -213,6 +215,23 @@ class SessionFactory:
         loader = shared_loader(lambda: core.get_component("data_loader"))
         core.register_component("data_loader", loader)
         return session
+
+
+def aws_region_variable() -> str | None:
+    """AWS_REGION, which boto3 ignores (it reads only AWS_DEFAULT_REGION) but the AWS CLI v2, the
+    other SDKs, Lambda, ECS and most CI systems set. As there, it wins over AWS_DEFAULT_REGION and
+    the profile's region."""
+    return os.environ.get("AWS_REGION") or None
+
+
+def region_origin(profile: str | None) -> str:
+    """Where a session's default region comes from, for messages about it."""
+    if aws_region_variable():
+        return "AWS_REGION"
+    if os.environ.get("AWS_DEFAULT_REGION"):
+        return "AWS_DEFAULT_REGION"
+    profile = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    return f"the region of profile {profile!r}" if profile else "the AWS config file"
 
 
 def _build_user_agent_once(client: Any) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -17,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from sagemaker_inventory import __version__
+from sagemaker_inventory.cli.color import color_option
 from sagemaker_inventory.exit_codes import ExitCode
 
 # name -> ("module:attribute", short help); the module is imported only when the command runs.
@@ -61,7 +63,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="smi")
+@click.version_option(__version__, "-V", "--version", prog_name="smi")
+@color_option
 def cli() -> None:
     """smi: an exact inventory of SageMaker training jobs, in the aws_sagemaker_trainingjob shape.
 
@@ -133,6 +136,7 @@ def main(**kwargs: Any) -> None:
     Leaves through os._exit once output is flushed: tearing down botocore's loaded service models
     costs a finished command ~0.3-0.5 s of CPU for nothing.
     """
+    stop_early_on_signals()
     try:
         cli.main(prog_name="smi", **kwargs)
         code = 0
@@ -140,7 +144,35 @@ def main(**kwargs: Any) -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             sys.stderr.write(f"{exc.code}\n")
+    except Interrupted as exc:
+        code = exc.exit_code
+        sys.stderr.write(f"{exc.line}\n")
     _flush_and_exit(code)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM outside a run's own handlers (while smi starts, or a second Ctrl-C).
+
+    A BaseException but not a KeyboardInterrupt, so that click neither turns it into "Aborted!"
+    with exit 1 nor into a traceback: main() ends with one line and 128 + the signal number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.exit_code = 128 + signum
+        self.line = f"smi: stopped by {signal.Signals(signum).name}; no file was changed"
+
+
+def stop_early_on_signals() -> None:
+    """From the first moment, SIGINT and SIGTERM stop smi at once: before a run installs its own
+    handlers (signals.stop_signals, which restore these after) nothing has been written yet, and
+    every file smi writes is replaced atomically, so an unwound stack changes no file."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
 
 
 def _flush_and_exit(code: int) -> NoReturn:

@@ -29,6 +29,7 @@ from sagemaker_inventory.accounts import (
     parse_session_name,
     read_accounts_file,
 )
+from sagemaker_inventory.cli.choices import completer, profile_names
 from sagemaker_inventory.cli.common import ParamType
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ _OPTIONS = (
         "profiles",
         multiple=True,
         metavar="NAME",
+        shell_complete=completer(profile_names),
         help="AWS profile; repeat for more accounts (one account each). With --role-arn,"
         " --accounts-file or --org: the base credentials roles are assumed from.",
     ),

@@ -27,10 +27,35 @@ def _session(factory: SessionFactory, profile: str | None) -> Any:
     except ConfigParseError as exc:
         # A malformed ~/.aws/config (or AWS_CONFIG_FILE) is bad input, not a crash.
         raise click.UsageError(str(exc)) from None
-    except ProfileNotFound:
+    except ProfileNotFound as exc:
+        known = _known_profiles()
+        if profile is None:
+            # The default chain named a profile through the environment, not --profile.
+            variable = _profile_variable()
+            raise click.UsageError(
+                f"{variable}={exc.kwargs.get('profile')!r} names no profile in the AWS config"
+                f" files{known}: fix or unset {variable}, or pass --profile"
+            ) from None
         raise click.BadParameter(
-            f"no such profile: {profile!r}", param_hint="'--profile'"
+            f"no such profile: {profile!r}{known}", param_hint="'--profile'"
         ) from None
+
+
+def _profile_variable() -> str:
+    import os
+
+    return "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+
+
+def _known_profiles() -> str:
+    """ " (known profiles: a, b)" from the config files, for a message about an unknown one."""
+    import botocore.session
+
+    try:
+        names = sorted(botocore.session.Session(profile=None).available_profiles)
+    except Exception:
+        return ""
+    return f" (known profiles: {', '.join(names)})" if names else " (none is defined)"
 
 
 def resolve_regions(
@@ -44,6 +69,7 @@ def resolve_regions(
         partition_of,
         sagemaker_regions,
     )
+    from sagemaker_inventory.sessions import region_origin
 
     default = _session(factory, profile).region_name
     if all_regions:
@@ -52,17 +78,24 @@ def resolve_regions(
         try:
             return sagemaker_regions(partition_of(default) if default else "aws")
         except UnknownRegionError as exc:
-            raise click.UsageError(f"unknown default region {exc.args[0]!r}") from None
-    wanted = list(regions) or ([default] if default else [])
-    if not wanted:
+            raise _unknown_default_region(exc.args[0], region_origin(profile)) from None
+    if not regions and not default:
         raise click.UsageError(
             "no region: pass --region/-r (e.g. -r us-east-1), --all-regions, "
             "or set AWS_REGION or a region in your profile"
         )
     try:
-        return parse_regions(wanted)
+        return parse_regions(list(regions) or [str(default)])
     except UnknownRegionError as exc:
+        if not regions:
+            raise _unknown_default_region(exc.args[0], region_origin(profile)) from None
         raise click.BadParameter(
             f"unknown region {exc.args[0]!r} (not in botocore's region list)",
             param_hint="'-r' / '--region'",
         ) from None
+
+
+def _unknown_default_region(region: str, origin: str) -> click.UsageError:
+    return click.UsageError(
+        f"unknown region {region!r} from {origin} (not in botocore's region list)"
+    )

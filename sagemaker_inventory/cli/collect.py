@@ -16,9 +16,19 @@ import click
 from rich.text import Text
 
 from sagemaker_inventory.cli.account_options import account_options
+from sagemaker_inventory.cli.choices import (
+    CommaChoice,
+    column_names,
+    completer,
+    flatten,
+    region_names,
+)
+from sagemaker_inventory.cli.color import color_option
 from sagemaker_inventory.cli.common import (
+    ENDPOINT_URL,
     ISO_OR_AGE,
     FileMode,
+    check_environment_endpoint_url,
     make_stderr_console,
     verbosity,
     verbosity_options,
@@ -28,7 +38,9 @@ from sagemaker_inventory.cli.destination import (
     check_distinct_files,
     checked_destination,
     checked_snapshot,
+    records_wanted,
     redaction_rules,
+    scopes_listing,
 )
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.sinks import OutputFormat
@@ -77,7 +89,9 @@ Exit codes:
     "regions",
     multiple=True,
     metavar="REGION",
-    help="Region to inventory; repeat or comma-separate. Default: the profile's region.",
+    shell_complete=completer(region_names),
+    help="Region to inventory; repeat or comma-separate. Default: AWS_REGION,"
+    " AWS_DEFAULT_REGION or the profile's region.",
 )
 @click.option(
     "--all-regions",
@@ -86,14 +100,17 @@ Exit codes:
 )
 @click.option(
     "--endpoint-url",
-    metavar="URL",
+    type=ENDPOINT_URL,
     help="Send every AWS call here (moto server, LocalStack). AWS_ENDPOINT_URL works too.",
 )
 @click.option(
     "--status",
-    type=click.Choice(TRAINING_JOB_STATUSES, case_sensitive=False),
-    metavar="STATUS",
-    help="Only jobs with this status: " + ", ".join(TRAINING_JOB_STATUSES) + ".",
+    "statuses",
+    multiple=True,
+    type=CommaChoice("STATUS", TRAINING_JOB_STATUSES),
+    help="Only jobs with this status; repeat or comma-separate: "
+    + ", ".join(TRAINING_JOB_STATUSES)
+    + ".",
 )
 @click.option("--name-contains", metavar="TEXT", help="Only jobs whose name contains TEXT.")
 @click.option("--created-after", type=ISO_OR_AGE, help="ISO-8601 time or age (7d, 12h, 30m, 2w).")
@@ -109,12 +126,14 @@ Exit codes:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE atomically instead of stdout (only when something was collected).",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write to FILE atomically instead of stdout (only when something was collected);"
+    " '-' is stdout (with --snapshot, records go to stdout only then).",
 )
 @click.option(
     "--columns",
     metavar="PATHS",
+    shell_complete=completer(column_names),
     help="Comma-separated dotted paths for table/csv, e.g. resource_config.instance_type.",
 )
 @click.option("--no-tags", is_flag=True, help="Skip the tag calls (records get tags: []).")
@@ -184,17 +203,24 @@ Exit codes:
     help="Accounts x regions collected at once.",
 )
 @click.option(
+    "--list-scopes",
+    is_flag=True,
+    help="Print the account x region scopes this run would collect (after --org, accounts"
+    " files and exclusions) and how each account is reached; collect nothing.",
+)
+@click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a JSON run report (every account x region: status, jobs, API calls, error).",
 )
 @account_options
 @verbosity_options
+@color_option
 def collect(
     regions: tuple[str, ...],
     all_regions: bool,
     endpoint_url: str | None,
-    status: str | None,
+    statuses: tuple[tuple[str, ...], ...],
     name_contains: str | None,
     created_after: datetime | None,
     created_before: datetime | None,
@@ -213,6 +239,7 @@ def collect(
     max_workers: int,
     rates: tuple[str, ...],
     max_scopes: int,
+    list_scopes: bool,
     report: Path | None,
     accounts: AccountRequest,
     quiet: bool,
@@ -231,17 +258,24 @@ def collect(
     from sagemaker_inventory.redaction import NO_REDACT_WARNING
     from sagemaker_inventory.snapshot import SnapshotError
 
-    if demo and (accounts.profiles or accounts.assumes_roles or accounts.shard or endpoint_url):
-        raise click.UsageError(
-            "--demo runs on its own embedded backend: drop --profile/--endpoint-url"
-            " and the account options"
-        )
+    _check_demo(demo, all_regions, accounts, endpoint_url)
+    if not demo and endpoint_url is None:
+        check_environment_endpoint_url()
     filters = ListFilters(
-        _canonical_status(status), name_contains, created_after, created_before, modified_after
+        flatten(statuses), name_contains, created_after, created_before, modified_after
     )
     destination = replace(
         checked_destination(fmt, output, columns, all_fields, report),
         snapshot=checked_snapshot(snapshot, changes, output, filters),
+        records_out=records_wanted(snapshot, output, fmt, columns),
+        list_scopes=scopes_listing(
+            list_scopes,
+            fmt,
+            (output, "-o"),
+            (snapshot, "--snapshot"),
+            (report, "--report"),
+            (columns, "--columns"),
+        ),
         changes=changes,
         file_mode=file_mode,
         redaction=redaction_rules(redact_patterns, no_redact),
@@ -283,6 +317,25 @@ def collect(
     sys.exit(int(code))
 
 
+def _check_demo(
+    demo: bool, all_regions: bool, accounts: AccountRequest, endpoint_url: str | None
+) -> None:
+    if not demo:
+        return
+    if accounts.profiles or accounts.assumes_roles or accounts.shard or endpoint_url:
+        raise click.UsageError(
+            "--demo runs on its own embedded backend: drop --profile/--endpoint-url"
+            " and the account options"
+        )
+    if all_regions:
+        from sagemaker_inventory.demo import DEMO_REGIONS
+
+        raise click.UsageError(
+            f"--demo has jobs only in {' and '.join(DEMO_REGIONS)} and collects both by"
+            " default: drop --all-regions (or pick one with -r)"
+        )
+
+
 def _rate_caps(rates: Sequence[str]) -> RateCaps:
     from sagemaker_inventory.pacing import BadRateError, RateCaps
 
@@ -290,13 +343,6 @@ def _rate_caps(rates: Sequence[str]) -> RateCaps:
         return RateCaps.parse(rates)
     except BadRateError as exc:
         raise click.BadParameter(str(exc), param_hint="'--rate'") from None
-
-
-def _canonical_status(status: str | None) -> str | None:
-    # click.Choice(case_sensitive=False) already maps to the canonical spelling; keep that explicit.
-    if status is None:
-        return None
-    return next(s for s in TRAINING_JOB_STATUSES if s.lower() == status.lower())
 
 
 def _run(
@@ -369,15 +415,18 @@ def _collect_and_write(
 ) -> ExitCode:
     from sagemaker_inventory.cli.output import open_records_sink, report_snapshot
     from sagemaker_inventory.cli.progress import progress_observer
-    from sagemaker_inventory.inventory import CANCELLED, OutputError, run_inventory
+    from sagemaker_inventory.inventory import OutputError, run_inventory
     from sagemaker_inventory.run_report import (
         build_run_report,
         render_run_summary,
         write_run_report,
     )
-    from sagemaker_inventory.signals import interruption_line
     from sagemaker_inventory.snapshot import SnapshotCancelled
 
+    if destination.list_scopes is not None:
+        from sagemaker_inventory.cli.list_scopes import print_scopes
+
+        return print_scopes(scopes, factory, destination.list_scopes)
     if files.keeper is not None:
         options = replace(options, reuse=files.keeper.snapshot.reuse)
     summary: Summary | None = None
@@ -397,15 +446,14 @@ def _collect_and_write(
             outcome = files.commit(summary, destination)
         except SnapshotCancelled:
             sink.abandon()  # and every other file: a stopped run changes none
-            unfinished = [
-                f"{s.account_id or '?'}/{s.region}"
-                for s in summary.scopes
-                if s.error is not None and s.error.code == CANCELLED.code
-            ]
-            click.echo(interruption_line(files.stop, unfinished), err=True)
-            return ExitCode(files.stop.exit_code or ExitCode.INTERRUPTED)
-        if summary.exit_code == ExitCode.NOTHING_COLLECTED:
-            sink.abandon()  # keep whatever good file was there
+            stopped = True
+        else:
+            stopped = False
+            if summary.exit_code == ExitCode.NOTHING_COLLECTED:
+                sink.abandon()  # keep whatever good file was there
+    if stopped:
+        # Only now: the live progress display is gone and cannot draw over the line.
+        return _report_interruption(files, summary)
     render_run_summary(summary, console)
     if outcome is not None:
         report_snapshot(outcome, destination.snapshot, console)
@@ -414,3 +462,17 @@ def _collect_and_write(
         report = build_run_report(summary, summary.exit_code, snapshot)
         write_run_report(destination.report, report, mode=destination.file_mode)
     return summary.exit_code
+
+
+def _report_interruption(files: RunFiles, summary: Summary) -> ExitCode:
+    """One line for a run stopped by a signal, and its exit code (130, 143)."""
+    from sagemaker_inventory.inventory import CANCELLED
+    from sagemaker_inventory.signals import interruption_line
+
+    unfinished = [
+        f"{s.account_id or '?'}/{s.region}"
+        for s in summary.scopes
+        if s.error is not None and s.error.code == CANCELLED.code
+    ]
+    click.echo(interruption_line(files.stop, unfinished), err=True)
+    return ExitCode(files.stop.exit_code or ExitCode.INTERRUPTED)

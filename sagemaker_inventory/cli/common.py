@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -65,6 +66,46 @@ class FileMode(ParamType[int]):
         if not 0 <= mode <= 0o777:
             self.fail(f"{value!r} is not a permission mode (0000 to 0777)", param, ctx)
         return mode
+
+
+class EndpointUrl(ParamType[str]):
+    """An http(s) URL botocore accepts as an endpoint: `127.0.0.1:5055` (no scheme) is refused
+    here, naming it, rather than by botocore as a traceback."""
+
+    name = "URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        problem = endpoint_url_problem(str(value))
+        if problem:
+            self.fail(problem, param, ctx)
+        return str(value)
+
+
+ENDPOINT_URL = EndpointUrl()
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """Why botocore would refuse `url` as an endpoint, or None when it is fine."""
+    from urllib.parse import urlsplit
+
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme not in ("http", "https"):
+        example = "http://" + url.rsplit("://", maxsplit=1)[-1]
+        return f"{url!r} is not an http(s) URL: add the scheme, e.g. {example}"
+    if not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        return f"{url!r} is not a valid endpoint URL"
+    return None
+
+
+def check_environment_endpoint_url() -> None:
+    """AWS_ENDPOINT_URL (botocore honours it, below any AWS_ENDPOINT_URL_<SERVICE>), checked like
+    --endpoint-url: a usage error naming the variable, not a failure in every scope."""
+    url = os.environ.get("AWS_ENDPOINT_URL")
+    problem = endpoint_url_problem(url) if url else None
+    if problem:
+        raise click.UsageError(f"AWS_ENDPOINT_URL: {problem}")
 
 
 def verbosity_options(command: F) -> F:

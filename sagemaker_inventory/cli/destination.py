@@ -36,6 +36,43 @@ class Destination:
     changes: Path | None = None
     redaction: RedactionRules | None = None  # None: --no-redact
     shard: Shard | None = None  # --shard: the snapshot holds only this shard's accounts
+    # False with --snapshot and no -o: the snapshot is the output, stdout stays silent (cron).
+    records_out: bool = True
+    # --list-scopes: print the scopes in this format (text, jsonl, json, csv), collect nothing.
+    list_scopes: str | None = None
+
+
+def is_stdout(output: Path | None) -> bool:
+    """`-o -` names stdout, as the default does (and, with --snapshot, asks for records there)."""
+    return output is not None and str(output) == "-"
+
+
+def scopes_listing(list_scopes: bool, fmt: str | None, *given: tuple[object, str]) -> str | None:
+    """The format of --list-scopes (text unless -f names a machine format), or None; it writes
+    only to stdout, so file options with it are usage errors, not silently ignored."""
+    if not list_scopes:
+        return None
+    for value, option in given:
+        if value:
+            raise click.UsageError(f"--list-scopes collects nothing: drop {option}")
+    return fmt if fmt in ("jsonl", "json", "csv") else "text"
+
+
+def records_wanted(
+    snapshot: Path | None, output: Path | None, fmt: str | None, columns: str | None
+) -> bool:
+    """Whether records are written beside the snapshot: with --snapshot, the snapshot is the run's
+    output and records go elsewhere only when -o asks for it (`-o -` for stdout), so that a cron
+    run prints nothing."""
+    if snapshot is None or output is not None:
+        return True
+    if fmt is not None or columns is not None:
+        given = "--format" if fmt is not None else "--columns"
+        raise click.UsageError(
+            f"with --snapshot, records go only to the snapshot: {given} needs -o FILE,"
+            " or -o - for stdout"
+        )
+    return False
 
 
 def checked_snapshot(
@@ -43,7 +80,7 @@ def checked_snapshot(
 ) -> Path | None:
     if changes is not None and snapshot is None:
         raise click.UsageError("--changes needs --snapshot: changes are relative to a snapshot")
-    if snapshot is not None and filters.to_params():
+    if snapshot is not None and filters.given:
         raise click.UsageError(
             "--snapshot keeps the whole inventory of its scopes: it cannot be combined with "
             "--status, --name-contains, --created-after, --created-before or --modified-after"
@@ -116,6 +153,8 @@ def checked_destination(
 ) -> Destination:
     from sagemaker_inventory.columns import UnknownColumnError, validate_columns
 
+    if is_stdout(output):
+        output = None
     _check_paths((output, "'-o' / '--output'"), (report, "'--report'"))
     chosen = fmt or default_format(output)
     column_list = None
@@ -129,9 +168,20 @@ def checked_destination(
 
 
 def default_format(output: Path | None) -> str:
-    if output is not None:
-        return SUFFIX_FORMATS.get(output.suffix.lower(), "jsonl")
-    return "table" if sys.stdout.isatty() else "jsonl"
+    """table on a terminal, else jsonl; for a file, its suffix's format (none: jsonl). An unknown
+    suffix is a usage error: `-o out.yaml` must not silently get JSON lines."""
+    if output is None:
+        return "table" if sys.stdout.isatty() else "jsonl"
+    suffix = output.suffix.lower()
+    if not suffix:
+        return "jsonl"
+    if suffix not in SUFFIX_FORMATS:
+        raise click.BadParameter(
+            f"{output.suffix!r} is not a suffix smi writes (known: {', '.join(SUFFIX_FORMATS)});"
+            " pass --format to choose one",
+            param_hint="'-o' / '--output'",
+        )
+    return SUFFIX_FORMATS[suffix]
 
 
 def _check_paths(*paths: tuple[Path | None, str]) -> None:

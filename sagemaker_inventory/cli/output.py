@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -51,7 +51,11 @@ class RecordsOutput:
 def open_records_sink(
     destination: Destination, console: Console, title: str | None
 ) -> Iterator[RecordsOutput]:
-    """A RecordsOutput on stdout or on `destination.path` (replaced only if the run succeeds)."""
+    """A RecordsOutput on stdout or on `destination.path` (replaced only if the run succeeds), or
+    nowhere when the --snapshot file is the only output."""
+    if not destination.records_out:
+        yield RecordsOutput(_Discard())
+        return
     if destination.path is None:
         # A reader that goes away (BrokenPipeError) is the CLI group's to handle, in one place.
         stdout = named_stream(sys.stdout, "standard output")
@@ -70,6 +74,16 @@ def open_records_sink(
         if output.abandoned:
             raise _Abandoned
         output._sink.close()
+
+
+class _Discard:
+    """The sink of a --snapshot run without -o: the snapshot keeps the records."""
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass

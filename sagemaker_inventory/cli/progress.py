@@ -1,4 +1,8 @@
-"""Progress on stderr while collecting, shown only when stderr is a terminal."""
+"""Progress on stderr while collecting, shown only when stderr is a terminal.
+
+One line, with its totals from the first frame: scopes done of the run's total, jobs described so
+far (a scope's job count is unknown until its listing ends), scopes failed, time elapsed.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,16 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from sagemaker_inventory.inventory import NullObserver, Observer, ScopeResult
+from sagemaker_inventory.inventory import FAILED, NullObserver, Observer, ScopeResult
 
 if TYPE_CHECKING:
     from sagemaker_inventory.scopes import Scope
@@ -22,9 +33,9 @@ class ProgressObserver:
     def __init__(self, progress: Progress, scopes: int) -> None:
         self._progress = progress
         self._lock = threading.Lock()
+        self._task = progress.add_task("collecting", total=scopes, jobs=0, failed="")
         self._jobs = 0
-        self._scopes = progress.add_task("scopes", total=scopes)
-        self._job_task = progress.add_task("jobs described", total=None)
+        self._failed = 0
 
     def scope_started(self, scope: Scope) -> None:
         pass
@@ -32,10 +43,23 @@ class ProgressObserver:
     def job_done(self, scope: Scope) -> None:
         with self._lock:
             self._jobs += 1
-            self._progress.update(self._job_task, completed=self._jobs)
+            self._progress.update(self._task, jobs=self._jobs)
 
     def scope_finished(self, scope: Scope, result: ScopeResult) -> None:
-        self._progress.advance(self._scopes)
+        with self._lock:
+            self._failed += result.status == FAILED
+            failed = f", {self._failed} failed" if self._failed else ""
+            self._progress.update(self._task, advance=1, failed=failed)
+
+
+def progress_columns() -> tuple[ProgressColumn, ...]:
+    return (
+        SpinnerColumn(),
+        TextColumn("scopes {task.completed:.0f}/{task.total:.0f}{task.fields[failed]}"),
+        BarColumn(),
+        TextColumn("jobs described: {task.fields[jobs]}"),
+        TimeElapsedColumn(),
+    )
 
 
 @contextlib.contextmanager
@@ -43,12 +67,5 @@ def progress_observer(console: Console, scopes: int) -> Iterator[Observer]:
     if not console.is_terminal or console.quiet:
         yield NullObserver()
         return
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*progress_columns(), console=console, transient=True) as progress:
         yield ProgressObserver(progress, scopes)

@@ -33,7 +33,8 @@ def lines(path: Path) -> list[dict[str, Any]]:
         ["--snapshot", "s.jsonl", "--report", "s.jsonl"],
         ["-o", "out.jsonl", "--report", "out.jsonl"],
         ["--snapshot", "s.jsonl", "--changes", "s.jsonl.meta.json"],
-        ["--snapshot", "s.jsonl", "-o", "s.jsonl.lock"],
+        # -f: an unknown suffix (.lock) alone is already exit 2 (it says which suffixes smi writes)
+        ["--snapshot", "s.jsonl", "-o", "s.jsonl.lock", "-f", "jsonl"],
         ["--snapshot", "s.jsonl", "--report", "s.jsonl.lock"],
         ["--snapshot", "s.jsonl", "--changes", "link.jsonl"],  # a symlink to s.jsonl
         ["--snapshot", "link.jsonl", "-o", "./s.jsonl"],

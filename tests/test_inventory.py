@@ -105,7 +105,9 @@ def test_several_statuses_keep_only_those() -> None:
     filters = ListFilters(statuses=("Failed", "Stopped"))
     records, summary = collect(["us-east-1"], CollectOptions(filters=filters))
     assert [r["training_job_name"] for r in records] == ["Failed", "Stopped"]
-    assert summary.scopes[0].api_calls["DescribeTrainingJob"] == 2  # the others not described
+    calls = summary.scopes[0].api_calls
+    assert calls["ListTrainingJobs"] == 1  # one listing for both statuses, not one per status
+    assert calls["DescribeTrainingJob"] == 2  # the others are not described
 
 
 def test_every_status_is_listed_by_default() -> None:

@@ -377,7 +377,8 @@ def test_the_readme_policies_are_valid_json_with_a_member_role_trust_policy() ->
     from test_docs import README
 
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", README, flags=re.S)]
-    trust = [b for b in blocks if b["Statement"][0].get("Action") == "sts:AssumeRole"]
+    policies = [b for b in blocks if isinstance(b, dict) and "Statement" in b]
+    trust = [b for b in policies if b["Statement"][0].get("Action") == "sts:AssumeRole"]
     assert trust, "the README lacks the member role's trust policy"
     statement = trust[0]["Statement"][0]
     assert statement["Principal"]["AWS"].startswith("arn:aws:iam::")

@@ -174,6 +174,7 @@ class _ProcessRun:
     results: list[ScopeResult | None] = field(default_factory=list)
     pending: deque[int] = field(default_factory=deque)
     dropped: set[int] = field(default_factory=set)  # scopes with records left unwritten (cancel)
+    unfinished: int = 0  # scopes without a result yet
     restarts: int = 0
     last_death: ScopeError | None = None
     stop_deadline: float | None = None
@@ -181,12 +182,13 @@ class _ProcessRun:
     def collect(self, count: int) -> list[ScopeResult]:
         self.results = [None] * len(self.scopes)
         self.pending = deque(range(len(self.scopes)))
+        self.unfinished = len(self.scopes)
         self.restarts = count  # workers that die are replaced this many times in all
         finished = False
         try:
             for _ in range(count):
                 self._start_worker()
-            while any(r is None for r in self.results):
+            while self.unfinished:
                 self._step()
             finished = True
         finally:
@@ -312,7 +314,7 @@ class _ProcessRun:
             worker.in_flight.discard(index)
             if index in self.dropped:  # finished in its worker, but not written here
                 result = replace(result, status=FAILED, error=CANCELLED)
-            self.results[index] = result
+            self._finish(index, result)
             self.observer.scope_finished(self.scopes[index], result)
         elif kind == "log":
             _log(*rest)
@@ -349,9 +351,14 @@ class _ProcessRun:
         account = self.accounts[scope.source]
         known = account if isinstance(account, str) else scope.source.account_id
         result = ScopeResult(known, scope.region, status=FAILED, error=error)
-        self.results[index] = result
+        self._finish(index, result)
         if finished:
             self.observer.scope_finished(scope, result)
+
+    def _finish(self, index: int, result: ScopeResult) -> None:
+        if self.results[index] is None:
+            self.unfinished -= 1
+        self.results[index] = result
 
     def _shut_down(self, *, drain: bool) -> None:
         """After the last result, let workers send their last lines and exit; after an error

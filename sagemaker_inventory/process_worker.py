@@ -46,9 +46,6 @@ class WorkerPlan:
     client_options: ClientOptions
     options: CollectOptions  # its `reuse` is None: each scope brings its own
     log_level: int
-    # The parent's environment when the run began: workers forked from a long-lived forkserver
-    # would otherwise see the one the server started with (profiles, endpoint, config files).
-    environ: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -146,8 +143,6 @@ def worker_main(orders: Connection, messages: Connection) -> None:
         plan: WorkerPlan = orders.recv()
     except EOFError:
         os._exit(0)
-    os.environ.clear()
-    os.environ.update(plan.environ)
     _forward_logs(outbox, plan.log_level)
     factory = SessionFactory(plan.client_options)
     # The parent never has more than --max-scopes scopes in flight, over all workers.

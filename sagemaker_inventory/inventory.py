@@ -401,9 +401,7 @@ def _before_first(
         return
 
 
-def fail_skips_of_unreachable_accounts(
-    scopes: Sequence[Scope], results: list[ScopeResult]
-) -> None:
+def fail_skips_of_unreachable_accounts(scopes: Sequence[Scope], results: list[ScopeResult]) -> None:
     """A "region not enabled" answer only means that when the account works elsewhere; if no
     region of the account answered, its credentials are the problem, so those scopes failed."""
     reachable = {s.source for s, r in zip(scopes, results, strict=True) if r.status == OK}

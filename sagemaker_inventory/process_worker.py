@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
-from sagemaker_inventory.errors import ScopeError, describe_failure
+from sagemaker_inventory.errors import describe_failure
 from sagemaker_inventory.inventory import (
     FAILED,
     CollectOptions,
@@ -54,7 +54,7 @@ class ScopeOrder:
 
     index: int
     scope: Scope
-    account: str | ScopeError
+    account: str | None
     reuse: Any = None
 
 
@@ -160,6 +160,8 @@ def worker_main(orders: Connection, messages: Connection) -> None:
                 cancelled.set()
                 continue
             pool.submit(_collect_one, order, factory, plan.options, outbox, cancelled)
+    # AssumeRole and its renewals count for the account in the run report.
+    outbox.put(("meters", factory.identities.counts()))
     outbox.close()
 
 
@@ -185,7 +187,7 @@ def _collect_one(
     try:
         result = runner.scope(order.scope, order.account)
     except Exception as exc:  # a bug, not AWS: still only this scope's failure
-        known = order.account if isinstance(order.account, str) else None
+        known = order.account or order.scope.source.account_id
         result = ScopeResult(known, order.scope.region, FAILED, error=describe_failure(exc))
     outbox.put(("done", index, result))
 

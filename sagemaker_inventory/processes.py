@@ -37,6 +37,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sagemaker_inventory.errors import ScopeError
+from sagemaker_inventory.identity import Identities
 from sagemaker_inventory.inventory import (
     CANCELLED,
     FAILED,
@@ -47,6 +48,7 @@ from sagemaker_inventory.inventory import (
     Record,
     ScopeResult,
     Summary,
+    account_calls_of,
     fail_skips_of_unreachable_accounts,
     resolve_accounts,
     run_inventory,
@@ -137,6 +139,7 @@ def run_scopes(
     run = _ProcessRun(
         scopes=list(scopes),
         accounts=accounts,
+        identities=factory.identities,
         plan=plan,
         emit=emit,
         observer=observer or NullObserver(),
@@ -145,8 +148,11 @@ def run_scopes(
         max_scopes=max(1, options.max_scopes),
     )
     results = run.collect(count)
-    fail_skips_of_unreachable_accounts(results)
-    return Summary(started, datetime.now(timezone.utc), results)
+    fail_skips_of_unreachable_accounts(scopes, results)
+    discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
+    return Summary(
+        started, datetime.now(timezone.utc), results, discovery=discovery, accounts=account_calls
+    )
 
 
 @dataclass(eq=False)
@@ -164,7 +170,8 @@ class _ProcessRun:
     """The parent's side of one multi-process run."""
 
     scopes: list[Scope]
-    accounts: dict[AccountSource, str | ScopeError]
+    accounts: dict[AccountSource, str | None]
+    identities: Identities  # the parent's: workers' AssumeRole counts are added to it
     plan: WorkerPlan
     emit: Callable[[Record], None]
     observer: Observer
@@ -221,7 +228,7 @@ class _ProcessRun:
             scope = self.scopes[index]
             account = self.accounts[scope.source]
             reuse = None
-            if self.reuse_for is not None and isinstance(account, str):
+            if self.reuse_for is not None and account is not None:
                 reuse = self.reuse_for(account, scope.region)
             try:
                 worker.orders.send(ScopeOrder(index, scope, account, reuse))
@@ -317,6 +324,8 @@ class _ProcessRun:
             self.observer.scope_finished(self.scopes[index], result)
         elif kind == "log":
             _log(*rest)
+        elif kind == "meters":
+            self.identities.absorb(rest[0])
 
     def _emit(self, index: int, record: Record) -> None:
         if self.cancelled.is_set():
@@ -348,7 +357,7 @@ class _ProcessRun:
     def _set_result(self, index: int, error: ScopeError, *, finished: bool) -> None:
         scope = self.scopes[index]
         account = self.accounts[scope.source]
-        known = account if isinstance(account, str) else scope.source.account_id
+        known = account or scope.source.account_id
         result = ScopeResult(known, scope.region, status=FAILED, error=error)
         self._finish(index, result)
         if finished:

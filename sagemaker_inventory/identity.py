@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.errors import ScopeError, describe_failure
 from sagemaker_inventory.fetch import ThrottleRetry
-from sagemaker_inventory.metering import ApiMeter, RoutedMeter
+from sagemaker_inventory.metering import ApiMeter, MeterCounts, RoutedMeter
 
 if TYPE_CHECKING:
     from sagemaker_inventory.sessions import SessionFactory
@@ -97,6 +97,17 @@ class Identities:
     def meter(self, key: str | None) -> ApiMeter:
         with self._lock:
             return self._meters.setdefault(key, ApiMeter())
+
+    def counts(self) -> dict[str | None, MeterCounts]:
+        """Every meter's counts, as plain data (a worker process sends them to the parent)."""
+        with self._lock:
+            meters = dict(self._meters)
+        return {key: meter.counts() for key, meter in meters.items()}
+
+    def absorb(self, counts: dict[str | None, MeterCounts]) -> None:
+        """Add the counts of a worker process's meters to these."""
+        for key, each in counts.items():
+            self.meter(key).absorb(each)
 
     def metered(self, key: str | None) -> bool:
         with self._lock:

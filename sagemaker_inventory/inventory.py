@@ -51,6 +51,9 @@ class CollectOptions:
     # take 5.8 s; at 30 ms it makes no difference. CPU, not threads, bounds it beyond that.
     max_workers: int = 32
     max_scopes: int = 8
+    # Processes collecting scopes (None: chosen from the number of scopes; see processes.py).
+    # run_inventory itself always runs in this process.
+    processes: int | None = None
     # With --all-regions, a region the account has not enabled is skipped rather than failed.
     skip_unenabled_regions: bool = False
     # Given a TrainingJobSummary, a record still current for it (a snapshot's), or None to describe.
@@ -182,15 +185,15 @@ def run_inventory(
                 cancelled.set()
                 raise OutputError(str(exc)) from exc
 
-    accounts = _resolve_accounts({s.source for s in scopes}, factory, scopes)
-    run = _Run(factory, options, locked_emit, observer, cancelled)
+    accounts = resolve_accounts({s.source for s in scopes}, factory, scopes)
+    run = ScopeRunner(factory, options, locked_emit, observer, cancelled)
     with ThreadPoolExecutor(
         max_workers=max(1, options.max_scopes), thread_name_prefix="scope"
     ) as pool:
         futures = [pool.submit(run.scope, scope, accounts[scope.source]) for scope in scopes]
         results = [f.result() for f in futures]
-    _fail_skips_of_unreachable_accounts(scopes, results)
-    discovery, account_calls = _account_calls(factory, scopes, accounts, results)
+    fail_skips_of_unreachable_accounts(scopes, results)
+    discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
     return Summary(
         started, datetime.now(timezone.utc), results, discovery=discovery, accounts=account_calls
     )
@@ -200,10 +203,10 @@ def resolve_account_ids(
     scopes: Sequence[Scope], factory: SessionFactory
 ) -> dict[AccountSource, str | None]:
     """Each scope's account id as a run would find it (STS where not known), or None."""
-    return _resolve_accounts({s.source for s in scopes}, factory, scopes)
+    return resolve_accounts({s.source for s in scopes}, factory, scopes)
 
 
-def _resolve_accounts(
+def resolve_accounts(
     sources: Iterable[AccountSource], factory: SessionFactory, scopes: Sequence[Scope]
 ) -> dict[AccountSource, str | None]:
     """Each source's account id: known up front (roles), else from STS in the first region that
@@ -228,7 +231,7 @@ def _resolve_accounts(
 
 
 @dataclass
-class _Run:
+class ScopeRunner:
     """What every scope of one run shares."""
 
     factory: SessionFactory
@@ -405,9 +408,7 @@ def _before_first(
         return
 
 
-def _fail_skips_of_unreachable_accounts(
-    scopes: Sequence[Scope], results: list[ScopeResult]
-) -> None:
+def fail_skips_of_unreachable_accounts(scopes: Sequence[Scope], results: list[ScopeResult]) -> None:
     """A "region not enabled" answer only means that when the account works elsewhere; if no
     region of the account answered, its credentials are the problem, so those scopes failed."""
     reachable = {s.source for s, r in zip(scopes, results, strict=True) if r.status == OK}
@@ -416,7 +417,7 @@ def _fail_skips_of_unreachable_accounts(
             result.status = FAILED
 
 
-def _account_calls(
+def account_calls_of(
     factory: SessionFactory,
     scopes: Sequence[Scope],
     accounts: dict[AccountSource, str | None],

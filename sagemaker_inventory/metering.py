@@ -13,10 +13,16 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
+
+
+class MeterCounts(NamedTuple):
+    requests: dict[str, int]
+    calls: dict[str, int]
+    outer_retries: int
 
 
 class ApiMeter:
@@ -77,6 +83,18 @@ class ApiMeter:
             failure,
             "; giving up" if last else "; retrying",
         )
+
+    def counts(self) -> MeterCounts:
+        """Everything counted so far, as plain data (a worker process sends it to the parent)."""
+        with self._lock:
+            return MeterCounts(dict(self._requests), dict(self._calls), self._outer_retries)
+
+    def absorb(self, counts: MeterCounts) -> None:
+        """Add what another meter counted (in a worker process) to this one."""
+        with self._lock:
+            self._requests.update(counts.requests)
+            self._calls.update(counts.calls)
+            self._outer_retries += counts.outer_retries
 
     def add_retry(self) -> None:
         """Record a retry smi made itself, after botocore had given up (its retry quota ran out)."""

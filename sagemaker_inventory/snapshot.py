@@ -136,6 +136,14 @@ class Snapshot:
             self._reused += 1
         return record
 
+    def reuse_for(self, account_id: str, region: str) -> ScopeReuse | None:
+        """`reuse` for one scope, as plain data another process can take: the scope's entries
+        and FILE's path (the lock keeps FILE as it is until this run commits)."""
+        if not self.reusable:
+            return None
+        entries = self._scopes.get((account_id, region), [])
+        return ScopeReuse(self.path, {e.arn: e for e in entries}) if entries else None
+
     def entry(self, arn: str) -> _Entry | None:
         return self._index.get(arn)
 
@@ -152,6 +160,33 @@ class Snapshot:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+@dataclass(frozen=True)
+class ScopeReuse:
+    """`Snapshot.reuse` restricted to one scope, for a worker process (see `Snapshot.reuse_for`).
+
+    It reads each reused record from FILE at its offset; a line that is not the expected job's
+    record (FILE replaced behind smi's back) is not reused, and the job is described instead.
+    """
+
+    path: Path
+    entries: dict[str, _Entry]
+
+    def __call__(self, summary: Mapping[str, Any]) -> Record | None:
+        arn = str(summary.get("TrainingJobArn"))
+        entry = self.entries.get(arn)
+        if entry is None or not _unchanged(entry, summary):
+            return None
+        try:
+            with self.path.open("rb") as stream:
+                line = os.pread(stream.fileno(), entry.length, entry.offset)
+            record = json.loads(line)
+        except (OSError, ValueError):
+            return None
+        return (
+            record if isinstance(record, dict) and record.get("training_job_arn") == arn else None
+        )
 
 
 @contextlib.contextmanager

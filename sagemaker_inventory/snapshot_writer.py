@@ -164,7 +164,8 @@ class SnapshotWriter:
         old = self._snapshot.scopes()
         every = sorted(set(old) | set(self._snapshot.refreshed) | fresh)
         keys = [k for k in every if k in fresh or owns is None or owns(k[0])]
-        outcome = SnapshotOutcome(reused=self._snapshot.reused)
+        # Counted per scope: the records reused in worker processes are not this Snapshot's.
+        outcome = SnapshotOutcome(reused=sum(s.reused for s in summary.scopes))
         with contextlib.ExitStack() as stack:
             # Entered in reverse: on the way out the snapshot is renamed first, the changes last.
             delta = stack.enter_context(atomic_writer(changes, mode=mode)) if changes else None

@@ -28,6 +28,7 @@ from sagemaker_inventory.cli.common import (
     ENDPOINT_URL,
     ISO_OR_AGE,
     FileMode,
+    Processes,
     check_environment_endpoint_url,
     make_stderr_console,
     verbosity,
@@ -209,6 +210,14 @@ Exit codes:
     " files and exclusions) and how each account is reached; collect nothing.",
 )
 @click.option(
+    "--processes",
+    type=Processes(),
+    default="auto",
+    show_default=True,
+    help="Processes collecting scopes, to use more than one core: 1 runs everything in this"
+    " process; auto uses one for a handful of scopes and up to the usable cores for many.",
+)
+@click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a JSON run report (every account x region: status, jobs, API calls, error).",
@@ -240,6 +249,7 @@ def collect(
     rates: tuple[str, ...],
     max_scopes: int,
     list_scopes: bool,
+    processes: int | None,
     report: Path | None,
     accounts: AccountRequest,
     quiet: bool,
@@ -255,12 +265,19 @@ def collect(
     from sagemaker_inventory.fetch import ListFilters
     from sagemaker_inventory.inventory import CollectOptions
     from sagemaker_inventory.lockfile import SnapshotLocked
+    from sagemaker_inventory.processes import in_process_aws
     from sagemaker_inventory.redaction import NO_REDACT_WARNING
     from sagemaker_inventory.snapshot import SnapshotError
 
     _check_demo(demo, all_regions, accounts, endpoint_url)
     if not demo and endpoint_url is None:
         check_environment_endpoint_url()
+    if processes is not None and processes > 1 and (demo or in_process_aws()):
+        raise click.BadParameter(
+            f"{processes}: AWS is simulated inside this process (--demo, moto), where other"
+            " processes cannot reach it; use 1",
+            param_hint="'--processes'",
+        )
     filters = ListFilters(
         flatten(statuses), name_contains, created_after, created_before, modified_after
     )
@@ -288,6 +305,7 @@ def collect(
         all_fields=all_fields,
         max_workers=max_workers,
         max_scopes=max_scopes,
+        processes=processes,
         skip_unenabled_regions=all_regions,
         rate_caps=_rate_caps(rates),
     )
@@ -415,7 +433,8 @@ def _collect_and_write(
 ) -> ExitCode:
     from sagemaker_inventory.cli.output import open_records_sink, report_snapshot
     from sagemaker_inventory.cli.progress import progress_observer
-    from sagemaker_inventory.inventory import OutputError, run_inventory
+    from sagemaker_inventory.inventory import OutputError
+    from sagemaker_inventory.processes import run_scopes
     from sagemaker_inventory.run_report import (
         build_run_report,
         render_run_summary,
@@ -427,8 +446,11 @@ def _collect_and_write(
         from sagemaker_inventory.cli.list_scopes import print_scopes
 
         return print_scopes(scopes, factory, destination.list_scopes)
+
+    reuse_for = None
     if files.keeper is not None:
         options = replace(options, reuse=files.keeper.snapshot.reuse)
+        reuse_for = files.keeper.snapshot.reuse_for
     summary: Summary | None = None
     with (
         open_records_sink(destination, console, title) as sink,
@@ -436,7 +458,9 @@ def _collect_and_write(
     ):
         emit = files.emitter(sink.write)
         try:
-            summary = run_inventory(scopes, factory, options, emit, observer, files.stop.cancelled)
+            summary = run_scopes(
+                scopes, factory, options, emit, observer, files.stop.cancelled, reuse_for=reuse_for
+            )
         except OutputError as exc:
             sink.abandon()  # and every other file: keep what was there
             # A reader gone (BrokenPipeError) or a write that failed (WriteFailed): the CLI

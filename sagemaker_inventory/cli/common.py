@@ -108,6 +108,28 @@ def check_environment_endpoint_url() -> None:
         raise click.UsageError(f"AWS_ENDPOINT_URL: {problem}")
 
 
+class Processes(ParamType[int | None]):
+    """A number of processes (at least 1), or "auto" (None: smi chooses)."""
+
+    name = "N"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if text.lower() == "auto":
+            return None
+        try:
+            number = int(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a number of processes (1, 2, ... or auto)", param, ctx)
+        if number < 1:
+            self.fail(f"{value!r}: at least 1 process (or auto)", param, ctx)
+        return number
+
+
 def verbosity_options(command: F) -> F:
     """Adds -q/--quiet and -v/--verbose (repeatable); see `verbosity`."""
     command = click.option(

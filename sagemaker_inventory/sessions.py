@@ -55,6 +55,11 @@ MANDATORY_REFRESH_SECONDS = 10 * 60
 
 Clock = Callable[[], datetime]
 
+# The services whose clients are built from an assumed role's session: a scope's SageMaker and
+# tagging clients, and STS for the account's identity. Role sessions carry botocore's built-in
+# handlers for these only (see `handler_template`).
+ROLE_SESSION_SERVICES = frozenset({"sagemaker", "resourcegroupstaggingapi", "sts"})
+
 
 @dataclass(frozen=True)
 class ClientOptions:
@@ -83,6 +88,7 @@ class SessionFactory:
         # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
         self.identities = Identities()
         self._handlers: HandlerTemplate | None = None
+        self._slim_sessions: set[int] = set()
         self._parsers: CompiledParserFactory | None = None
 
     def session(self, profile: str | None = None) -> boto3.Session:
@@ -110,10 +116,18 @@ class SessionFactory:
             return self._role_sessions[source]
 
     def client(self, session: boto3.Session, service: str, region: str) -> Any:
-        """A client of `service` in `region` from `session`, with the run's retry/endpoint setup."""
+        """A client of `service` in `region` from `session`, with the run's retry/endpoint setup.
+
+        Raises ValueError for a client of a service role sessions do not serve (see
+        `ROLE_SESSION_SERVICES`)."""
         # boto3-stubs type `client` per service name; the service here is a runtime string.
         maker: Any = session
         with self._lock:
+            if id(session) in self._slim_sessions and service not in ROLE_SESSION_SERVICES:
+                raise ValueError(
+                    f"a role session has botocore's handlers for {sorted(ROLE_SESSION_SERVICES)}"
+                    f" only, not {service!r}: add it to ROLE_SESSION_SERVICES"
+                )
             client = maker.client(
                 service,
                 region_name=region,
@@ -149,10 +163,12 @@ class SessionFactory:
         base = self.session(source.base_profile)
         credentials = self._assumed_role_credentials(source, role_arn, base)
         if self._handlers is None:
-            self._handlers = HandlerTemplate()
+            self._handlers = HandlerTemplate(ROLE_SESSION_SERVICES)
         core = self._handlers.new_session(source.base_profile)
         core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
-        return self._share_loader(boto3.Session(botocore_session=core))
+        session = self._share_loader(boto3.Session(botocore_session=core))
+        self._slim_sessions.add(id(session))  # kept in _role_sessions: the id stays its own
+        return session
 
     def _assumed_role_credentials(
         self, source: AccountSource, role_arn: str, base: boto3.Session

@@ -43,3 +43,34 @@ def test_handlers_registered_on_one_session_stay_its_own() -> None:
 
 def test_a_templated_session_keeps_its_profile() -> None:
     assert HandlerTemplate().new_session("audit").profile == "audit"
+
+
+SERVICES = ("sagemaker", "resourcegroupstaggingapi", "sts")
+
+
+def event_names(service: str) -> list[str]:
+    """Every event a client of `service` can emit that a built-in handler listens to, for each
+    of the service's operations."""
+    model = botocore.session.get_session().get_service_model(service)
+    service_id = model.service_id.hyphenize()
+    kinds = {spec[0].split(".")[0] for spec in handlers.BUILTIN_HANDLERS}
+    names = [f"{kind}.{service_id}" for kind in kinds]
+    names += [f"{kind}.{service_id}.{op}" for kind in kinds for op in model.operation_names]
+    return names
+
+
+def test_a_template_for_some_services_keeps_every_handler_their_clients_meet() -> None:
+    full = HandlerTemplate().new_session()
+    slim = HandlerTemplate(SERVICES).new_session()
+    for service in SERVICES:
+        for name in event_names(service):
+            assert handlers_for(slim, name) == handlers_for(full, name), name
+
+
+def test_a_template_for_some_services_drops_other_services_handlers() -> None:
+    full = HandlerTemplate().new_session()
+    slim = HandlerTemplate(SERVICES).new_session()
+    name = "before-parameter-build.s3.PutObject"
+    assert len(handlers_for(slim, name)) < len(handlers_for(full, name))
+    assert HandlerTemplate(SERVICES).serves("sts")
+    assert not HandlerTemplate(SERVICES).serves("s3") and HandlerTemplate().serves("s3")

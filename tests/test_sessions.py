@@ -271,3 +271,12 @@ def test_the_endpoint_url_also_serves_assume_role(moto_server: str) -> None:
     sent = record_assume_role(factory)
     assert caller_arn(factory, SOURCE).startswith("arn:aws:sts::111111111111:assumed-role/")
     assert sent[0]["url"].startswith(moto_server)
+
+
+def test_a_client_of_a_service_role_sessions_do_not_serve_is_refused() -> None:
+    """Role sessions carry botocore's handlers for ROLE_SESSION_SERVICES only: an S3 client from
+    one would silently lack S3's customizations, so it is an error instead."""
+    factory = SessionFactory()
+    with pytest.raises(ValueError, match="'s3'"):
+        factory.client(factory.session_for(SOURCE), "s3", "us-east-1")
+    assert factory.client(factory.session(None), "s3", "us-east-1").meta.service_model

@@ -114,6 +114,12 @@ Exit codes:
     help="Write to FILE atomically instead of stdout (only when something was collected).",
 )
 @click.option(
+    "--csv-raw",
+    is_flag=True,
+    help="CSV cells exactly as the data has them. Default: a cell a spreadsheet would run as a"
+    " formula (starting with = + - @, tab or CR; plain numbers excepted) gets a leading '.",
+)
+@click.option(
     "--columns",
     metavar="PATHS",
     help="Comma-separated dotted paths for table/csv, e.g. resource_config.instance_type.",
@@ -210,6 +216,7 @@ def collect(
     modified_after: datetime | None,
     fmt: str | None,
     output: Path | None,
+    csv_raw: bool,
     columns: str | None,
     no_tags: bool,
     all_fields: bool,
@@ -263,6 +270,7 @@ def collect(
         file_mode=file_mode,
         redaction=redaction_rules(redact_patterns, no_redact),
         shard=accounts.shard,
+        csv_raw=csv_raw,
     )
     check_distinct_files(destination)
     options = CollectOptions(

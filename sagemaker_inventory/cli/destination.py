@@ -36,6 +36,7 @@ class Destination:
     changes: Path | None = None
     redaction: RedactionRules | None = None  # None: --no-redact
     shard: Shard | None = None  # --shard: the snapshot holds only this shard's accounts
+    csv_raw: bool = False  # --csv-raw: CSV cells not neutralised against formulas
 
 
 def checked_snapshot(

@@ -25,9 +25,9 @@ from sagemaker_inventory.errors import THROTTLING_CODES
 
 # The services whose operations smi calls; a cap naming any other operation is a typo.
 PACED_SERVICES = ("sagemaker", "resourcegroupstaggingapi")
-# --rate bounds: below one request per 100 s a scope never finishes (1e-300 overflowed the
+# --rate bounds: below one request per 1,000 s a scope never finishes (1e-300 overflowed the
 # pacer's arithmetic); above 10,000/s a cap means nothing to an AWS API.
-MIN_RATE, MAX_RATE = 0.01, 10_000.0
+MIN_RATE, MAX_RATE = 0.001, 10_000.0
 
 
 class BadRateError(ValueError):

@@ -92,7 +92,7 @@ class RedactionRules:
         # the regexes cost ~10% of a run's CPU otherwise. Bounded, since keys are user data.
         verdict = self._verdicts.get(key)
         if verdict is None:
-            verdict = is_secret_key(key) or any(p.search(key) for p in self._extra)
+            verdict = _matches_default_patterns(key) or any(p.search(key) for p in self._extra)
             if len(self._verdicts) < MAX_REMEMBERED_KEYS:
                 self._verdicts[key] = verdict
         return verdict
@@ -108,18 +108,16 @@ class RedactionRules:
         return redacted
 
 
-def is_secret_key(key: str) -> bool:
-    """Whether a map key (an environment variable, a hyperparameter) looks like it holds a
-    secret, by `DEFAULT_SECRET_KEY_PATTERNS`: the one key rule of redaction, also for checks
-    that report secrets in an inventory. "HF_TOKEN", "db-Password", "KAGGLE_KEY" are secret;
-    "tokenizer_name", "max_tokens", "sort_key" are not."""
+def _matches_default_patterns(key: str) -> bool:
     words = normalize_key(key)
     return any(p.search(words) for p in _DEFAULTS)
 
 
 def is_secret_key(key: str, extra_patterns: Iterable[str] = ()) -> bool:
-    """True when a map key looks like it names a secret: the rule redaction applies (the default
-    patterns on the key's words, plus `extra_patterns` searched case-insensitively in the key)."""
+    """True when a map key looks like it names a secret: the one key rule redaction applies (the
+    default patterns on the key's words, plus `extra_patterns` searched case-insensitively in the
+    key), also for checks that report secrets in an inventory. "HF_TOKEN", "db-Password",
+    "KAGGLE_KEY" are secret; "tokenizer_name", "max_tokens", "sort_key" are not."""
     return _rules_for(tuple(extra_patterns)).is_secret(key)
 
 

@@ -22,6 +22,7 @@ from sagemaker_inventory.inventory import ScopeResult, Summary
 from sagemaker_inventory.run_report import render_run_summary
 from sagemaker_inventory.safe_text import csv_cell, printable
 from sagemaker_inventory.sinks import OutputFormat, make_sink
+from sagemaker_inventory.table_fit import cell
 
 # Window title, colour, clear screen (C1 CSI), bell, and a right-to-left override.
 HOSTILE = "oops\x1b]0;pwned\x07 \x1b[31mred\x1b[0m \x9b2J \u202eevil"
@@ -39,6 +40,12 @@ def hostile_record(**changes: Any) -> dict[str, Any]:
 def test_printable_shows_control_characters_as_escapes() -> None:
     assert printable(HOSTILE) == ("oops\\x1b]0;pwned\\x07 \\x1b[31mred\\x1b[0m \\x9b2J \\u202eevil")
     assert printable("plain ünïcode [bt]") == "plain ünïcode [bt]"
+
+
+def test_table_cell_is_one_line_and_neutralised() -> None:
+    """The one cell function: whitespace runs as one space, other control characters escaped."""
+    assert cell("a\n\tb\x1b[2J [bt]\u202e").plain == "a b\\x1b[2J [bt]\\u202e"
+    assert cell("plain").plain == "plain"
 
 
 def test_collect_table_neutralises_escape_sequences() -> None:
@@ -66,7 +73,7 @@ def test_report_tables_neutralise_escape_sequences(tmp_path: Path) -> None:
     )
     running["training_job_name"] = "run\x1b]0;t\x07"
     inventory.write_text(json.dumps(hostile_record()) + "\n" + json.dumps(running) + "\n")
-    for view in (["--failures"], ["--running"], ["--by", "status"]):
+    for view in (["--failures"], ["--running"], ["--by", "status"], ["--checks"]):
         result = CliRunner().invoke(
             cli, ["report", str(inventory), "--format", "table", *view], catch_exceptions=False
         )

@@ -49,6 +49,8 @@ _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 _SESSION_NAME_CHAR = re.compile(r"[^\w+=,.@-]", re.ASCII)
 _EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
+# How much of a bad value a message quotes: an accounts file line can be megabytes long.
+SHOWN_CHARS = 200
 
 
 class AccountInputError(ValueError):
@@ -109,18 +111,35 @@ class AccountRequest:
         return self.profiles[0] if self.profiles else None
 
 
+def shown(text: str) -> str:
+    """`text` quoted for a message, cut to SHOWN_CHARS characters."""
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}... ({len(text):,} characters)"
+
+
 def parse_account_id(text: str) -> str:
     value = text.strip()
     if not _ACCOUNT_ID.fullmatch(value):
-        raise AccountInputError(f"{text!r} is not an AWS account id (12 digits)")
+        raise AccountInputError(f"{shown(text)} is not an AWS account id (12 digits)")
     return value
 
 
 def parse_role_arn(text: str) -> RoleArn:
+    """A role ARN in a partition botocore knows (a typo such as `aws-us-gvo` is an input error,
+    not a run-time failure of every AssumeRole)."""
+    from sagemaker_inventory.regions import known_partitions
+
     match = _ROLE_ARN.fullmatch(text.strip())
     if match is None:
         raise AccountInputError(
-            f"{text!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+            f"{shown(text)} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        )
+    partitions = known_partitions()
+    if match["partition"] not in partitions:
+        raise AccountInputError(
+            f"{shown(text)}: unknown partition {match['partition']!r}"
+            f" (known: {', '.join(sorted(partitions))})"
         )
     return RoleArn(match["partition"], match["account"], match["name"])
 
@@ -132,20 +151,22 @@ def parse_account(text: str) -> str | RoleArn:
         return parse_role_arn(value)
     if _ACCOUNT_ID.fullmatch(value):
         return value
-    raise AccountInputError(f"{text!r} is neither an AWS account id (12 digits) nor a role ARN")
+    raise AccountInputError(
+        f"{shown(text)} is neither an AWS account id (12 digits) nor a role ARN"
+    )
 
 
 def parse_role_name(text: str) -> str:
     """A role name for `arn:...:role/<name>`, optionally with a path ("ops/Inventory")."""
     if not _ROLE_NAME_OPTION.fullmatch(text):
-        raise AccountInputError(f"{text!r} is not an IAM role name")
+        raise AccountInputError(f"{shown(text)} is not an IAM role name")
     return text.lstrip("/")
 
 
 def parse_session_name(text: str) -> str:
     if not _SESSION_NAME.fullmatch(text):
         raise AccountInputError(
-            f"{text!r} is not a role session name (2-64 of letters, digits and +=,.@_-)"
+            f"{shown(text)} is not a role session name (2-64 of letters, digits and +=,.@_-)"
         )
     return text
 
@@ -153,7 +174,7 @@ def parse_session_name(text: str) -> str:
 def parse_external_id(text: str) -> str:
     if not _EXTERNAL_ID.fullmatch(text):
         raise AccountInputError(
-            f"{text!r} is not an external id (2-1224 of letters, digits and +=,.@:/_-)"
+            f"{shown(text)} is not an external id (2-1224 of letters, digits and +=,.@:/_-)"
         )
     return text
 
@@ -181,13 +202,22 @@ def read_accounts_file(path: str, stdin: TextIO | None = None) -> list[str | Rol
     An unreadable file raises AccountInputError naming it and why.
     """
     if path == "-":
-        return read_accounts(stdin or sys.stdin, "<stdin>")
+        return _some_accounts(read_accounts(stdin or sys.stdin, "<stdin>"), "<stdin>")
     try:
         with Path(path).open(encoding="utf-8") as stream:
-            return read_accounts(stream, path)
+            return _some_accounts(read_accounts(stream, path), path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise AccountInputError(f"cannot read accounts file {path!r}: {reason}") from None
+
+
+def _some_accounts(entries: list[str | RoleArn], name: str) -> list[str | RoleArn]:
+    # An empty list would mean "no role options", i.e. the caller's own account: never silently.
+    if not entries:
+        raise AccountInputError(
+            f"accounts file {name} names no account (only blank lines and comments)"
+        )
+    return entries
 
 
 def role_arn_for(account_id: str, role_name: str, partition: str) -> RoleArn:

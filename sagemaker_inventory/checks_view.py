@@ -1,6 +1,7 @@
 """Rich rendering of `smi report --checks`: one row per check, failures per group, the findings.
 
-Every cell is a `rich.text.Text` (job names and details are user data that may look like markup).
+Every cell of user text is made by `table_fit.cell` (job names and details are user data that may
+look like markup or carry escape sequences).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from rich.text import Text
 
 from sagemaker_inventory.checks import CHECKS, Finding, Posture
 from sagemaker_inventory.report_view import bar
+from sagemaker_inventory.table_fit import cell
 
 FAILED_BAR_WIDTH = 8
 # Narrow headers for the per-group table, so six checks and a key fit 80 columns.
@@ -26,7 +28,7 @@ _SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": ""}
 
 
 def _cell(value: str | None) -> Text:
-    return Text("(none)", style="dim") if value is None else Text(value)
+    return Text("(none)", style="dim") if value is None else cell(value)
 
 
 def _checks_table(posture: Posture) -> Table:
@@ -60,9 +62,9 @@ def _checks_table(posture: Posture) -> Table:
 
 
 def _groups_table(posture: Posture) -> Table:
-    table = Table(title=Text(f"Failed checks by {', '.join(posture.by)}"))
+    table = Table(title=cell(f"Failed checks by {', '.join(posture.by)}"))
     for dimension in posture.by:
-        table.add_column(Text(dimension), overflow="fold", min_width=8)
+        table.add_column(cell(dimension), overflow="fold", min_width=8)
     table.add_column(Text("Jobs"), justify="right", no_wrap=True)
     table.add_column(Text("Findings"), justify="right", no_wrap=True)
     for check in CHECKS:
@@ -90,10 +92,10 @@ def _findings_table(check_id: str, title: str, findings: list[Finding]) -> Table
         findings, key=lambda f: (f.account_id or "", f.region or "", f.training_job_name)
     ):
         table.add_row(
-            Text(finding.training_job_name),
+            cell(finding.training_job_name),
             _cell(finding.account_id),
             _cell(finding.region),
-            Text(finding.detail),
+            cell(finding.detail),
         )
     return table
 

@@ -128,7 +128,7 @@ def atomic_writer(
         temp.unlink(missing_ok=True)
         raise
     with writing(name):
-        _fsync_directory(directory)
+        fsync_directory(directory)
 
 
 def remove_stale_temporaries(target: Path) -> None:
@@ -166,7 +166,7 @@ def _is_special_file(path: Path) -> bool:
     return not stat.S_ISREG(kind) and not stat.S_ISDIR(kind)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make the rename itself durable; skipped where directories cannot be opened (Windows)."""
     if os.name != "posix":
         return

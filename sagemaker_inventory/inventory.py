@@ -28,6 +28,7 @@ from sagemaker_inventory.fetch import (
 from sagemaker_inventory.identity import IdentityUnknown
 from sagemaker_inventory.metering import ApiMeter
 from sagemaker_inventory.pacing import Pacer, RateCaps
+from sagemaker_inventory.retry_waits import wait_retries_with
 from sagemaker_inventory.scopes import AccountSource, Scope
 from sagemaker_inventory.sessions import SessionFactory
 from sagemaker_inventory.shape import account_id_from_arn, to_record, use_service_model
@@ -287,10 +288,11 @@ class ScopeRunner:
         sagemaker = self.factory.client(session, "sagemaker", scope.region)
         meter.attach(sagemaker)
         use_service_model(sagemaker.meta.service_model)
-        # Each API's pace, per account x region. Waits (pace, throttle backoff) end early when
-        # the run is cancelled, so a signal stops a throttled run at once.
+        # Each API's pace, per account x region. Waits (pace, smi's and botocore's throttle
+        # backoff) end as soon as the run is cancelled, so a signal stops a throttled run.
         pacer = Pacer(self.options.rate_caps, sleep=self._sleep)
         pacer.attach(sagemaker)
+        wait_retries_with(sagemaker, self._sleep)  # botocore's own backoff, cancellable too
         retry = ThrottleRetry(on_retry=meter.add_retry, sleep=self._sleep)
         tags: TagLookup | None = None
         if self.options.with_tags:
@@ -300,6 +302,7 @@ class ScopeRunner:
                 tagging = self.factory.client(session, "resourcegroupstaggingapi", scope.region)
                 meter.attach(tagging)
                 pacer.attach(tagging)
+                wait_retries_with(tagging, self._sleep)
                 return tagging
 
             tags = TagLookup(sagemaker, make_tagging, retry)

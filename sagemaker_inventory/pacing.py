@@ -25,6 +25,9 @@ from sagemaker_inventory.errors import THROTTLING_CODES
 
 # The services whose operations smi calls; a cap naming any other operation is a typo.
 PACED_SERVICES = ("sagemaker", "resourcegroupstaggingapi")
+# --rate bounds: below one request per 1,000 s a scope never finishes (1e-300 overflowed the
+# pacer's arithmetic); above 10,000/s a cap means nothing to an AWS API.
+MIN_RATE, MAX_RATE = 0.001, 10_000.0
 
 
 class BadRateError(ValueError):
@@ -64,8 +67,10 @@ def _parse_one(value: str) -> tuple[str, float]:
         rate = float(number)
     except ValueError:
         raise BadRateError(f"{value!r}: {number.strip()!r} is not a number") from None
-    if not math.isfinite(rate) or rate <= 0:
-        raise BadRateError(f"{value!r}: the rate must be a positive number of requests/s")
+    if not math.isfinite(rate) or not MIN_RATE <= rate <= MAX_RATE:
+        raise BadRateError(
+            f"{value!r}: the rate must be between {MIN_RATE:g} and {MAX_RATE:g} requests/s"
+        )
     return operation, rate
 
 

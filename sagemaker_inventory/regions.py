@@ -34,6 +34,11 @@ def known_regions() -> frozenset[str]:
     return frozenset(regions)
 
 
+def known_partitions() -> frozenset[str]:
+    """Every partition botocore knows ("aws", "aws-cn", "aws-us-gov", "aws-iso", ...)."""
+    return frozenset(str(partition["partition"]) for partition in _endpoint_partitions())
+
+
 def partition_of(region: str) -> str:
     """The partition ("aws", "aws-cn", "aws-us-gov", ...) a known region belongs to."""
     for partition in _endpoint_partitions():

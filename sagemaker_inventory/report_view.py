@@ -154,7 +154,7 @@ def render_summary(summary: Summary, console: Console) -> None:
         "Inst-h = training seconds x instances / 3600; Billable-h likewise with billable seconds; "
         "Spot % = (1 - billable / training) x 100 over spot jobs" + _cost_caption(summary)
     )
-    title = Text(f"Training jobs by {', '.join(summary.by)}")
+    title = cell(f"Training jobs by {', '.join(summary.by)}")
     _print_fitted(console, fit, cells, title=title, caption=caption)
 
 

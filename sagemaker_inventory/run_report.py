@@ -19,6 +19,8 @@ from rich.text import Text
 
 from sagemaker_inventory.dates import format_utc
 from sagemaker_inventory.files import atomic_writer
+from sagemaker_inventory.scrubbing import scrub
+from sagemaker_inventory.table_fit import cell
 
 if TYPE_CHECKING:
     from sagemaker_inventory.inventory import ApiCalls, ScopeResult, Summary
@@ -94,10 +96,11 @@ def _totals(summary: Summary) -> dict[str, Any]:
 def write_run_report(
     path: str | os.PathLike[str], report: dict[str, Any], *, mode: int = 0o600
 ) -> None:
-    """Replace `path` with the report, atomically (a reader never sees half a report)."""
+    """Replace `path` with the report, atomically (a reader never sees half a report), scrubbed
+    of credentials (an error message may quote a request's headers)."""
+    text = scrub(json.dumps(report, indent=2))
     with atomic_writer(path, mode=mode) as stream:
-        json.dump(report, stream, indent=2)
-        stream.write("\n")
+        stream.write(text + "\n")
 
 
 def render_run_summary(summary: Summary, console: Console) -> None:
@@ -126,7 +129,7 @@ def render_run_summary(summary: Summary, console: Console) -> None:
 
 def _print_line(console: Console, line: str) -> None:
     # One line per fact, never wrapped, so that logs can be grepped.
-    console.print(Text(f"smi: {line}"), soft_wrap=True)
+    console.print(cell(f"smi: {line}"), soft_wrap=True)
 
 
 def _print_table(summary: Summary, console: Console) -> None:
@@ -144,13 +147,13 @@ def _print_table(summary: Summary, console: Console) -> None:
     for scope in shown:
         style = {OK: "green", FAILED: "red"}.get(scope.status, "yellow")
         table.add_row(
-            Text(scope.account_id or "?"),
-            Text(scope.region),
+            cell(scope.account_id or "?"),
+            cell(scope.region),
             Text(scope.status, style=style),
             Text(str(scope.jobs)),
             Text(str(sum(scope.api_calls.values()))),
             Text(f"{scope.seconds:.1f}"),
-            Text(_error_text(scope)),
+            cell(_error_text(scope)),
         )
     console.print(table)
 

@@ -33,6 +33,7 @@ from sagemaker_inventory.handler_template import HandlerTemplate
 from sagemaker_inventory.identity import PARTITION_HOME_REGIONS, Identities
 from sagemaker_inventory.parsing import CompiledParserFactory
 from sagemaker_inventory.scopes import AccountSource
+from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
 from sagemaker_inventory.service_models import shared_loader
 
 if TYPE_CHECKING:
@@ -100,8 +101,11 @@ class SessionFactory:
 
         with self._lock:
             if profile not in self._sessions:
-                session = boto3.Session(profile_name=profile, region_name=aws_region_variable())
-                self._sessions[profile] = self._share_loader(session)
+                session = self._share_loader(
+                    boto3.Session(profile_name=profile, region_name=aws_region_variable())
+                )
+                _remember_keys_of(session)
+                self._sessions[profile] = session
             return self._sessions[profile]
 
     def session_for(self, source: AccountSource) -> boto3.Session:
@@ -250,6 +254,17 @@ def region_origin(profile: str | None) -> str:
     return f"the region of profile {profile!r}" if profile else "the AWS config file"
 
 
+def _remember_keys_of(session: boto3.Session) -> None:
+    """Hand the session's keys to the scrubber, so that no message smi writes can show them,
+    whichever error carries them. Credentials that cannot be loaded yet fail the first call
+    made with them, as before; assumed-role keys are remembered as they are fetched."""
+    try:
+        credentials = session.get_credentials()
+    except Exception:
+        return
+    remember_credentials(credentials)
+
+
 def _build_user_agent_once(client: Any) -> None:
     """botocore rebuilds the User-Agent string twice for every request (measured: ~15% of the CPU
     of a DescribeTrainingJob call); every request of one smi client carries the same one."""
@@ -318,3 +333,9 @@ class _AssumedRoleCredentials(DeferredRefreshableCredentials):
             life = source.duration_seconds
             self._advisory_refresh_timeout = min(ADVISORY_REFRESH_SECONDS, life // 4)
             self._mandatory_refresh_timeout = min(MANDATORY_REFRESH_SECONDS, life // 6)
+
+    def _set_from_data(self, data: dict[str, Any]) -> None:
+        # Every set of keys AssumeRole hands out (first fetch and each refresh) is scrubbed.
+        super()._set_from_data(data)  # type: ignore[misc]  # botocore-stubs omit it
+        for name in ("access_key", "secret_key", "token"):
+            remember_secret(data.get(name))

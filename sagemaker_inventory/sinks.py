@@ -32,6 +32,7 @@ from sagemaker_inventory.columns import (
     table_priority,
     table_shrink,
 )
+from sagemaker_inventory.safe_text import csv_cell
 from sagemaker_inventory.table_fit import (
     FitColumn,
     build_table,
@@ -116,15 +117,17 @@ class JsonArraySink:
 class CsvSink:
     """A header row, then one row per record (csv module quoting, CRLF line ends per RFC 4180)."""
 
-    def __init__(self, stream: TextIO, columns: Sequence[Column]) -> None:
+    def __init__(self, stream: TextIO, columns: Sequence[Column], *, raw: bool = False) -> None:
         self._stream = stream
         self._columns = tuple(columns)
+        # Formulas neutralised (safe_text.csv_cell) unless --csv-raw.
+        self._cell = (lambda text: text) if raw else csv_cell
         self._writer = csv.writer(stream)
         self._header_written = False
 
     def write(self, record: Record) -> None:
         self._write_header()
-        self._writer.writerow([column.csv_cell(record) for column in self._columns])
+        self._writer.writerow([self._cell(column.csv_cell(record)) for column in self._columns])
         self._stream.flush()
 
     def close(self) -> None:
@@ -177,9 +180,11 @@ class TableSink:
         self._closed = True
         if not self._rows:
             if self._title:
-                self._console.print(Text(self._title))
+                self._console.print(cell(self._title))
             self._console.print(Text(EMPTY_TABLE_MESSAGE))
             return
+        # Every cell through table_fit.cell: rich would parse "[bt]" or "[/red]" in a
+        # failure_reason as markup, and a terminal would run its escape sequences.
         rows = [[cell(text) for text in row.cells] for row in _sort_newest_first(self._rows)]
         columns = [
             FitColumn(column.header, table_priority(column.key, position), table_shrink(column.key))
@@ -191,8 +196,8 @@ class TableSink:
             build_table(
                 fit,
                 rows,
-                title=Text(self._title) if self._title else None,
-                caption=Text(_summarize(self._rows)),
+                title=cell(self._title) if self._title else None,
+                caption=cell(_summarize(self._rows)),
                 caption_justify="left",
             )
         )
@@ -240,11 +245,12 @@ def make_sink(
     console: Console | None = None,
     title: str | None = None,
     all_fields: bool = False,
+    csv_raw: bool = False,
 ) -> Sink:
     """The sink for `fmt`. `columns` (keys, already validated) apply to csv and table only, and
     `all_fields` (records carry undocumented members too) to the default csv columns; `title` to
-    the table only. The table renders to `console`, else to `stream` (unwrapped when
-    `stream` is not a terminal).
+    the table only; `csv_raw` writes CSV cells without neutralising formulas. The table renders
+    to `console`, else to `stream` (unwrapped when `stream` is not a terminal).
     """
     if fmt is OutputFormat.JSONL:
         return JsonLinesSink(stream)
@@ -252,7 +258,7 @@ def make_sink(
         return JsonArraySink(stream)
     if fmt is OutputFormat.CSV:
         keys = default_csv_columns(all_fields=all_fields) if columns is None else columns
-        return CsvSink(stream, columns_for(keys))
+        return CsvSink(stream, columns_for(keys), raw=csv_raw)
     if fmt is OutputFormat.TABLE:
         chosen = DEFAULT_TABLE_COLUMNS if columns is None else columns_for(columns)
         return TableSink(console or _stream_console(stream), chosen, title=title)

@@ -8,8 +8,10 @@ wipes its inventory. `commit` also writes the sidecar FILE.meta.json (when each 
 refreshed, and the settings the records were made with) and, for `--changes`, one
 {"op": "added"|"changed"|"removed", "record": ...} line per difference; it returns a
 `SnapshotOutcome` whose stale scopes are those carried over after failing this run.
-`snapshot_session` locks and indexes FILE (see `sagemaker_inventory.snapshot`) and yields the
-writer for the whole run.
+FILE, its sidecar and the changes are replaced as one `file_set.FileSet`: a crash at any instant
+leaves either the three old files or the three new ones (the next run finishes a commit it finds
+half done). `snapshot_session` locks and indexes FILE (see `sagemaker_inventory.snapshot`) and
+yields the writer for the whole run.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from sagemaker_inventory.files import atomic_writer, writing
+from sagemaker_inventory.file_set import FileSet, journal_path_for, recover
+from sagemaker_inventory.files import writing
 from sagemaker_inventory.inventory import OK, Summary
 from sagemaker_inventory.lockfile import snapshot_lock
 from sagemaker_inventory.shape import format_timestamp
@@ -86,12 +89,14 @@ def snapshot_session(
     FILE is resolved first (symlinks followed): the lock and the sidecar belong to the file the
     data is in, so two names of one snapshot can never run at once."""
     path = os.path.realpath(path)
-    with (
-        snapshot_lock(path, mode=mode),
-        open_snapshot(path, settings) as snapshot,
-        SnapshotWriter(snapshot, carry=carry) as writer,
-    ):
-        yield writer
+    with snapshot_lock(path, mode=mode):
+        # Before anything reads or writes FILE: finish a commit a killed run left half done.
+        recover(journal_path_for(path))
+        with (
+            open_snapshot(path, settings) as snapshot,
+            SnapshotWriter(snapshot, carry=carry) as writer,
+        ):
+            yield writer
 
 
 class SnapshotWriter:
@@ -112,6 +117,7 @@ class SnapshotWriter:
         # Per scope: job ARN -> (offset, length) in the spool, in the order the run emitted them.
         self._new: dict[ScopeKey, dict[str, tuple[int, int]]] = {}
         self._lock = threading.Lock()
+        self.step: Callable[[str], None] | None = None  # tests: a crash between commit steps
 
     @property
     def snapshot(self) -> Snapshot:
@@ -166,11 +172,11 @@ class SnapshotWriter:
         keys = [k for k in every if k in fresh or owns is None or owns(k[0])]
         # Counted per scope: the records reused in worker processes are not this Snapshot's.
         outcome = SnapshotOutcome(reused=sum(s.reused for s in summary.scopes))
-        with contextlib.ExitStack() as stack:
-            # Entered in reverse: on the way out the snapshot is renamed first, the changes last.
-            delta = stack.enter_context(atomic_writer(changes, mode=mode)) if changes else None
-            meta = stack.enter_context(atomic_writer(meta_path_for(self._snapshot.path), mode=mode))
-            out = stack.enter_context(atomic_writer(self._snapshot.path, mode=mode))
+        # The three files change together or not at all, a crash included (file_set).
+        with FileSet(journal_path_for(self._snapshot.path), mode=mode, step=self.step) as files:
+            out = files.open(self._snapshot.path)
+            meta = files.open(meta_path_for(self._snapshot.path))
+            delta = files.open(changes) if changes else None
             for key in keys:
                 if key in fresh:
                     self._write_refreshed(key, out, delta, outcome)
@@ -181,6 +187,7 @@ class SnapshotWriter:
             meta.write(self._meta_document(keys, fresh, summary.started, outcome))
             if cancelled is not None and cancelled.is_set():
                 raise SnapshotCancelled(f"{self._snapshot.path} was left as it was")
+            files.commit()
         outcome.stale = self._stale_scopes(summary, keys, fresh)
         return outcome
 

@@ -6,6 +6,10 @@ columns that do not fit at their narrowest are dropped (lowest priority first) a
 note line; the rest get their natural width, and only long free text (a failure reason, a list)
 is shortened, on one line, with an ellipsis. Identifiers are never cut, except the pinned column
 (the job name), which folds over lines only when even it alone cannot fit.
+
+`cell` is the one constructor of table cells from user text (every table and chart of
+`smi collect`, `smi report` and the run summary): one line, control characters shown as visible
+escapes (`safe_text.printable`), never parsed as rich markup.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from sagemaker_inventory.safe_text import printable
+
 # Columns with this priority are never dropped; higher numbers are dropped first.
 PINNED = 0
 # What rich's default table box adds: a border before each column, one after the last, and one
@@ -26,8 +32,10 @@ BORDER_FIXED = 1
 
 
 def cell(value: str, style: str = "") -> Text:
-    """A table cell from user text: rich Text (so `[bt]` is not markup), on one line."""
-    return Text(one_line(value), style=style)
+    """A table cell from user text: rich Text (so `[bt]` is not markup), on one line, with the
+    control characters that are not whitespace shown as escapes (`\\x1b`), so a job's text
+    cannot drive the terminal."""
+    return Text(printable(one_line(value)), style=style)
 
 
 def one_line(value: str) -> str:
@@ -64,7 +72,7 @@ class FitColumn:
         """The least width it gets: its natural width, or its shrink (the header stays whole)."""
         if self.shrink is None:
             return natural
-        return min(natural, max(self.shrink, Text(self.header).cell_len))
+        return min(natural, max(self.shrink, cell(self.header).cell_len))
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class Fit:
         if not self.dropped:
             return None
         text = f"Not shown at {width} columns: {', '.join(self.dropped)}"
+        text = printable(text)  # headers can be user text (a --by tag:KEY)
         return Text(text if len(text) <= width else text[: max(width - 1, 0)] + "…", style="dim")
 
 
@@ -93,7 +102,7 @@ def natural_widths(columns: Sequence[FitColumn], rows: Sequence[Sequence[Text]])
     widths = []
     for index, column in enumerate(columns):
         widest = max(
-            [Text(column.header).cell_len, column.footer.cell_len if column.footer else 0]
+            [cell(column.header).cell_len, column.footer.cell_len if column.footer else 0]
             + [row[index].cell_len for row in rows]
         )
         widths.append(min(widest, column.limit) if column.limit else widest)
@@ -139,7 +148,7 @@ def build_table(fit: Fit, rows: Sequence[Sequence[Text]], **options: Any) -> Tab
     for index, width in zip(fit.kept, fit.widths, strict=True):
         column = fit.columns[index]
         table.add_column(
-            Text(column.header),
+            cell(column.header),
             footer=column.footer or Text(""),
             justify=column.justify,
             width=width,

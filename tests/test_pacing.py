@@ -62,10 +62,10 @@ def test_no_caps_is_falsy() -> None:
         ("DescribeTrainingJobs=5", "unknown operation 'DescribeTrainingJobs'"),
         ("ListBuckets=5", "unknown operation 'ListBuckets'"),
         ("DescribeTrainingJob=fast", "'fast' is not a number"),
-        ("DescribeTrainingJob=0", "positive"),
-        ("DescribeTrainingJob=-2", "positive"),
-        ("DescribeTrainingJob=inf", "positive"),
-        ("DescribeTrainingJob=nan", "positive"),
+        ("DescribeTrainingJob=0", "between 0.001 and 10000"),
+        ("DescribeTrainingJob=-2", "between 0.001 and 10000"),
+        ("DescribeTrainingJob=inf", "between 0.001 and 10000"),
+        ("DescribeTrainingJob=nan", "between 0.001 and 10000"),
     ],
 )
 def test_bad_caps_are_refused_naming_the_value(value: str, mentions: str) -> None:

@@ -52,7 +52,7 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; how its output ended decides the exit code (see `_finish_output`)."""
-        with _finish_output():
+        with _scrubbed_stderr(), _finish_output():
             return super().invoke(ctx)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -120,6 +120,20 @@ def _finish_output() -> Iterator[None]:
         raise click.exceptions.Exit(0) from None
     except WriteFailed as exc:
         raise WriteFailure(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _scrubbed_stderr() -> Iterator[None]:
+    """Everything a command writes on stderr (messages, progress, logs, a traceback) passes
+    through `scrubbing.scrub`: no credential of the sessions in use can reach it."""
+    from sagemaker_inventory.scrubbing import ScrubbedStream
+
+    original = sys.stderr
+    sys.stderr = ScrubbedStream(original)
+    try:
+        yield
+    finally:
+        sys.stderr = original
 
 
 def _silence_stdout() -> None:

@@ -132,6 +132,12 @@ Exit codes:
     " '-' is stdout (with --snapshot, records go to stdout only then).",
 )
 @click.option(
+    "--csv-raw",
+    is_flag=True,
+    help="CSV cells exactly as the data has them. Default: a cell a spreadsheet would run as a"
+    " formula (starting with = + - @, tab or CR; plain numbers excepted) gets a leading '.",
+)
+@click.option(
     "--columns",
     metavar="PATHS",
     shell_complete=completer(column_names),
@@ -236,6 +242,7 @@ def collect(
     modified_after: datetime | None,
     fmt: str | None,
     output: Path | None,
+    csv_raw: bool,
     columns: str | None,
     no_tags: bool,
     all_fields: bool,
@@ -297,6 +304,7 @@ def collect(
         file_mode=file_mode,
         redaction=redaction_rules(redact_patterns, no_redact),
         shard=accounts.shard,
+        csv_raw=csv_raw,
     )
     check_distinct_files(destination)
     options = CollectOptions(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -168,18 +167,14 @@ def configure_logging(verbosity: int) -> None:
 
 
 class SecretFilter(logging.Filter):
-    """Masks anything shaped like an AWS key id, signature or session token in a log line, in case
-    an exception message ever carries one."""
-
-    _SECRET = re.compile(
-        r"\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"
-        r"|(?i:signature|x-amz-security-token|aws_secret_access_key|aws_session_token)"
-        r"[=:]\s*['\"]?[^\s'\",]+"
-    )
+    """Scrubs each log line (`scrubbing.scrub`: the sessions' keys, anything credential-shaped),
+    also when the handler's stream is not the CLI's scrubbed stderr."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from sagemaker_inventory.scrubbing import scrub
+
         message = record.getMessage()
-        masked = self._SECRET.sub("<redacted>", message)
+        masked = scrub(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True

@@ -40,6 +40,7 @@ class Destination:
     records_out: bool = True
     # --list-scopes: print the scopes in this format (text, jsonl, json, csv), collect nothing.
     list_scopes: str | None = None
+    csv_raw: bool = False  # --csv-raw: CSV cells not neutralised against formulas
 
 
 def is_stdout(output: Path | None) -> bool:
@@ -91,8 +92,9 @@ def checked_snapshot(
 
 def check_distinct_files(destination: Destination) -> None:
     """Usage error (exit 2) when two of the files this run writes are one file: symlinks and
-    hard links resolved, the snapshot's sidecar and lock included. Devices (`/dev/null`) may
-    take several outputs."""
+    hard links resolved, the snapshot's sidecar, lock and commit journal included. Devices
+    (`/dev/null`) may take several outputs."""
+    from sagemaker_inventory.file_set import journal_path_for
     from sagemaker_inventory.lockfile import lock_path_for
     from sagemaker_inventory.snapshot import meta_path_for
 
@@ -103,6 +105,7 @@ def check_distinct_files(destination: Destination) -> None:
             ("'--snapshot'", snapshot),
             (f"the snapshot's sidecar {meta_path_for(snapshot)}", meta_path_for(snapshot)),
             (f"the snapshot's lock {lock_path_for(snapshot)}", lock_path_for(snapshot)),
+            (f"the snapshot's journal {journal_path_for(snapshot)}", journal_path_for(snapshot)),
             ("'--changes'", destination.changes),
         ]
     seen: dict[object, str] = {}

@@ -184,4 +184,5 @@ def _sink_on(
         console=console,
         title=title,
         all_fields=destination.all_fields,
+        csv_raw=destination.csv_raw,
     )

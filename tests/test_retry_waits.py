@@ -1,0 +1,68 @@
+"""Issue 12.7: SIGTERM/SIGINT under heavy throttling stops the run at once: botocore's own retry
+backoff is waited where cancelling the run cuts it short (the endpoint itself never sleeps)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import botocore.endpoint
+import pytest
+from jobs import create_jobs
+from test_throttling import json_error
+
+from sagemaker_inventory.inventory import CANCELLED, CollectOptions, run_inventory
+from sagemaker_inventory.scopes import AccountSource, build_scopes
+from sagemaker_inventory.sessions import SessionFactory
+
+pytestmark = pytest.mark.usefixtures("moto_aws")
+
+# What botocore would sleep between attempts (its backoff, made long and fixed for the test).
+BACKOFF = 3600.0
+
+
+class AlwaysThrottled(SessionFactory):
+    """Every SageMaker request answers ThrottlingException; the first one cancels the run, as
+    a signal handler would."""
+
+    def __init__(self, cancelled: threading.Event) -> None:
+        super().__init__()
+        self.cancelled = cancelled
+        self.requests = 0
+
+    def client(self, session: Any, service: str, region: str) -> Any:
+        client = super().client(session, service, region)
+        if service == "sagemaker":
+            client.meta.events.register_first("before-send.sagemaker", self.throttle)
+        return client
+
+    def throttle(self, **_: Any) -> Any:
+        self.requests += 1
+        self.cancelled.set()
+        return json_error("ThrottlingException", "Rate exceeded")
+
+
+def test_a_cancelled_run_does_not_sleep_out_botocores_backoff(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: SIGTERM during heavy throttling took 60-80 s: botocore's retry sleeps."""
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: BACKOFF)
+    endpoint_sleeps: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", endpoint_sleeps.append)
+    create_jobs("us-east-1", ["a"])
+    cancelled = threading.Event()
+    factory = AlwaysThrottled(cancelled)
+    summary = run_inventory(
+        build_scopes([AccountSource()], ["us-east-1"]),
+        factory,
+        CollectOptions(with_tags=False),
+        lambda record: None,
+        cancelled=cancelled,
+    )
+    assert summary.scopes[0].error == CANCELLED
+    # The backoff was waited through the run's cancellable wait, which ended it: botocore's
+    # endpoint never slept, and no request was sent after the cancel.
+    assert [s for s in endpoint_sleeps if s] == []
+    assert factory.requests == 1

@@ -30,6 +30,7 @@ from sagemaker_inventory.inventory import (
     ScopeRunner,
 )
 from sagemaker_inventory.scopes import Scope
+from sagemaker_inventory.scrubbing import scrub
 from sagemaker_inventory.sessions import ClientOptions, SessionFactory
 
 # A worker's messages wait here while the pipe is busy; past this many, scopes wait for the parent
@@ -113,7 +114,8 @@ class _ForwardHandler(logging.Handler):
         text = record.getMessage()
         if record.exc_info:
             text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        self._outbox.put(("log", record.name, record.levelno, text))
+        # Scrubbed here: the keys of this worker's sessions are known to this process only.
+        self._outbox.put(("log", record.name, record.levelno, scrub(text)))
 
 
 class _ScopeObserver:
@@ -189,7 +191,15 @@ def _collect_one(
     except Exception as exc:  # a bug, not AWS: still only this scope's failure
         known = order.account or order.scope.source.account_id
         result = ScopeResult(known, order.scope.region, FAILED, error=describe_failure(exc))
-    outbox.put(("done", index, result))
+    outbox.put(("done", index, scrubbed(result)))
+
+
+def scrubbed(result: ScopeResult) -> ScopeResult:
+    """`result` with its error message scrubbed of this worker's credentials (the parent, which
+    prints it and writes it to --report, never saw the keys of the worker's sessions)."""
+    if result.error is not None:
+        result.error = replace(result.error, message=scrub(result.error.message))
+    return result
 
 
 def _stop_on_signals(cancelled: threading.Event) -> None:

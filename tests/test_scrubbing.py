@@ -14,6 +14,9 @@ from click.testing import CliRunner, Result
 
 from sagemaker_inventory import inventory
 from sagemaker_inventory.cli import cli
+from sagemaker_inventory.errors import ScopeError
+from sagemaker_inventory.inventory import ScopeResult
+from sagemaker_inventory.process_worker import scrubbed
 from sagemaker_inventory.scrubbing import remember_secret, scrub
 
 TOKEN = "FQoGZXIvYXdzSECRETSESSIONTOKEN0123456789/abc+def=="
@@ -90,3 +93,12 @@ def test_scrub_masks_credential_shaped_text(text: str, kept: str) -> None:
 def test_ordinary_messages_are_unchanged() -> None:
     text = "smi: failed 111122223333 us-east-1: AccessDeniedException: not authorized"
     assert scrub(text) == text
+
+
+def test_a_worker_scrubs_its_sessions_keys_before_the_parent_sees_them() -> None:
+    """Regression: with --processes, a worker's AssumeRole keys reached the parent unscrubbed."""
+    remember_secret("worker-only-secret-0123456789")
+    result = ScopeResult("123456789012", "us-east-1", status="failed")
+    result.error = ScopeError("Boom", "header: worker-only-secret-0123456789")
+    error = scrubbed(result).error
+    assert error is not None and "worker-only-secret" not in error.message

@@ -110,12 +110,13 @@ def test_a_dead_endpoint_says_what_is_retried_and_counts_the_attempts(
     retries": the identity call's attempts were neither logged nor counted."""
     import socket
 
-    import botocore.endpoint
+    from botocore.retries.standard import ExponentialBackoff
 
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)  # backoff
+    # No backoff: botocore's delay is waited by smi (retry_waits), and by the endpoint otherwise.
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
     report = tmp_path / "run.json"
     url = f"http://127.0.0.1:{port}"
     args = ["collect", "-r", "us-east-1", "--endpoint-url", url, "-v", "--report", str(report)]

@@ -6,12 +6,24 @@ attempt, ten attempts in a row, and no signal reaches that sleep. `wait_retries_
 standard retry mode's handler of a client by the same decision (botocore's own RetryHandler, with
 its quota and backoff) whose delay is waited through the run's `wait` (which raises once the run
 is cancelled) and then reported to the endpoint as 0, so the endpoint does not sleep at all.
+A throttled answer is retried without that backoff: the retry goes through the Pacer, which has
+already cut the operation's rate and makes the retry wait for its slot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+
+def _throttled(response: Any) -> bool:
+    """Whether a parsed service answer is a throttle, by botocore's own list of such codes."""
+    from botocore.retries import standard
+
+    if not isinstance(response, tuple) or len(response) != 2:
+        return False
+    context = standard.RetryContext(attempt_number=1, parsed_response=response[1])
+    return bool(standard.ThrottledRetryableChecker().is_retryable(context))
 
 
 def wait_retries_with(client: Any, wait: Callable[[float], None]) -> None:
@@ -34,6 +46,12 @@ def wait_retries_with(client: Any, wait: Callable[[float], None]) -> None:
         delay = handler.needs_retry(**kwargs)
         if not delay:
             return delay  # None: no retry; 0: retry at once
+        if _throttled(kwargs.get("response")):
+            # The Pacer already slowed this operation down and makes the retry wait for its
+            # slot; botocore's exponential backoff on top only stretches the run's tail. A
+            # cancelled run still stops here (the wait raises).
+            wait(0)
+            return 0
         wait(delay)
         return 0  # retry now: the backoff has been waited
 

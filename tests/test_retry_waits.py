@@ -66,3 +66,50 @@ def test_a_cancelled_run_does_not_sleep_out_botocores_backoff(
     # endpoint never slept, and no request was sent after the cancel.
     assert [s for s in endpoint_sleeps if s] == []
     assert factory.requests == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "waited"),
+    [("ThrottlingException", 400, 0.0), ("InternalFailure", 500, BACKOFF)],
+)
+def test_throttled_answers_are_retried_without_botocores_backoff(
+    monkeypatch: pytest.MonkeyPatch, code: str, status: int, waited: float
+) -> None:
+    """Under a sliding or fixed window, botocore's growing backoff on throttles (on top of the
+    Pacer, which already slowed down) stretched a run's tail: a throttle waits only for its
+    pace; other retryable errors still wait botocore's backoff."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+    from botocore.retries import standard
+
+    from sagemaker_inventory.retry_waits import wait_retries_with
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: BACKOFF)
+    client = (
+        SessionFactory()
+        .session()
+        .client("sagemaker", region_name="us-east-1", config=Config(retries={"mode": "standard"}))
+    )
+    answers = iter([True, True])
+
+    def refuse_twice(**_: Any) -> Any:
+        if next(answers, False):
+            body = f'{{"__type": "{code}", "message": "no"}}'.encode()
+            return AWSResponse("https://x", status, {}, _Raw(body))
+        return None
+
+    client.meta.events.register_first("before-send.sagemaker", refuse_twice)
+    waits: list[float] = []
+    wait_retries_with(client, waits.append)
+    client.list_training_jobs()
+    assert waits == [waited, waited]
+
+
+class _Raw:
+    """A urllib3-like body for an AWSResponse built by hand."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body

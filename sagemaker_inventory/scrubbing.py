@@ -16,7 +16,7 @@ import re
 import threading
 from typing import Any, TextIO
 
-from sagemaker_inventory.secret_values import REDACTED
+from sagemaker_inventory.records.secret_values import REDACTED
 
 # Shorter pieces of a secret are not hunted for: they would mask ordinary words.
 MIN_SECRET_PIECE = 8

@@ -6,7 +6,7 @@ The page lists fields depth-first without indentation (a name line, `Type: X`, `
 flaws of the copy explicitly (refusing to run if one is not where it is expected, so a corrected
 page is never silently mangled), recovers the nesting by walking botocore's DescribeTrainingJob
 output shape, verifies every documented type and name against that model, and writes the JSON file
-that `sagemaker_inventory.shape` ships. `--check` compares the committed file with a new derivation.
+that `records.shape` ships. `--check` compares the committed file with a new derivation.
 
 Usage: python scripts/derive_shape.py [SPEC] [OUT] [--check]
 """
@@ -25,7 +25,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import ListShape, Shape, StructureShape
 
-from sagemaker_inventory.shape import describe_output_shape
+from sagemaker_inventory.records.shape import describe_output_shape
 
 RESOURCE = "aws_sagemaker_trainingjob"
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from sagemaker_inventory.shape import describe_output_shape
+from sagemaker_inventory.records.shape import describe_output_shape
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

@@ -16,8 +16,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sagemaker_inventory.adaptive_rate import AdaptiveRate
-from sagemaker_inventory.pacing import OperationPace
+from sagemaker_inventory.aws.adaptive_rate import AdaptiveRate
+from sagemaker_inventory.aws.pacing import OperationPace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from fake_limits import Limiter, limit_shape  # scripts/ is not a package

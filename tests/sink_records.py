@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-from sagemaker_inventory.sinks import OutputFormat, Sink, make_sink
+from sagemaker_inventory.output.sinks import OutputFormat, Sink, make_sink
 
 # Four jobs in the record shape: a finished one, a failed heterogeneous-cluster spot job whose
 # failure_reason looks like rich markup, a running one (no times yet), and a stopped one with

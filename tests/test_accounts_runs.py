@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 from accounts_helpers import ACCOUNTS, CALLER, REGIONS, create_org, role, seed_accounts, seed_jobs
 
-from sagemaker_inventory import inventory
-from sagemaker_inventory.accounts import (
+from sagemaker_inventory.aws.accounts import (
     AccountRequest,
     RoleArn,
     parse_role_arn,
     read_accounts_file,
     resolve_account_sources,
 )
-from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
-from sagemaker_inventory.scopes import AccountSource, Scope, build_scopes
-from sagemaker_inventory.sessions import SessionFactory
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect import run as inventory
+from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 
 def deny_assume_role(factory: SessionFactory, accounts: set[str]) -> list[str]:

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from accounts_helpers import ACCOUNTS, CALLER, create_org, role
 
-from sagemaker_inventory.accounts import (
+from sagemaker_inventory.aws.accounts import (
     AccountDiscoveryError,
     AccountInputError,
     AccountRequest,
     parse_role_arn,
     resolve_account_sources,
 )
-from sagemaker_inventory.scopes import AccountSource
-from sagemaker_inventory.sessions import SessionFactory
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.scopes import AccountSource
 
 
 def test_profiles_alone_are_one_account_each() -> None:

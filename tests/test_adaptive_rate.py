@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagemaker_inventory.adaptive_rate import AdaptiveRate
+from sagemaker_inventory.aws.adaptive_rate import AdaptiveRate
 
 
 def accept(rate: AdaptiveRate, start: float, count: int, every: float) -> float:

@@ -76,7 +76,7 @@ def test_the_workload_expects_every_job_of_every_scope_with_jobs() -> None:
 
 
 def test_full_jobs_have_every_member_of_the_model_and_their_own_identity() -> None:
-    from sagemaker_inventory.shape import describe_output_shape
+    from sagemaker_inventory.records.shape import describe_output_shape
 
     where = Where("200000000002", "eu-west-1")
     job = full_job(5, where)

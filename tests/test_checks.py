@@ -23,7 +23,10 @@ import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
 
-from sagemaker_inventory.checks import (
+from sagemaker_inventory.cli import cli
+from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.records.redaction import is_secret_key
+from sagemaker_inventory.report.checks import (
     CHECK_IDS,
     NOT_APPLICABLE,
     PASSED,
@@ -32,11 +35,8 @@ from sagemaker_inventory.checks import (
     check_volume_encryption,
     has_local_storage,
 )
-from sagemaker_inventory.checks_view import render_checks
-from sagemaker_inventory.cli import cli
-from sagemaker_inventory.exit_codes import ExitCode
-from sagemaker_inventory.redaction import is_secret_key
-from sagemaker_inventory.report_input import read_records
+from sagemaker_inventory.report.checks_view import render_checks
+from sagemaker_inventory.report.inputs import read_records
 
 FIXTURE = Path(__file__).parent / "data" / "checks.jsonl"
 EXPECTED = {

@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from jobs import create_jobs, delete_job, set_job
 from jsonschema import Draft202012Validator
 
+from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.schema import record_schema
-from sagemaker_inventory.sessions import SessionFactory
+from sagemaker_inventory.records.schema import record_schema
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
 

@@ -364,7 +364,7 @@ def test_progress_shows_its_totals_from_the_first_frame() -> None:
     from rich.progress import Progress
 
     from sagemaker_inventory.cli.progress import ProgressObserver, progress_columns
-    from sagemaker_inventory.inventory import ScopeResult
+    from sagemaker_inventory.collect.run import ScopeResult
 
     console = Console(record=True, width=100)
     progress = Progress(*progress_columns(), console=console, auto_refresh=False)
@@ -386,7 +386,7 @@ def test_progress_shows_its_totals_from_the_first_frame() -> None:
 def test_the_readme_promises_newest_first_and_the_api_is_asked_for_it() -> None:
     from test_docs import README
 
-    from sagemaker_inventory.fetch import LIST_ORDER
+    from sagemaker_inventory.aws.fetch import LIST_ORDER
 
     assert "records come\nnewest first" in README
     assert LIST_ORDER == {"SortBy": "CreationTime", "SortOrder": "Descending"}

@@ -29,7 +29,7 @@ main(args=sys.argv[2:])
 # while the progress display is live (FORCE_COLOR makes rich draw it into the pipe).
 SLOW = """
 import sys, time
-from sagemaker_inventory import sinks
+from sagemaker_inventory.output import sinks
 from sagemaker_inventory.cli import main
 
 original = sinks.JsonLinesSink.write

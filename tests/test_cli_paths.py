@@ -14,9 +14,9 @@ from click.testing import CliRunner, Result
 from jobs import backend_job, create_jobs, delete_job
 
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.lockfile import SnapshotLocked, snapshot_lock
-from sagemaker_inventory.snapshot import SnapshotSettings
-from sagemaker_inventory.snapshot_writer import snapshot_session
+from sagemaker_inventory.snapshot.index import SnapshotSettings
+from sagemaker_inventory.snapshot.lock import SnapshotLocked, snapshot_lock
+from sagemaker_inventory.snapshot.writer import snapshot_session
 
 
 def run(*args: str) -> Result:

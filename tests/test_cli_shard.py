@@ -12,7 +12,7 @@ import pytest
 from accounts_helpers import ACCOUNTS, role, seed_accounts
 from click.testing import CliRunner, Result
 
-from sagemaker_inventory.sharding import shard_index
+from sagemaker_inventory.collect.sharding import shard_index
 
 REGION = "us-east-1"
 

@@ -128,7 +128,7 @@ def test_a_held_lock_is_exit_4_at_once(tmp_path: Path) -> None:
 # signal lands mid-run. The demo backend provides the jobs.
 SLOW_CLI = """
 import sys, time
-from sagemaker_inventory import sinks
+from sagemaker_inventory.output import sinks
 from sagemaker_inventory.cli import cli
 
 original = sinks.JsonLinesSink.write
@@ -179,11 +179,11 @@ def _jsonl(result: Result) -> list[dict[str, Any]]:
 
 
 def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
-    from sagemaker_inventory.inventory import CollectOptions, run_inventory
-    from sagemaker_inventory.scopes import AccountSource, build_scopes
-    from sagemaker_inventory.sessions import SessionFactory
-    from sagemaker_inventory.snapshot import SnapshotSettings
-    from sagemaker_inventory.snapshot_writer import snapshot_session
+    from sagemaker_inventory.aws.sessions import SessionFactory
+    from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+    from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
+    from sagemaker_inventory.snapshot.index import SnapshotSettings
+    from sagemaker_inventory.snapshot.writer import snapshot_session
 
     create_jobs("us-east-1", ["a", "b"])
     scopes = build_scopes([AccountSource()], ["us-east-1"])

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory import columns
-from sagemaker_inventory.columns import (
+from sagemaker_inventory.output import columns
+from sagemaker_inventory.output.columns import (
     DEFAULT_TABLE_COLUMNS,
     UnknownColumnError,
     column,

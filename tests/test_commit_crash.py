@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.inventory import ScopeResult, Summary
-from sagemaker_inventory.snapshot import SnapshotSettings, meta_path_for
-from sagemaker_inventory.snapshot_writer import snapshot_session
+from sagemaker_inventory.collect.run import ScopeResult, Summary
+from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for
+from sagemaker_inventory.snapshot.writer import snapshot_session
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STEPS = [

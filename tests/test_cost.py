@@ -33,18 +33,18 @@ from click.testing import CliRunner, Result
 from price_list_fake import FakePriceList, answer_for, product, serve_price_list
 from rich.console import Console
 
-from sagemaker_inventory.cli import cli
-from sagemaker_inventory.cost import CostTally, instance_parts
-from sagemaker_inventory.prices import PriceFileError, load_price_file, resolve_prices
-from sagemaker_inventory.pricing import (
+from sagemaker_inventory.aws.pricing import (
     PriceListError,
     fetch_training_price,
     pick_training_price,
     training_filters,
 )
-from sagemaker_inventory.report import summarise
-from sagemaker_inventory.report_input import read_records
-from sagemaker_inventory.report_view import render_summary
+from sagemaker_inventory.cli import cli
+from sagemaker_inventory.report.aggregate import summarise
+from sagemaker_inventory.report.cost import CostTally, instance_parts
+from sagemaker_inventory.report.inputs import read_records
+from sagemaker_inventory.report.prices import PriceFileError, load_price_file, resolve_prices
+from sagemaker_inventory.report.view import render_summary
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "cost.jsonl"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from sagemaker_inventory.demo import (
+from sagemaker_inventory.demo.backend import (
     DEMO_ACCOUNT_ID,
     DEMO_EPOCH,
     DEMO_NOTICE,
@@ -24,7 +24,7 @@ from sagemaker_inventory.demo import (
     demo_session,
     seed_training_jobs,
 )
-from sagemaker_inventory.demo_jobs import DEMO_TAG, TERMINAL_STATUSES, build_request, plan_jobs
+from sagemaker_inventory.demo.jobs import DEMO_TAG, TERMINAL_STATUSES, build_request, plan_jobs
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.demo_jobs import DEMO_TAG
+from sagemaker_inventory.demo.jobs import DEMO_TAG
 
 README = Path(__file__).parent.parent / "README.md"
 DEMO_MARK = f"{DEMO_TAG[0]}:{DEMO_TAG[1]}"

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner, Result
 
-from sagemaker_inventory import drift as drift_module
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.drift import Drift, find_drift
 from sagemaker_inventory.exit_codes import ExitCode
-from sagemaker_inventory.shape import (
+from sagemaker_inventory.records import drift as drift_module
+from sagemaker_inventory.records.drift import Drift, find_drift
+from sagemaker_inventory.records.shape import (
     Field,
     describe_output_shape,
     documented_fields,

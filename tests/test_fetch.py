@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from sagemaker_inventory.fetch import (
+from sagemaker_inventory.aws.fetch import (
     ListFilters,
     ThrottleRetry,
     describe_training_job,

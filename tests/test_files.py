@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sagemaker_inventory.files import DestinationError, atomic_writer, check_destination
+from sagemaker_inventory.output.files import DestinationError, atomic_writer, check_destination
 
 
 def _entries(directory: Path) -> list[str]:

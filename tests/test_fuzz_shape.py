@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from model_responses import response_for_shape
 
-from sagemaker_inventory.redaction import RedactionRules, redact
-from sagemaker_inventory.schema import record_schema
-from sagemaker_inventory.shape import describe_output_shape, record_fields, to_record
+from sagemaker_inventory.records.redaction import RedactionRules, redact
+from sagemaker_inventory.records.schema import record_schema
+from sagemaker_inventory.records.shape import describe_output_shape, record_fields, to_record
 
 ACCOUNT = "123456789012"
 OFFSETS = st.sampled_from(

@@ -7,7 +7,7 @@ from typing import Any
 import botocore.session
 from botocore import handlers
 
-from sagemaker_inventory.handler_template import HandlerTemplate
+from sagemaker_inventory.aws.handler_template import HandlerTemplate
 
 
 def handlers_for(session: Any, event_name: str) -> list[Any]:

@@ -16,13 +16,13 @@ from click.testing import CliRunner
 from rich.console import Console
 from sink_records import COMPLETED
 
+from sagemaker_inventory.aws.errors import ScopeError
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.errors import ScopeError
-from sagemaker_inventory.inventory import ScopeResult, Summary
-from sagemaker_inventory.run_report import render_run_summary
-from sagemaker_inventory.safe_text import csv_cell, printable
-from sagemaker_inventory.sinks import OutputFormat, make_sink
-from sagemaker_inventory.table_fit import cell
+from sagemaker_inventory.collect.run import ScopeResult, Summary
+from sagemaker_inventory.collect.run_report import render_run_summary
+from sagemaker_inventory.output.safe_text import csv_cell, printable
+from sagemaker_inventory.output.sinks import OutputFormat, make_sink
+from sagemaker_inventory.output.table_fit import cell
 
 # Window title, colour, clear screen (C1 CSI), bell, and a right-to-left override.
 HOSTILE = "oops\x1b]0;pwned\x07 \x1b[31mred\x1b[0m \x9b2J \u202eevil"

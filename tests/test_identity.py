@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 from accounts_helpers import ACCOUNTS, CALLER, REGIONS, create_org, role, seed_accounts
 
-import sagemaker_inventory.fetch
-from sagemaker_inventory.accounts import AccountRequest, parse_role_arn, resolve_account_sources
-from sagemaker_inventory.identity import identity_regions
-from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
-from sagemaker_inventory.scopes import AccountSource, build_scopes
-from sagemaker_inventory.sessions import SessionFactory
+import sagemaker_inventory.aws.fetch
+from sagemaker_inventory.aws.accounts import AccountRequest, parse_role_arn, resolve_account_sources
+from sagemaker_inventory.aws.identity import identity_regions
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
 
@@ -104,7 +104,7 @@ def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
     no_jitter = types.SimpleNamespace(uniform=lambda low, high: 0.0)
-    monkeypatch.setattr(sagemaker_inventory.fetch, "random", no_jitter)
+    monkeypatch.setattr(sagemaker_inventory.aws.fetch, "random", no_jitter)
 
 
 def collect(

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from jobs import ACCOUNT, create_jobs, delete_job, set_job
 
-from sagemaker_inventory.fetch import ListFilters
-from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
-from sagemaker_inventory.scopes import AccountSource, Scope, build_scopes
-from sagemaker_inventory.sessions import SessionFactory
+from sagemaker_inventory.aws.fetch import ListFilters
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
 
@@ -307,8 +307,8 @@ def test_explicit_scopes_keep_their_order() -> None:
 def test_cancelling_ends_a_scope_that_is_waiting_for_its_pace() -> None:
     import threading
 
-    from sagemaker_inventory.inventory import CANCELLED
-    from sagemaker_inventory.pacing import RateCaps
+    from sagemaker_inventory.aws.pacing import RateCaps
+    from sagemaker_inventory.collect.run import CANCELLED
 
     create_jobs("us-east-1", ["a", "b", "c"])
     # One describe every 1000 s: after the first job the scope waits on its pace.

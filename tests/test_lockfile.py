@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sagemaker_inventory.lockfile import SnapshotLocked, lock_path_for, snapshot_lock
+from sagemaker_inventory.snapshot.lock import SnapshotLocked, lock_path_for, snapshot_lock
 
 HOLDER = """
 import sys
-from sagemaker_inventory.lockfile import snapshot_lock
+from sagemaker_inventory.snapshot.lock import snapshot_lock
 with snapshot_lock(sys.argv[1]):
     print("locked", flush=True)
     sys.stdin.read()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.measures import (
+from sagemaker_inventory.records.measures import (
     instance_count,
     instance_groups,
     instance_seconds,

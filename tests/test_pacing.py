@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sagemaker_inventory.pacing import (
+from sagemaker_inventory.aws.pacing import (
     BadRateError,
     OperationPace,
     Pacer,

@@ -13,9 +13,9 @@ import pytest
 from botocore.parsers import JSONParser
 from model_responses import response_for_shape
 
-from sagemaker_inventory.parsing import CompiledJSONParser, CompiledParserFactory, _shape_map_of
-from sagemaker_inventory.scopes import AccountSource
-from sagemaker_inventory.sessions import SessionFactory, parse_utc_timestamp
+from sagemaker_inventory.aws.parsing import CompiledJSONParser, CompiledParserFactory, _shape_map_of
+from sagemaker_inventory.aws.sessions import SessionFactory, parse_utc_timestamp
+from sagemaker_inventory.collect.scopes import AccountSource
 
 OPERATIONS = [
     ("sagemaker", "DescribeTrainingJob"),

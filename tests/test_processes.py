@@ -19,9 +19,9 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 
-from sagemaker_inventory import processes
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.processes import InProcessBackendError, choose_processes
+from sagemaker_inventory.collect import processes
+from sagemaker_inventory.collect.processes import InProcessBackendError, choose_processes
 
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 REGIONS = ("us-east-1", "eu-west-1")
@@ -192,7 +192,8 @@ def test_a_killed_worker_fails_its_scopes_and_the_others_finish(
 # real stdout and takes 0.3 s, so that SIGTERM lands mid-run. Worker pids go to PIDS.
 SLOW_CLI = """
 import sys, time
-from sagemaker_inventory import processes, sinks
+from sagemaker_inventory.collect import processes
+from sagemaker_inventory.output import sinks
 from sagemaker_inventory.cli import cli
 
 original_write = sinks.JsonLinesSink.write

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from model_responses import full_response
 
-from sagemaker_inventory.redaction import (
+from sagemaker_inventory.records.redaction import (
     DEFAULT_SECRET_KEY_PATTERNS,
     REDACTED,
     RedactionRules,
     normalize_key,
     redact,
 )
-from sagemaker_inventory.shape import to_record
+from sagemaker_inventory.records.shape import to_record
 
 SECRET_KEYS = [
     "password",

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sagemaker_inventory.dates import BadDateError, format_utc, parse_when
-from sagemaker_inventory.regions import (
+from sagemaker_inventory.aws.regions import (
     UnknownRegionError,
     parse_regions,
     partition_of,
     sagemaker_regions,
 )
+from sagemaker_inventory.records.dates import BadDateError, format_utc, parse_when
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 

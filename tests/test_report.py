@@ -33,10 +33,10 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from sagemaker_inventory.report import Tally, group_value, parse_dimension, summarise
-from sagemaker_inventory.report_input import InventoryError, read_records
-from sagemaker_inventory.report_jobs import collect_failures, collect_running
-from sagemaker_inventory.report_view import bar, render_failures, render_running, render_summary
+from sagemaker_inventory.report.aggregate import Tally, group_value, parse_dimension, summarise
+from sagemaker_inventory.report.inputs import InventoryError, read_records
+from sagemaker_inventory.report.jobs import collect_failures, collect_running
+from sagemaker_inventory.report.view import bar, render_failures, render_running, render_summary
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 NOW = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)

@@ -10,8 +10,8 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.demo import DEMO_EPOCH
-from sagemaker_inventory.report import format_time
+from sagemaker_inventory.demo.backend import DEMO_EPOCH
+from sagemaker_inventory.report.aggregate import format_time
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 NOW = "2026-03-01T13:00:00Z"

@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.report_input import (
+from sagemaker_inventory.output.sinks import JsonArraySink
+from sagemaker_inventory.report.inputs import (
     InventoryError,
     read_chunks,
     read_records,
     resolve_inputs,
 )
-from sagemaker_inventory.sinks import JsonArraySink
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.report_input import read_records
-from sagemaker_inventory.report_jobs import collect_failures, collect_running, fold_reason
+from sagemaker_inventory.report.inputs import read_records
+from sagemaker_inventory.report.jobs import collect_failures, collect_running, fold_reason
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 NOW = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)

@@ -11,9 +11,9 @@ import pytest
 from jobs import create_jobs
 from test_throttling import json_error
 
-from sagemaker_inventory.inventory import CANCELLED, CollectOptions, run_inventory
-from sagemaker_inventory.scopes import AccountSource, build_scopes
-from sagemaker_inventory.sessions import SessionFactory
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.run import CANCELLED, CollectOptions, run_inventory
+from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
 
@@ -82,7 +82,7 @@ def test_throttled_answers_are_retried_without_botocores_backoff(
     from botocore.config import Config
     from botocore.retries import standard
 
-    from sagemaker_inventory.retry_waits import wait_retries_with
+    from sagemaker_inventory.aws.retry_waits import wait_retries_with
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: BACKOFF)
     client = (

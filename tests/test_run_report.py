@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from sagemaker_inventory.errors import ScopeError
-from sagemaker_inventory.inventory import AccountCalls, ApiCalls, ScopeResult, Summary
-from sagemaker_inventory.run_report import (
+from sagemaker_inventory.aws.errors import ScopeError
+from sagemaker_inventory.collect.run import AccountCalls, ApiCalls, ScopeResult, Summary
+from sagemaker_inventory.collect.run_report import (
     FULL_TABLE_SCOPES,
     build_run_report,
     render_run_summary,

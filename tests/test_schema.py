@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from model_responses import full_response
 
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.schema import record_schema
-from sagemaker_inventory.shape import documented_fields, to_record
+from sagemaker_inventory.records.schema import record_schema
+from sagemaker_inventory.records.shape import documented_fields, to_record
 
 ACCOUNT = "123456789012"
 

@@ -12,11 +12,11 @@ import pytest
 from botocore.exceptions import ClientError, HTTPClientError
 from click.testing import CliRunner, Result
 
-from sagemaker_inventory import inventory
+from sagemaker_inventory.aws.errors import ScopeError
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.errors import ScopeError
-from sagemaker_inventory.inventory import ScopeResult
-from sagemaker_inventory.process_worker import scrubbed
+from sagemaker_inventory.collect import run as inventory
+from sagemaker_inventory.collect.process_worker import scrubbed
+from sagemaker_inventory.collect.run import ScopeResult
 from sagemaker_inventory.scrubbing import remember_secret, scrub
 
 TOKEN = "FQoGZXIvYXdzSECRETSESSIONTOKEN0123456789/abc+def=="

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.redaction import RedactionRules, is_secret_key, redact
+from sagemaker_inventory.records.redaction import RedactionRules, is_secret_key, redact
 
 R = "<redacted>"
 GITHUB = "ghp_" + "A1b2C3d4E5" * 3 + "F6g7h8"

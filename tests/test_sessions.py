@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from dateutil.tz import tzlocal
 
-from sagemaker_inventory.scopes import AccountSource
-from sagemaker_inventory.sessions import ClientOptions, SessionFactory
+from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
+from sagemaker_inventory.collect.scopes import AccountSource
 
 ROLE = "arn:aws:iam::111111111111:role/Inventory"
 SOURCE = AccountSource(role_arn=ROLE, account_id="111111111111", session_name="smi-test")
@@ -209,8 +209,8 @@ def test_every_session_shares_one_data_loader() -> None:
 
 def test_every_factory_and_the_region_checks_share_the_process_loader() -> None:
     """Regression: the region check parsed endpoints.json (1.2 MB) again, with its own loader."""
-    from sagemaker_inventory.regions import known_regions, sagemaker_regions
-    from sagemaker_inventory.service_models import shared_loader
+    from sagemaker_inventory.aws.regions import known_regions, sagemaker_regions
+    from sagemaker_inventory.aws.service_models import shared_loader
 
     first = SessionFactory().session(None)._session.get_component("data_loader")
     second = SessionFactory().session_for(SOURCE)._session.get_component("data_loader")
@@ -234,7 +234,7 @@ def test_roles_assumed_with_the_same_base_keys_share_one_sts_client() -> None:
 def test_sagemaker_clients_have_only_the_operations_smi_calls() -> None:
     import botocore.session
 
-    from sagemaker_inventory.service_models import SAGEMAKER_OPERATIONS
+    from sagemaker_inventory.aws.service_models import SAGEMAKER_OPERATIONS
 
     factory = SessionFactory()
     client = factory.client(factory.session_for(SOURCE), "sagemaker", "us-east-1")

@@ -16,7 +16,7 @@ from botocore.model import ListShape, StructureShape
 from botocore.stub import Stubber
 from model_responses import full_response
 
-from sagemaker_inventory.shape import (
+from sagemaker_inventory.records.shape import (
     Field,
     account_id_from_arn,
     describe_output_shape,

@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 
-from sagemaker_inventory.accounts import shard_sources
-from sagemaker_inventory.scopes import AccountSource
-from sagemaker_inventory.sharding import Shard, ShardError, parse_shard, shard_index
+from sagemaker_inventory.aws.accounts import shard_sources
+from sagemaker_inventory.collect.scopes import AccountSource
+from sagemaker_inventory.collect.sharding import Shard, ShardError, parse_shard, shard_index
 
 IDS = [f"{n:012d}" for n in range(100000000000, 100000000000 + 1000 * 7919, 7919)]
 

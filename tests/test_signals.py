@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.signals import StopRequest, interruption_line, stop_signals
+from sagemaker_inventory.collect.signals import StopRequest, interruption_line, stop_signals
 
 # A `smi collect --snapshot S -o O` stand-in wired from the modules the CLI uses: lock, snapshot,
 # atomic output, signals. Emitting sleeps, so a signal lands mid-run. Exits as the CLI would.
@@ -22,14 +22,14 @@ import json, sys, time
 from pathlib import Path
 from moto import mock_aws
 import boto3
-from sagemaker_inventory.files import atomic_writer
-from sagemaker_inventory.inventory import CollectOptions, run_inventory
-from sagemaker_inventory.lockfile import SnapshotLocked, snapshot_lock
-from sagemaker_inventory.scopes import AccountSource, build_scopes
-from sagemaker_inventory.sessions import SessionFactory
-from sagemaker_inventory.signals import interruption_line, stop_signals
-from sagemaker_inventory.snapshot import SnapshotCancelled, SnapshotSettings, open_snapshot
-from sagemaker_inventory.snapshot_writer import SnapshotWriter
+from sagemaker_inventory.output.files import atomic_writer
+from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.snapshot.lock import SnapshotLocked, snapshot_lock
+from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.signals import interruption_line, stop_signals
+from sagemaker_inventory.snapshot.index import SnapshotCancelled, SnapshotSettings, open_snapshot
+from sagemaker_inventory.snapshot.writer import SnapshotWriter
 
 snapshot, output = Path(sys.argv[1]), Path(sys.argv[2])
 jobs, delay = int(sys.argv[3]), float(sys.argv[4])

@@ -22,8 +22,8 @@ from sink_records import (
     run_sink,
 )
 
-from sagemaker_inventory import columns
-from sagemaker_inventory.sinks import OutputFormat, make_sink
+from sagemaker_inventory.output import columns
+from sagemaker_inventory.output.sinks import OutputFormat, make_sink
 
 # Each record as one compact JSON line, written out by hand-checked literal.
 COMPLETED_LINE = (

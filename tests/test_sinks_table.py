@@ -17,7 +17,7 @@ from sink_records import (
     run_sink,
 )
 
-from sagemaker_inventory.sinks import EMPTY_TABLE_MESSAGE, OutputFormat, make_sink
+from sagemaker_inventory.output.sinks import EMPTY_TABLE_MESSAGE, OutputFormat, make_sink
 
 
 def _table(records: list[dict[str, Any]], **options: Any) -> str:

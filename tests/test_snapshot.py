@@ -17,12 +17,12 @@ import pytest
 from jobs import ACCOUNT, backend_job, create_jobs, delete_job, set_job
 from test_inventory import HookedFactory, client_error
 
-from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
-from sagemaker_inventory.redaction import REDACTED, RedactionRules, redact
-from sagemaker_inventory.scopes import AccountSource, build_scopes
-from sagemaker_inventory.sessions import SessionFactory
-from sagemaker_inventory.snapshot import SnapshotSettings, meta_path_for, open_snapshot
-from sagemaker_inventory.snapshot_writer import SnapshotOutcome, SnapshotWriter
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
+from sagemaker_inventory.records.redaction import REDACTED, RedactionRules, redact
+from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for, open_snapshot
+from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
 
 EAST, WEST = "us-east-1", "eu-west-1"
 DENY_LIST = client_error("AccessDeniedException", "not authorized: sagemaker:ListTrainingJobs")
@@ -280,7 +280,7 @@ def test_a_missing_sidecar_means_describe_everything_once(snap: Path) -> None:
 
 
 def _z(moment: datetime) -> str:
-    from sagemaker_inventory.shape import format_timestamp
+    from sagemaker_inventory.records.shape import format_timestamp
 
     return format_timestamp(moment)
 

@@ -12,16 +12,16 @@ import pytest
 from jobs import ACCOUNT, create_jobs
 from test_snapshot import EAST, SHARED, WEST, run
 
-from sagemaker_inventory.inventory import CollectOptions, run_inventory
-from sagemaker_inventory.lockfile import SnapshotLocked
-from sagemaker_inventory.scopes import AccountSource, build_scopes
-from sagemaker_inventory.snapshot import (
+from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
+from sagemaker_inventory.snapshot.index import (
     SnapshotCancelled,
     SnapshotSettings,
     meta_path_for,
     open_snapshot,
 )
-from sagemaker_inventory.snapshot_writer import (
+from sagemaker_inventory.snapshot.lock import SnapshotLocked
+from sagemaker_inventory.snapshot.writer import (
     SnapshotOutcome,
     SnapshotWriter,
     StaleScope,

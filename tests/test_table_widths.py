@@ -15,11 +15,11 @@ from rich.console import Console
 from sink_records import COMPLETED, FAILED, RECORDS, RUNNING
 
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.report import summarise
-from sagemaker_inventory.report_jobs import collect_failures, collect_running
-from sagemaker_inventory.report_view import render_failures, render_running, render_summary
-from sagemaker_inventory.sinks import OutputFormat, make_sink
-from sagemaker_inventory.table_fit import FitColumn, fit_columns
+from sagemaker_inventory.output.sinks import OutputFormat, make_sink
+from sagemaker_inventory.output.table_fit import FitColumn, fit_columns
+from sagemaker_inventory.report.aggregate import summarise
+from sagemaker_inventory.report.jobs import collect_failures, collect_running
+from sagemaker_inventory.report.view import render_failures, render_running, render_summary
 
 WIDTHS = (60, 80, 100, 120, 200)
 LONG_NAME = "smi-" + "very-long-training-job-name-" * 2 + "x" * 3  # 63 characters

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from jobs import create_jobs
 
-import sagemaker_inventory.fetch
-import sagemaker_inventory.pacing
-from sagemaker_inventory.inventory import CollectOptions, Summary, run_inventory
-from sagemaker_inventory.scopes import AccountSource, build_scopes
-from sagemaker_inventory.sessions import SessionFactory
+import sagemaker_inventory.aws.fetch
+import sagemaker_inventory.aws.pacing
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
 
@@ -93,9 +93,9 @@ def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bucket.TokenBucket, "_sleep_amount", lambda self, amount: 0.0)
     # ThrottleRetry's full jitter: random.uniform(0, cap) -> 0.
     no_jitter = types.SimpleNamespace(uniform=lambda low, high: 0.0)
-    monkeypatch.setattr(sagemaker_inventory.fetch, "random", no_jitter)
+    monkeypatch.setattr(sagemaker_inventory.aws.fetch, "random", no_jitter)
     # The per-operation pacer still learns from every answer, but grants each slot at once.
-    monkeypatch.setattr(sagemaker_inventory.pacing.OperationPace, "acquire", lambda self: 0.0)
+    monkeypatch.setattr(sagemaker_inventory.aws.pacing.OperationPace, "acquire", lambda self: 0.0)
 
 
 def collect(storm: Storm) -> tuple[list[dict[str, Any]], Summary]:
@@ -118,13 +118,13 @@ def test_a_storm_loses_no_job_and_every_throttled_answer_is_a_counted_retry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     outer_waits: list[int] = []
-    wait = sagemaker_inventory.fetch.ThrottleRetry.wait
+    wait = sagemaker_inventory.aws.fetch.ThrottleRetry.wait
 
-    def counted_wait(self: sagemaker_inventory.fetch.ThrottleRetry, attempt: int) -> None:
+    def counted_wait(self: sagemaker_inventory.aws.fetch.ThrottleRetry, attempt: int) -> None:
         outer_waits.append(attempt)
         wait(self, attempt)
 
-    monkeypatch.setattr(sagemaker_inventory.fetch.ThrottleRetry, "wait", counted_wait)
+    monkeypatch.setattr(sagemaker_inventory.aws.fetch.ThrottleRetry, "wait", counted_wait)
     names = seed()
     # 25 in a row exhaust botocore's 10 attempts; then every other request is throttled.
     storm = Storm(onset=25, calm=2)

@@ -22,7 +22,7 @@ from jobs import create_jobs
 
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.exit_codes import ExitCode
-from sagemaker_inventory.files import WriteFailed, atomic_writer, named_stream
+from sagemaker_inventory.output.files import WriteFailed, atomic_writer, named_stream
 
 
 def run(*args: str) -> Result:
@@ -55,7 +55,7 @@ def test_atomic_writer_under_a_file_size_limit_keeps_the_old_file_in_a_subproces
     script = textwrap.dedent(
         f"""
         import resource, signal
-        from sagemaker_inventory.files import WriteFailed, atomic_writer
+        from sagemaker_inventory.output.files import WriteFailed, atomic_writer
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
         try:

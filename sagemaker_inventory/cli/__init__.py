@@ -108,7 +108,7 @@ def _finish_output() -> Iterator[None]:
     still change, a write that failed (WriteFailed, from any file or stdout) is exit 5 with one
     line naming the file and the error, and a reader that went away (EPIPE: `smi ... | head`)
     ends the command quietly with exit 0, whichever command it was."""
-    from sagemaker_inventory.files import WriteFailed, named_stream
+    from sagemaker_inventory.output.files import WriteFailed, named_stream
 
     try:
         try:

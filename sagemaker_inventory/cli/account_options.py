@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from sagemaker_inventory.accounts import (
+from sagemaker_inventory.aws.accounts import (
     DEFAULT_ROLE_NAME,
     AccountInputError,
     AccountRequest,
@@ -33,9 +33,9 @@ from sagemaker_inventory.cli.choices import completer, profile_names
 from sagemaker_inventory.cli.common import ParamType
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.scopes import AccountSource
-    from sagemaker_inventory.sessions import SessionFactory
-    from sagemaker_inventory.sharding import Shard
+    from sagemaker_inventory.aws.sessions import SessionFactory
+    from sagemaker_inventory.collect.scopes import AccountSource
+    from sagemaker_inventory.collect.sharding import Shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,7 +77,7 @@ class _ShardType(ParamType[Any]):
     name = "K/N|auto"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from sagemaker_inventory.sharding import ShardError, parse_shard
+        from sagemaker_inventory.collect.sharding import ShardError, parse_shard
 
         if not isinstance(value, str):
             return value
@@ -240,7 +240,7 @@ def resolve_sources(
 ) -> list[AccountSource]:
     """The accounts to inventory. Exit 2 for an unknown profile or conflicting accounts, exit 1
     (nothing can be collected) when the caller or the organization cannot be read."""
-    from sagemaker_inventory.accounts import AccountDiscoveryError, resolve_account_sources
+    from sagemaker_inventory.aws.accounts import AccountDiscoveryError, resolve_account_sources
     from sagemaker_inventory.cli.aws_options import check_profiles
 
     check_profiles(factory, accounts.profiles)

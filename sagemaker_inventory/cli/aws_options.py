@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from sagemaker_inventory.sessions import SessionFactory
+from sagemaker_inventory.aws.sessions import SessionFactory
 
 
 def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
@@ -63,13 +63,13 @@ def resolve_regions(
 ) -> list[str]:
     """The regions named (checked against botocore's data), every SageMaker region, or the
     profile's default region."""
-    from sagemaker_inventory.regions import (
+    from sagemaker_inventory.aws.regions import (
         UnknownRegionError,
         parse_regions,
         partition_of,
         sagemaker_regions,
     )
-    from sagemaker_inventory.sessions import region_origin
+    from sagemaker_inventory.aws.sessions import region_origin
 
     default = _session(factory, profile).region_name
     if all_regions:

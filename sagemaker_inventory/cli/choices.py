@@ -84,7 +84,7 @@ def completer(
 
 
 def region_names() -> list[str]:
-    from sagemaker_inventory.regions import known_regions
+    from sagemaker_inventory.aws.regions import known_regions
 
     return sorted(known_regions())
 
@@ -96,6 +96,6 @@ def profile_names() -> list[str]:
 
 
 def column_names() -> list[str]:
-    from sagemaker_inventory.columns import valid_columns
+    from sagemaker_inventory.output.columns import valid_columns
 
     return sorted(valid_columns(all_fields=True))

@@ -44,15 +44,15 @@ from sagemaker_inventory.cli.destination import (
     scopes_listing,
 )
 from sagemaker_inventory.exit_codes import ExitCode
-from sagemaker_inventory.sinks import OutputFormat
+from sagemaker_inventory.output.sinks import OutputFormat
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sagemaker_inventory.accounts import AccountRequest
+    from sagemaker_inventory.aws.accounts import AccountRequest
+    from sagemaker_inventory.aws.pacing import RateCaps
     from sagemaker_inventory.cli.output import RunFiles
-    from sagemaker_inventory.inventory import CollectOptions, Summary
-    from sagemaker_inventory.pacing import RateCaps
+    from sagemaker_inventory.collect.run import CollectOptions, Summary
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
 TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
@@ -268,13 +268,13 @@ def collect(
     the documented aws_sagemaker_trainingjob shape (see `smi schema`). Progress and the summary go
     to stderr; stdout carries only records (jsonl/json/csv).
     """
+    from sagemaker_inventory.aws.fetch import ListFilters
     from sagemaker_inventory.cli.output import open_run_files
-    from sagemaker_inventory.fetch import ListFilters
-    from sagemaker_inventory.inventory import CollectOptions
-    from sagemaker_inventory.lockfile import SnapshotLocked
-    from sagemaker_inventory.processes import in_process_aws
-    from sagemaker_inventory.redaction import NO_REDACT_WARNING
-    from sagemaker_inventory.snapshot import SnapshotError
+    from sagemaker_inventory.collect.processes import in_process_aws
+    from sagemaker_inventory.collect.run import CollectOptions
+    from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
+    from sagemaker_inventory.snapshot.index import SnapshotError
+    from sagemaker_inventory.snapshot.lock import SnapshotLocked
 
     _check_demo(demo, all_regions, accounts, endpoint_url)
     if not demo and endpoint_url is None:
@@ -354,7 +354,7 @@ def _check_demo(
             " and the account options"
         )
     if all_regions:
-        from sagemaker_inventory.demo import DEMO_REGIONS
+        from sagemaker_inventory.demo.backend import DEMO_REGIONS
 
         raise click.UsageError(
             f"--demo has jobs only in {' and '.join(DEMO_REGIONS)} and collects both by"
@@ -363,7 +363,7 @@ def _check_demo(
 
 
 def _rate_caps(rates: Sequence[str]) -> RateCaps:
-    from sagemaker_inventory.pacing import BadRateError, RateCaps
+    from sagemaker_inventory.aws.pacing import BadRateError, RateCaps
 
     try:
         return RateCaps.parse(rates)
@@ -381,10 +381,10 @@ def _run(
     console: Console,
     files: RunFiles,
 ) -> ExitCode:
+    from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
     from sagemaker_inventory.cli.account_options import resolve_sources
     from sagemaker_inventory.cli.aws_options import resolve_regions
-    from sagemaker_inventory.scopes import build_scopes
-    from sagemaker_inventory.sessions import ClientOptions, SessionFactory
+    from sagemaker_inventory.collect.scopes import build_scopes
 
     factory = SessionFactory(
         ClientOptions(
@@ -405,15 +405,15 @@ def _run_demo(
     console: Console,
     files: RunFiles,
 ) -> ExitCode:
+    from sagemaker_inventory.aws.sessions import SessionFactory
     from sagemaker_inventory.cli.aws_options import resolve_regions
-    from sagemaker_inventory.demo import (
+    from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
+    from sagemaker_inventory.demo.backend import (
         DEMO_NOTICE,
         DEMO_REGIONS,
         DemoUnavailableError,
         demo_backend,
     )
-    from sagemaker_inventory.scopes import AccountSource, build_scopes
-    from sagemaker_inventory.sessions import SessionFactory
 
     console.print(Text(DEMO_NOTICE, style="bold yellow"))
     try:
@@ -441,14 +441,14 @@ def _collect_and_write(
 ) -> ExitCode:
     from sagemaker_inventory.cli.output import open_records_sink, report_snapshot
     from sagemaker_inventory.cli.progress import progress_observer
-    from sagemaker_inventory.inventory import OutputError
-    from sagemaker_inventory.processes import run_scopes
-    from sagemaker_inventory.run_report import (
+    from sagemaker_inventory.collect.processes import run_scopes
+    from sagemaker_inventory.collect.run import OutputError
+    from sagemaker_inventory.collect.run_report import (
         build_run_report,
         render_run_summary,
         write_run_report,
     )
-    from sagemaker_inventory.snapshot import SnapshotCancelled
+    from sagemaker_inventory.snapshot.index import SnapshotCancelled
 
     if destination.list_scopes is not None:
         from sagemaker_inventory.cli.list_scopes import print_scopes
@@ -498,8 +498,8 @@ def _collect_and_write(
 
 def _report_interruption(files: RunFiles, summary: Summary) -> ExitCode:
     """One line for a run stopped by a signal, and its exit code (130, 143)."""
-    from sagemaker_inventory.inventory import CANCELLED
-    from sagemaker_inventory.signals import interruption_line
+    from sagemaker_inventory.collect.run import CANCELLED
+    from sagemaker_inventory.collect.signals import interruption_line
 
     unfinished = [
         f"{s.account_id or '?'}/{s.region}"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from sagemaker_inventory.prices import PriceFileError, PriceTable, load_price_file
-from sagemaker_inventory.report import Summary
+from sagemaker_inventory.report.aggregate import Summary
+from sagemaker_inventory.report.prices import PriceFileError, PriceTable, load_price_file
 
 
 class PriceListFailure(click.ClickException):
@@ -47,8 +47,8 @@ def price_summary(summary: Summary, plan: PricingPlan) -> None:
     if plan.table is not None:
         summary.price(plan.table)
         return
-    from sagemaker_inventory.prices import resolve_prices
-    from sagemaker_inventory.pricing import PriceListError, price_fetcher
+    from sagemaker_inventory.aws.pricing import PriceListError, price_fetcher
+    from sagemaker_inventory.report.prices import resolve_prices
 
     try:
         table = resolve_prices(

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sagemaker_inventory.sinks import OutputFormat
+from sagemaker_inventory.output.sinks import OutputFormat
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.fetch import ListFilters
-    from sagemaker_inventory.redaction import RedactionRules
-    from sagemaker_inventory.sharding import Shard
+    from sagemaker_inventory.aws.fetch import ListFilters
+    from sagemaker_inventory.collect.sharding import Shard
+    from sagemaker_inventory.records.redaction import RedactionRules
 
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
 
@@ -94,9 +94,9 @@ def check_distinct_files(destination: Destination) -> None:
     """Usage error (exit 2) when two of the files this run writes are one file: symlinks and
     hard links resolved, the snapshot's sidecar, lock and commit journal included. Devices
     (`/dev/null`) may take several outputs."""
-    from sagemaker_inventory.file_set import journal_path_for
-    from sagemaker_inventory.lockfile import lock_path_for
-    from sagemaker_inventory.snapshot import meta_path_for
+    from sagemaker_inventory.snapshot.file_set import journal_path_for
+    from sagemaker_inventory.snapshot.index import meta_path_for
+    from sagemaker_inventory.snapshot.lock import lock_path_for
 
     named = [("'-o' / '--output'", destination.path), ("'--report'", destination.report)]
     snapshot = destination.snapshot
@@ -135,7 +135,7 @@ def _file_identity(path: Path) -> object | None:
 
 
 def redaction_rules(patterns: tuple[str, ...], no_redact: bool) -> RedactionRules | None:
-    from sagemaker_inventory.redaction import RedactionRules
+    from sagemaker_inventory.records.redaction import RedactionRules
 
     if no_redact:
         if patterns:
@@ -154,7 +154,7 @@ def checked_destination(
     all_fields: bool,
     report: Path | None = None,
 ) -> Destination:
-    from sagemaker_inventory.columns import UnknownColumnError, validate_columns
+    from sagemaker_inventory.output.columns import UnknownColumnError, validate_columns
 
     if is_stdout(output):
         output = None
@@ -189,7 +189,7 @@ def default_format(output: Path | None) -> str:
 
 def _check_paths(*paths: tuple[Path | None, str]) -> None:
     """Each given path must be writable where it is to be created."""
-    from sagemaker_inventory.files import DestinationError, check_destination
+    from sagemaker_inventory.output.files import DestinationError, check_destination
 
     for path, hint in paths:
         if path is not None:

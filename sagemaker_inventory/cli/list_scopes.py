@@ -18,8 +18,8 @@ import click
 from sagemaker_inventory.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.scopes import AccountSource, Scope
-    from sagemaker_inventory.sessions import SessionFactory
+    from sagemaker_inventory.aws.sessions import SessionFactory
+    from sagemaker_inventory.collect.scopes import AccountSource, Scope
 
 FIELDS = ("account_id", "region", "via")
 
@@ -27,7 +27,7 @@ FIELDS = ("account_id", "region", "via")
 def print_scopes(scopes: Sequence[Scope], factory: SessionFactory, fmt: str) -> ExitCode:
     """Write one row per scope to stdout in `fmt` (text, jsonl, json, csv); always exit 0, since
     nothing was collected: an account whose identity cannot be read shows as "?" with a warning."""
-    from sagemaker_inventory.inventory import resolve_account_ids
+    from sagemaker_inventory.collect.run import resolve_account_ids
 
     accounts = resolve_account_ids(scopes, factory)
     rows = [scope_row(scope, accounts.get(scope.source)) for scope in scopes]

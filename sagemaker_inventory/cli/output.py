@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from sagemaker_inventory.files import atomic_writer, named_stream
-from sagemaker_inventory.sinks import OutputConsole, Sink, make_sink
+from sagemaker_inventory.output.files import atomic_writer, named_stream
+from sagemaker_inventory.output.sinks import OutputConsole, Sink, make_sink
 
 if TYPE_CHECKING:
     from sagemaker_inventory.cli.destination import Destination
-    from sagemaker_inventory.inventory import Summary
-    from sagemaker_inventory.redaction import RedactionRules
-    from sagemaker_inventory.signals import StopRequest
-    from sagemaker_inventory.snapshot_writer import SnapshotOutcome, SnapshotWriter
+    from sagemaker_inventory.collect.run import Summary
+    from sagemaker_inventory.collect.signals import StopRequest
+    from sagemaker_inventory.records.redaction import RedactionRules
+    from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
 
 Record = dict[str, Any]
 
@@ -96,7 +96,7 @@ class RunFiles:
 
     def emitter(self, write: Callable[[Record], None]) -> Callable[[Record], None]:
         """The run's emit: redact, keep for the snapshot, then write."""
-        from sagemaker_inventory.redaction import redact
+        from sagemaker_inventory.records.redaction import redact
 
         def emit(record: Record) -> None:
             if self.redaction is not None:
@@ -109,7 +109,7 @@ class RunFiles:
 
     def commit(self, summary: Summary, destination: Destination) -> SnapshotOutcome | None:
         """Write the snapshot (and --changes); SnapshotCancelled if a signal stopped the run."""
-        from sagemaker_inventory.snapshot import SnapshotCancelled
+        from sagemaker_inventory.snapshot.index import SnapshotCancelled
 
         if self.stop.stopped:
             raise SnapshotCancelled("stopped by a signal")
@@ -131,10 +131,10 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
     Raises SnapshotLocked (another run has it) or SnapshotError (not a snapshot) before any AWS
     call is made.
     """
-    from sagemaker_inventory.redaction import redact
-    from sagemaker_inventory.signals import stop_signals
-    from sagemaker_inventory.snapshot import SnapshotSettings
-    from sagemaker_inventory.snapshot_writer import snapshot_session
+    from sagemaker_inventory.collect.signals import stop_signals
+    from sagemaker_inventory.records.redaction import redact
+    from sagemaker_inventory.snapshot.index import SnapshotSettings
+    from sagemaker_inventory.snapshot.writer import snapshot_session
 
     rules = destination.redaction
     with stop_signals() as stop:

@@ -21,10 +21,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from sagemaker_inventory.inventory import FAILED, NullObserver, Observer, ScopeResult
+from sagemaker_inventory.collect.run import FAILED, NullObserver, Observer, ScopeResult
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.scopes import Scope
+    from sagemaker_inventory.collect.scopes import Scope
 
 
 class ProgressObserver:

@@ -18,23 +18,23 @@ from typing import Any
 import click
 from rich.console import Console
 
-from sagemaker_inventory.checks import Posture, assess
-from sagemaker_inventory.checks_view import render_checks
 from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
 from sagemaker_inventory.exit_codes import ExitCode
-from sagemaker_inventory.files import named_stream
-from sagemaker_inventory.measures import Record
-from sagemaker_inventory.report import (
+from sagemaker_inventory.output.files import named_stream
+from sagemaker_inventory.output.sinks import OutputConsole
+from sagemaker_inventory.records.measures import Record
+from sagemaker_inventory.report.aggregate import (
     Summary,
     format_time,
     parse_dimension,
     parse_time,
     summarise,
 )
-from sagemaker_inventory.report_input import Duplicates, InventoryError, open_inventory
-from sagemaker_inventory.report_jobs import NEAR_LIMIT_FRACTION, collect_failures, collect_running
-from sagemaker_inventory.report_view import render_failures, render_running, render_summary
-from sagemaker_inventory.sinks import OutputConsole
+from sagemaker_inventory.report.checks import Posture, assess
+from sagemaker_inventory.report.checks_view import render_checks
+from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_inventory
+from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION, collect_failures, collect_running
+from sagemaker_inventory.report.view import render_failures, render_running, render_summary
 
 BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
 

@@ -14,7 +14,7 @@ from sagemaker_inventory.exit_codes import ExitCode
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sagemaker_inventory.drift import Drift, Member
+    from sagemaker_inventory.records.drift import Drift, Member
 
 
 @click.command()
@@ -66,13 +66,13 @@ def schema(all_fields: bool, drift: bool, strict: bool, output_format: str | Non
     if not drift:
         if strict or output_format is not None:
             raise click.UsageError("--strict and --format go with --drift")
-        from sagemaker_inventory.schema import record_schema
+        from sagemaker_inventory.records.schema import record_schema
 
         click.echo(json.dumps(record_schema(all_fields=all_fields), indent=2))
         return
     if all_fields:
         raise click.UsageError("--drift compares the documented shape; drop --all-fields")
-    from sagemaker_inventory.drift import find_drift
+    from sagemaker_inventory.records.drift import find_drift
 
     found = find_drift()
     if (output_format or ("table" if sys.stdout.isatty() else "json")) == "json":

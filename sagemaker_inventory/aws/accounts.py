@@ -1,0 +1,403 @@
+"""Which accounts a run covers: role ARNs, account ids, accounts files and AWS Organizations.
+
+Parsing and validation are pure and raise AccountInputError naming the bad value (and file:line
+for accounts files). `resolve_account_sources` turns an AccountRequest into AccountSources, cut to
+its `--shard`; its only AWS calls are STS GetCallerIdentity (the caller's partition, account and a
+default role session name; with --shard, each profile's account) asked region by region (see
+`identity`) and, for `--org`, Organizations ListAccounts, all with the base credentials, counted
+in the run's `Identities` meters and retried when throttled.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from sagemaker_inventory.aws.errors import ScopeError, describe_failure
+from sagemaker_inventory.aws.fetch import ThrottleRetry, resumable_pages
+from sagemaker_inventory.aws.identity import Caller, IdentityUnknown, partition_of_regions
+from sagemaker_inventory.collect.scopes import AccountSource
+from sagemaker_inventory.collect.sharding import Shard
+
+if TYPE_CHECKING:
+    from sagemaker_inventory.aws.sessions import SessionFactory
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+ACTIVE = "ACTIVE"
+ORG_PAGE_SIZE = 20  # ListAccounts' maximum
+
+_ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
+_PARTITION = r"aws(?:-[a-z]+)*"
+# IAM: a role name is [\w+=,.@-]{1,64}; a path is "/" or "/segments/" of printable ASCII.
+_ROLE_NAME = r"[\w+=,.@-]{1,64}"
+_ROLE_PATH = r"(?:[\x21-\x7e]*/)?"
+_ROLE_ARN = re.compile(
+    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>\d{{12}}):role/"
+    rf"(?P<name>{_ROLE_PATH}{_ROLE_NAME})",
+    re.ASCII,
+)
+_ROLE_NAME_OPTION = re.compile(rf"/?{_ROLE_PATH}{_ROLE_NAME}", re.ASCII)
+# STS: RoleSessionName is [\w+=,.@-]{2,64}; ExternalId is [\w+=,.@:/-]{2,1224}.
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+_SESSION_NAME_CHAR = re.compile(r"[^\w+=,.@-]", re.ASCII)
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+_COMMENT = re.compile(r"(?:^|\s)#.*$")
+# How much of a bad value a message quotes: an accounts file line can be megabytes long.
+SHOWN_CHARS = 200
+
+
+class AccountInputError(ValueError):
+    """A malformed role ARN, account id, role name or accounts-file line; the message names it."""
+
+
+class AccountDiscoveryError(RuntimeError):
+    """The accounts could not be listed (e.g. ListAccounts denied): nothing can be collected."""
+
+    def __init__(self, what: str, error: ScopeError) -> None:
+        super().__init__(f"{what}: {error.code}: {error.message}")
+        self.error = error
+
+
+@dataclass(frozen=True)
+class RoleArn:
+    """An IAM role ARN, split into the parts smi needs."""
+
+    partition: str
+    account_id: str
+    name: str  # path included, e.g. "ops/Inventory"
+
+    def __str__(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:role/{self.name}"
+
+
+@dataclass(frozen=True)
+class OrgAccount:
+    """One account of an AWS Organization as ListAccounts returns it."""
+
+    account_id: str
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class AccountRequest:
+    """Everything the user said about which accounts to cover and how to reach them."""
+
+    profiles: tuple[str, ...] = ()
+    role_arns: tuple[RoleArn, ...] = ()
+    account_ids: tuple[str, ...] = ()
+    org: bool = False
+    role_name: str = DEFAULT_ROLE_NAME
+    exclude: frozenset[str] = field(default_factory=frozenset)
+    external_id: str | None = None
+    session_name: str | None = None
+    duration_seconds: int | None = None
+    shard: Shard | None = None  # --shard: only the accounts of this shard
+
+    @property
+    def assumes_roles(self) -> bool:
+        return bool(self.role_arns or self.account_ids or self.org)
+
+    @property
+    def base_profile(self) -> str | None:
+        """The profile whose credentials list accounts and assume roles (None: default chain)."""
+        return self.profiles[0] if self.profiles else None
+
+
+def shown(text: str) -> str:
+    """`text` quoted for a message, cut to SHOWN_CHARS characters."""
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}... ({len(text):,} characters)"
+
+
+def parse_account_id(text: str) -> str:
+    value = text.strip()
+    if not _ACCOUNT_ID.fullmatch(value):
+        raise AccountInputError(f"{shown(text)} is not an AWS account id (12 digits)")
+    return value
+
+
+def parse_role_arn(text: str) -> RoleArn:
+    """A role ARN in a partition botocore knows (a typo such as `aws-us-gvo` is an input error,
+    not a run-time failure of every AssumeRole)."""
+    from sagemaker_inventory.aws.regions import known_partitions
+
+    match = _ROLE_ARN.fullmatch(text.strip())
+    if match is None:
+        raise AccountInputError(
+            f"{shown(text)} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        )
+    partitions = known_partitions()
+    if match["partition"] not in partitions:
+        raise AccountInputError(
+            f"{shown(text)}: unknown partition {match['partition']!r}"
+            f" (known: {', '.join(sorted(partitions))})"
+        )
+    return RoleArn(match["partition"], match["account"], match["name"])
+
+
+def parse_account(text: str) -> str | RoleArn:
+    """An account id or a role ARN, whichever `text` is."""
+    value = text.strip()
+    if value.startswith("arn:"):
+        return parse_role_arn(value)
+    if _ACCOUNT_ID.fullmatch(value):
+        return value
+    raise AccountInputError(
+        f"{shown(text)} is neither an AWS account id (12 digits) nor a role ARN"
+    )
+
+
+def parse_role_name(text: str) -> str:
+    """A role name for `arn:...:role/<name>`, optionally with a path ("ops/Inventory")."""
+    if not _ROLE_NAME_OPTION.fullmatch(text):
+        raise AccountInputError(f"{shown(text)} is not an IAM role name")
+    return text.lstrip("/")
+
+
+def parse_session_name(text: str) -> str:
+    if not _SESSION_NAME.fullmatch(text):
+        raise AccountInputError(
+            f"{shown(text)} is not a role session name (2-64 of letters, digits and +=,.@_-)"
+        )
+    return text
+
+
+def parse_external_id(text: str) -> str:
+    if not _EXTERNAL_ID.fullmatch(text):
+        raise AccountInputError(
+            f"{shown(text)} is not an external id (2-1224 of letters, digits and +=,.@:/_-)"
+        )
+    return text
+
+
+def read_accounts(lines: Iterable[str], name: str) -> list[str | RoleArn]:
+    """Account ids and role ARNs, one per line; blank lines and `#` comments are ignored.
+
+    A bad line raises AccountInputError naming `name:line` and the value.
+    """
+    entries: list[str | RoleArn] = []
+    for number, line in enumerate(lines, start=1):
+        value = _COMMENT.sub("", line).strip()
+        if not value:
+            continue
+        try:
+            entries.append(parse_account(value))
+        except AccountInputError as exc:
+            raise AccountInputError(f"{name}:{number}: {exc}") from None
+    return entries
+
+
+def read_accounts_file(path: str, stdin: TextIO | None = None) -> list[str | RoleArn]:
+    """`read_accounts` of a file, or of stdin when `path` is "-".
+
+    An unreadable file raises AccountInputError naming it and why.
+    """
+    if path == "-":
+        return _some_accounts(read_accounts(stdin or sys.stdin, "<stdin>"), "<stdin>")
+    try:
+        with Path(path).open(encoding="utf-8") as stream:
+            return _some_accounts(read_accounts(stream, path), path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise AccountInputError(f"cannot read accounts file {path!r}: {reason}") from None
+
+
+def _some_accounts(entries: list[str | RoleArn], name: str) -> list[str | RoleArn]:
+    # An empty list would mean "no role options", i.e. the caller's own account: never silently.
+    if not entries:
+        raise AccountInputError(
+            f"accounts file {name} names no account (only blank lines and comments)"
+        )
+    return entries
+
+
+def role_arn_for(account_id: str, role_name: str, partition: str) -> RoleArn:
+    return RoleArn(partition, account_id, role_name)
+
+
+def default_session_name(caller_arn: str) -> str:
+    """`smi-<who>` from the caller's ARN (user name, or the caller's own role session name),
+    cut to STS's rules so that CloudTrail shows who ran the inventory."""
+    who = caller_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return sanitize_session_name(f"smi-{who}")
+
+
+def sanitize_session_name(text: str) -> str:
+    cleaned = _SESSION_NAME_CHAR.sub("-", text)[:64]
+    return cleaned if len(cleaned) >= 2 else "smi"
+
+
+def iter_org_accounts(
+    organizations_client: Any, retry: ThrottleRetry | None = None
+) -> Iterator[OrgAccount]:
+    """Every account of the caller's organization, page by page (ListAccounts); a page still
+    throttled after botocore's retries is asked again."""
+    pages = resumable_pages(
+        organizations_client, "list_accounts", {}, "NextToken", retry, page_size=ORG_PAGE_SIZE
+    )
+    for page in pages:
+        for account in page.get("Accounts", []):
+            yield OrgAccount(str(account["Id"]), str(account.get("Name", "")), _status(account))
+
+
+def _status(account: dict[str, Any]) -> str:
+    # ListAccounts reports `State` (ACTIVE, SUSPENDED, PENDING_CLOSURE, ...) next to the
+    # deprecated `Status`; prefer the newer field where present.
+    return str(account.get("State") or account.get("Status") or "")
+
+
+def resolve_account_sources(
+    request: AccountRequest, factory: SessionFactory, regions: Sequence[str] = ()
+) -> list[AccountSource]:
+    """The AccountSources `request` names, in order, without duplicates, cut to its --shard.
+
+    Without role options each profile (or the default chain) is one account. With them the
+    accounts are exactly the roles, ids and organization accounts named, reached from the base
+    profile; with `--org` the caller's own account is collected with the base credentials.
+    `regions` (the run's) pick the partition when the caller cannot be identified, and are
+    among the regions whose STS is asked who the caller is.
+    """
+    sources = _all_sources(request, factory, regions)
+    if request.shard is None:
+        return sources
+    return shard_sources(_identified(sources, factory, regions), request.shard)
+
+
+def _all_sources(
+    request: AccountRequest, factory: SessionFactory, regions: Sequence[str]
+) -> list[AccountSource]:
+    if not request.assumes_roles:
+        return [AccountSource(profile=p) for p in request.profiles] or [AccountSource()]
+    if len(request.profiles) > 1:
+        raise AccountInputError(
+            "with role ARNs, account ids or --org, --profile names the one set of base"
+            f" credentials; got {len(request.profiles)} profiles"
+        )
+    caller = _caller_if_needed(request, factory, regions)
+    partition = caller.partition if caller else _partition_of(request, regions)
+    session_name = request.session_name or (
+        default_session_name(caller.arn) if caller else "smi-inventory"
+    )
+    roles = list(request.role_arns)
+    roles += [role_arn_for(a, request.role_name, partition) for a in request.account_ids]
+    if request.org:
+        roles += _org_roles(request, factory, partition)
+    return _sources(_unique(roles, request.exclude), request, caller, session_name)
+
+
+def shard_sources(sources: Sequence[AccountSource], shard: Shard) -> list[AccountSource]:
+    """The sources whose account is `shard`'s. An account STS could not identify (a profile's)
+    is placed by its label instead, so that exactly one shard collects it."""
+    return [s for s in sources if shard.owns(s.account_id or s.label)]
+
+
+def _identified(
+    sources: Sequence[AccountSource], factory: SessionFactory, regions: Sequence[str]
+) -> list[AccountSource]:
+    """The sources with their account ids: a profile's comes from STS (once per profile)."""
+    return [_identified_source(s, factory, regions) for s in sources]
+
+
+def _identified_source(
+    source: AccountSource, factory: SessionFactory, regions: Sequence[str]
+) -> AccountSource:
+    if source.account_id is not None:
+        return source
+    try:
+        caller = factory.identities.caller(factory, source.profile, regions, source.label)
+    except IdentityUnknown as exc:
+        logger.warning("cannot tell the account of %s (%s): shard by its name", source.label, exc)
+        return source
+    return replace(source, account_id=caller.account_id)
+
+
+def _caller_if_needed(
+    request: AccountRequest, factory: SessionFactory, regions: Sequence[str]
+) -> Caller | None:
+    """The caller, when the organization, a partition or a session name depends on it.
+
+    None when no region's STS would say: the run goes on with the partition of the ARNs or of
+    the regions, and the organization's accounts all reached through the role; any AssumeRole
+    that then fails is reported by its scopes, which says more than one early error.
+    """
+    if request.session_name is not None and not request.account_ids and not request.org:
+        return None
+    try:
+        return factory.identities.caller(factory, request.base_profile, regions, None)
+    except IdentityUnknown as exc:
+        logger.warning("cannot identify the caller, going on without: %s", exc)
+        return None
+
+
+def _org_roles(request: AccountRequest, factory: SessionFactory, partition: str) -> list[RoleArn]:
+    meter = factory.identities.meter(None)
+    try:
+        region = factory.home_region(request.base_profile, partition)
+        client = factory.client(factory.session(request.base_profile), "organizations", region)
+        meter.attach(client)
+        accounts = list(iter_org_accounts(client, ThrottleRetry(on_retry=meter.add_retry)))
+    except Exception as exc:
+        raise AccountDiscoveryError(
+            "cannot list the organization's accounts", describe_failure(exc)
+        ) from exc
+    # Suspended and closing accounts cannot be assumed into; they are never tried.
+    return [
+        role_arn_for(a.account_id, request.role_name, partition)
+        for a in accounts
+        if a.status == ACTIVE
+    ]
+
+
+def _unique(roles: Sequence[RoleArn], exclude: frozenset[str]) -> list[RoleArn]:
+    """First role per account, excluded accounts dropped; two different roles for one account
+    would collect its jobs twice, so that is an input error."""
+    chosen: dict[str, RoleArn] = {}
+    for role in roles:
+        if role.account_id in exclude:
+            continue
+        earlier = chosen.setdefault(role.account_id, role)
+        if earlier != role:
+            raise AccountInputError(
+                f"account {role.account_id} is named twice, as {earlier} and as {role}"
+            )
+    return list(chosen.values())
+
+
+def _sources(
+    roles: Sequence[RoleArn], request: AccountRequest, caller: Caller | None, session_name: str
+) -> list[AccountSource]:
+    sources = []
+    for role in roles:
+        if request.org and caller is not None and role.account_id == caller.account_id:
+            # The caller's own account needs no role (and seldom has the member-account role).
+            sources.append(
+                AccountSource(profile=request.base_profile, account_id=caller.account_id)
+            )
+            continue
+        sources.append(
+            AccountSource(
+                role_arn=str(role),
+                account_id=role.account_id,
+                base_profile=request.base_profile,
+                external_id=request.external_id,
+                session_name=session_name,
+                duration_seconds=request.duration_seconds,
+            )
+        )
+    return sources
+
+
+def _partition_of(request: AccountRequest, regions: Sequence[str]) -> str:
+    """Without a caller: the partition of the ARNs given, else of the run's regions."""
+    if request.role_arns:
+        return request.role_arns[0].partition
+    return partition_of_regions(regions)

@@ -1,0 +1,341 @@
+"""The one place that builds boto3 sessions and clients: profiles, roles, retries, endpoints.
+
+boto3 Sessions are not thread-safe but clients are, so every session and client is built here,
+under one lock, before it is handed to a worker thread. An assumed role gets a session of its own
+whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
+DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share the process's one
+botocore data loader, because each loader parses the (large) SageMaker service model again, which
+would cost about 15 MB and half a second per account; it hands out SageMaker's model cut to the
+operations smi calls (see `service_models`). The roles assumed with the same base keys share one
+STS client, and role sessions copy botocore's built-in event handlers instead of registering them
+again (see `handler_template`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    CredentialProvider,
+    Credentials,
+    DeferredRefreshableCredentials,
+)
+
+from sagemaker_inventory.aws.fetch import ThrottleRetry
+from sagemaker_inventory.aws.handler_template import HandlerTemplate
+from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
+from sagemaker_inventory.aws.parsing import CompiledParserFactory
+from sagemaker_inventory.aws.service_models import shared_loader
+from sagemaker_inventory.collect.scopes import AccountSource
+from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+
+# botocore retries throttled calls (10 attempts); pacing.Pacer paces each API operation. Not
+# `adaptive`: its limiter is per client, so a throttled ListTrainingJobs would also slow
+# DescribeTrainingJob (measured: 16.8 s instead of 9.6 s for 1,000 jobs with List at 2/s), and at a
+# hard 50/s it sustained 32-38 Describe/s where the Pacer sustains 47-49.
+DEFAULT_RETRY_MODE = "standard"
+DEFAULT_MAX_ATTEMPTS = 10
+
+
+# botocore refreshes 15 minutes (advisory) and 10 minutes (mandatory) before expiry; with
+# 15-minute credentials that would mean an AssumeRole before every request, so short sessions
+# refresh after three quarters of their life instead.
+ADVISORY_REFRESH_SECONDS = 15 * 60
+MANDATORY_REFRESH_SECONDS = 10 * 60
+
+Clock = Callable[[], datetime]
+
+# The services whose clients are built from an assumed role's session: a scope's SageMaker and
+# tagging clients, and STS for the account's identity. Role sessions carry botocore's built-in
+# handlers for these only (see `handler_template`).
+ROLE_SESSION_SERVICES = frozenset({"sagemaker", "resourcegroupstaggingapi", "sts"})
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """How every AWS client of a run is configured."""
+
+    endpoint_url: str | None = None
+    retry_mode: str = DEFAULT_RETRY_MODE
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_pool_connections: int = 32
+
+
+class SessionFactory:
+    """Builds and caches boto3 sessions per profile and per assumed role, and clients with the
+    run's options. `clock` (tests) replaces the time botocore's refreshable credentials read."""
+
+    def __init__(self, options: ClientOptions | None = None, *, clock: Clock | None = None) -> None:
+        self.options = options or ClientOptions()
+        self._clock = clock
+        # Re-entrant: a refresh that runs while this thread builds a client must not deadlock.
+        self._lock = threading.RLock()
+        self._sessions: dict[str | None, boto3.Session] = {}
+        self._role_sessions: dict[AccountSource, boto3.Session] = {}
+        self._sts_clients: dict[tuple[Any, ...], Any] = {}
+        # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
+        self.identities = Identities()
+        self._handlers: HandlerTemplate | None = None
+        self._slim_sessions: set[int] = set()
+        self._parsers: CompiledParserFactory | None = None
+
+    def session(self, profile: str | None = None) -> boto3.Session:
+        """The (cached) session for `profile`, or for the default credential chain when None.
+
+        Raises botocore's ProfileNotFound for an unknown profile.
+        """
+        import boto3
+
+        with self._lock:
+            if profile not in self._sessions:
+                session = self._share_loader(
+                    boto3.Session(profile_name=profile, region_name=aws_region_variable())
+                )
+                _remember_keys_of(session)
+                self._sessions[profile] = session
+            return self._sessions[profile]
+
+    def session_for(self, source: AccountSource) -> boto3.Session:
+        """The (cached) session of one account: its profile's, or the role's assumed from the base
+        profile. The role is assumed on first use, so a role that cannot be assumed fails the
+        first call made with the session (its error is AssumeRole's), not this one."""
+        if source.role_arn is None:
+            return self.session(source.profile)
+        with self._lock:
+            if source not in self._role_sessions:
+                self._role_sessions[source] = self._build_role_session(source, source.role_arn)
+            return self._role_sessions[source]
+
+    def client(self, session: boto3.Session, service: str, region: str) -> Any:
+        """A client of `service` in `region` from `session`, with the run's retry/endpoint setup.
+
+        Raises ValueError for a client of a service role sessions do not serve (see
+        `ROLE_SESSION_SERVICES`)."""
+        # boto3-stubs type `client` per service name; the service here is a runtime string.
+        maker: Any = session
+        with self._lock:
+            if id(session) in self._slim_sessions and service not in ROLE_SESSION_SERVICES:
+                raise ValueError(
+                    f"a role session has botocore's handlers for {sorted(ROLE_SESSION_SERVICES)}"
+                    f" only, not {service!r}: add it to ROLE_SESSION_SERVICES"
+                )
+            client = maker.client(
+                service,
+                region_name=region,
+                endpoint_url=self.options.endpoint_url,
+                config=self._config(),
+            )
+        _build_user_agent_once(client)
+        return client
+
+    def home_region(self, profile: str | None, partition: str = "aws") -> str:
+        """The region for account-wide calls (STS, Organizations): the profile's, else the
+        partition's home region."""
+        region = self.session(profile).region_name
+        return region or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
+
+    def _config(self) -> Config:
+        from botocore.config import Config
+
+        opts = self.options
+        retries: Any = {"mode": opts.retry_mode, "max_attempts": opts.max_attempts}
+        return Config(
+            retries=retries,
+            connect_timeout=opts.connect_timeout,
+            read_timeout=opts.read_timeout,
+            max_pool_connections=opts.max_pool_connections,
+            user_agent_extra="smi",
+        )
+
+    def _build_role_session(self, source: AccountSource, role_arn: str) -> boto3.Session:
+        import boto3
+        from botocore.credentials import CredentialResolver
+
+        base = self.session(source.base_profile)
+        credentials = self._assumed_role_credentials(source, role_arn, base)
+        if self._handlers is None:
+            self._handlers = HandlerTemplate(ROLE_SESSION_SERVICES)
+        core = self._handlers.new_session(source.base_profile)
+        core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
+        session = self._share_loader(boto3.Session(botocore_session=core))
+        self._slim_sessions.add(id(session))  # kept in _role_sessions: the id stays its own
+        return session
+
+    def _assumed_role_credentials(
+        self, source: AccountSource, role_arn: str, base: boto3.Session
+    ) -> Credentials:
+        from botocore.exceptions import NoCredentialsError
+
+        base_credentials = base.get_credentials()
+        if base_credentials is None:
+            raise NoCredentialsError()
+        partition = role_arn.split(":")[1]
+        # Where the base credentials' STS already answered, if it was asked: another region's
+        # endpoint may refuse (a region-deny policy, a region not enabled).
+        sts_region = (
+            self.identities.sts_region(source.base_profile)
+            or base.region_name
+            or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
+        )
+        meter = self.identities.meter(source.label)
+        maker: Any = base
+
+        def create_sts_client(service: str, **keys: Any) -> Any:
+            # Called by botocore on every refresh, from whichever worker thread needs the keys,
+            # with the base keys of the moment: one client serves every role assumed with them.
+            cache_key = (service, sts_region, *sorted(keys.items()))
+            with self._lock:
+                if cache_key not in self._sts_clients:
+                    client = maker.client(
+                        service,
+                        region_name=sts_region,
+                        endpoint_url=self.options.endpoint_url,
+                        config=self._config(),
+                        **keys,
+                    )
+                    # Shared by every role: each AssumeRole is counted for its role's account.
+                    self.identities.attach_assume_role(client)
+                    self._sts_clients[cache_key] = client
+                return self._sts_clients[cache_key]
+
+        fetcher = AssumeRoleCredentialFetcher(
+            create_sts_client,
+            base_credentials,
+            role_arn,
+            extra_args=_assume_role_args(source),
+            cache=_NoCache(),
+        )
+        retry = ThrottleRetry(on_retry=meter.add_retry)
+        return _AssumedRoleCredentials(
+            lambda: retry.call(fetcher.fetch_credentials), self._clock, source
+        )
+
+    def _share_loader(self, session: boto3.Session) -> boto3.Session:
+        core = session._session  # boto3 exposes no public accessor for its botocore session
+        # botocore makes every timestamp a tzlocal() datetime, which cost a fifth of the CPU of a
+        # DescribeTrainingJob call (~15 timestamps); UTC ones are cheap and what records want.
+        # Parsing JSON responses is compiled per shape, once for every session (see `parsing`).
+        if self._parsers is None:
+            self._parsers = CompiledParserFactory()
+            self._parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
+        core.register_component("response_parser_factory", self._parsers)
+        loader = shared_loader(lambda: core.get_component("data_loader"))
+        core.register_component("data_loader", loader)
+        return session
+
+
+def aws_region_variable() -> str | None:
+    """AWS_REGION, which boto3 ignores (it reads only AWS_DEFAULT_REGION) but the AWS CLI v2, the
+    other SDKs, Lambda, ECS and most CI systems set. As there, it wins over AWS_DEFAULT_REGION and
+    the profile's region."""
+    return os.environ.get("AWS_REGION") or None
+
+
+def region_origin(profile: str | None) -> str:
+    """Where a session's default region comes from, for messages about it."""
+    if aws_region_variable():
+        return "AWS_REGION"
+    if os.environ.get("AWS_DEFAULT_REGION"):
+        return "AWS_DEFAULT_REGION"
+    profile = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    return f"the region of profile {profile!r}" if profile else "the AWS config file"
+
+
+def _remember_keys_of(session: boto3.Session) -> None:
+    """Hand the session's keys to the scrubber, so that no message smi writes can show them,
+    whichever error carries them. Credentials that cannot be loaded yet fail the first call
+    made with them, as before; assumed-role keys are remembered as they are fetched."""
+    try:
+        credentials = session.get_credentials()
+    except Exception:
+        return
+    remember_credentials(credentials)
+
+
+def _build_user_agent_once(client: Any) -> None:
+    """botocore rebuilds the User-Agent string twice for every request (measured: ~15% of the CPU
+    of a DescribeTrainingJob call); every request of one smi client carries the same one."""
+    creator = getattr(client, "_user_agent_creator", None)  # no public accessor
+    if creator is not None and callable(getattr(creator, "to_string", None)):
+        creator.to_string = functools.cache(creator.to_string)
+
+
+def parse_utc_timestamp(value: Any) -> datetime:
+    """A response timestamp as an aware UTC datetime (epoch seconds, or any form botocore reads)."""
+    from botocore.utils import parse_timestamp
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            pass  # let botocore say what it makes of it
+    return parse_timestamp(value).astimezone(timezone.utc)
+
+
+def _assume_role_args(source: AccountSource) -> dict[str, Any]:
+    pairs = {
+        "RoleSessionName": source.session_name,
+        "ExternalId": source.external_id,
+        "DurationSeconds": source.duration_seconds,
+    }
+    return {key: value for key, value in pairs.items() if value is not None}
+
+
+class _NoCache(dict[str, Any]):
+    """A fetcher cache that keeps nothing: the credentials object already holds the current keys,
+    and a cache (checked against the wall clock, not `clock`) would answer a refresh with the very
+    keys being refreshed."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+class _Fixed(CredentialProvider):
+    """Hands a session the one credentials object it must use."""
+
+    METHOD = CANONICAL_NAME = "smi-assume-role"
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Credentials:
+        return self._credentials
+
+
+class _AssumedRoleCredentials(DeferredRefreshableCredentials):
+    """Assumed-role keys fetched on first use and renewed by botocore before they expire."""
+
+    def __init__(
+        self, refresh_using: Callable[[], Any], clock: Clock | None, source: AccountSource
+    ) -> None:
+        if clock is None:
+            super().__init__(refresh_using, "assume-role")
+        else:
+            super().__init__(refresh_using, "assume-role", time_fetcher=clock)
+        if source.duration_seconds is not None:
+            life = source.duration_seconds
+            self._advisory_refresh_timeout = min(ADVISORY_REFRESH_SECONDS, life // 4)
+            self._mandatory_refresh_timeout = min(MANDATORY_REFRESH_SECONDS, life // 6)
+
+    def _set_from_data(self, data: dict[str, Any]) -> None:
+        # Every set of keys AssumeRole hands out (first fetch and each refresh) is scrubbed.
+        super()._set_from_data(data)  # type: ignore[misc]  # botocore-stubs omit it
+        for name in ("access_key", "secret_key", "token"):
+            remember_secret(data.get(name))

@@ -1,0 +1,444 @@
+"""Runs the scopes of one inventory concurrently, isolates each scope's failure, returns a Summary.
+
+Records flow to a single `emit` callback as soon as they are converted (under a lock, so JSONL
+lines never interleave); memory holds at most a bounded window of in-flight describes per scope.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from sagemaker_inventory.aws.errors import ScopeError, describe_failure, is_region_not_enabled
+from sagemaker_inventory.aws.fetch import (
+    ListFilters,
+    ThrottleRetry,
+    describe_training_job,
+    iter_job_summaries,
+)
+from sagemaker_inventory.aws.identity import IdentityUnknown
+from sagemaker_inventory.aws.metering import ApiMeter
+from sagemaker_inventory.aws.pacing import Pacer, RateCaps
+from sagemaker_inventory.aws.retry_waits import wait_retries_with
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.aws.tags import TagLookup
+from sagemaker_inventory.collect.scopes import AccountSource, Scope
+from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.records.shape import account_id_from_arn, to_record, use_service_model
+
+Record = dict[str, Any]
+logger = logging.getLogger(__name__)
+
+OK, FAILED, SKIPPED = "ok", "failed", "skipped"
+CANCELLED = ScopeError("Cancelled", "the run was stopped before this scope finished")
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """What to collect and how hard to push."""
+
+    filters: ListFilters = field(default_factory=ListFilters)
+    with_tags: bool = True
+    all_fields: bool = False
+    # Measured (scripts/bench.py, 1,000 jobs): at 80 ms a call 32 describe in 4.4 s where 16
+    # take 5.8 s; at 30 ms it makes no difference. CPU, not threads, bounds it beyond that.
+    max_workers: int = 32
+    max_scopes: int = 8
+    # Processes collecting scopes (None: chosen from the number of scopes; see processes.py).
+    # run_inventory itself always runs in this process.
+    processes: int | None = None
+    # With --all-regions, a region the account has not enabled is skipped rather than failed.
+    skip_unenabled_regions: bool = False
+    # Given a TrainingJobSummary, a record still current for it (a snapshot's), or None to describe.
+    # Its tags are refreshed all the same.
+    reuse: Callable[[dict[str, Any]], Record | None] | None = None
+    # --rate OPERATION=N caps; every operation also adapts to the throttling it meets.
+    rate_caps: RateCaps = field(default_factory=RateCaps)
+
+
+@dataclass
+class ScopeResult:
+    """How one account x region went."""
+
+    account_id: str | None
+    region: str
+    status: str = OK
+    jobs: int = 0
+    skipped: int = 0
+    reused: int = 0  # records CollectOptions.reuse still found current: no DescribeTrainingJob
+    api_calls: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    seconds: float = 0.0
+    tag_path: str | None = None
+    error: ScopeError | None = None
+    skipped_jobs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ApiCalls:
+    """Requests sent per operation (retries included) and how many were retries."""
+
+    api_calls: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class AccountCalls(ApiCalls):
+    """The calls one account's credentials made outside any one region: AssumeRole (and its
+    renewals), the GetCallerIdentity naming a profile's account."""
+
+    account_id: str | None = None
+    source: str = ""
+
+
+@dataclass
+class Summary:
+    """The outcome of a run: one ScopeResult per scope, in scope order; the run's discovery
+    calls (who the caller is, the organization's accounts) and each account's own calls."""
+
+    started: datetime
+    finished: datetime
+    scopes: list[ScopeResult]
+    discovery: ApiCalls = field(default_factory=ApiCalls)
+    accounts: list[AccountCalls] = field(default_factory=list)
+
+    @property
+    def jobs(self) -> int:
+        return sum(s.jobs for s in self.scopes)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """OK: every scope collected (also when there were none, e.g. an empty --shard);
+        PARTIAL: some failed, others not; else NOTHING_COLLECTED."""
+        if not self.scopes:
+            return ExitCode.OK
+        failed = sum(s.status == FAILED for s in self.scopes)
+        collected = sum(s.status == OK for s in self.scopes)
+        if failed == 0 and collected > 0:
+            return ExitCode.OK
+        return ExitCode.PARTIAL if collected else ExitCode.NOTHING_COLLECTED
+
+    @property
+    def failures(self) -> list[ScopeResult]:
+        return [s for s in self.scopes if s.status != OK]
+
+
+class _Stopped(Exception):
+    """The run was cancelled while a scope waited (throttle backoff or pace): stop it now."""
+
+
+class OutputError(Exception):
+    """Writing a record failed (e.g. the reader of a pipe went away): the whole run stops."""
+
+
+class Observer(Protocol):
+    """Progress hooks; the CLI shows them on a terminal, tests record them."""
+
+    def scope_started(self, scope: Scope) -> None: ...
+    def job_done(self, scope: Scope) -> None: ...
+    def scope_finished(self, scope: Scope, result: ScopeResult) -> None: ...
+
+
+class NullObserver:
+    def scope_started(self, scope: Scope) -> None:
+        pass
+
+    def job_done(self, scope: Scope) -> None:
+        pass
+
+    def scope_finished(self, scope: Scope, result: ScopeResult) -> None:
+        pass
+
+
+def run_inventory(
+    scopes: Sequence[Scope],
+    factory: SessionFactory,
+    options: CollectOptions,
+    emit: Callable[[Record], None],
+    observer: Observer | None = None,
+    cancelled: threading.Event | None = None,
+) -> Summary:
+    """Collect every scope, at most `options.max_scopes` at a time, and summarise.
+
+    Setting `cancelled` (a signal handler does) stops every scope after its current job. An
+    exception raised by `emit` is re-raised as OutputError once the other scopes have stopped.
+    """
+    observer = observer or NullObserver()
+    cancelled = cancelled or threading.Event()
+    started = datetime.now(timezone.utc)
+    lock = threading.Lock()
+
+    def locked_emit(record: Record) -> None:
+        if cancelled.is_set():
+            return
+        with lock:
+            try:
+                emit(record)
+            except Exception as exc:
+                cancelled.set()
+                raise OutputError(str(exc)) from exc
+
+    accounts = resolve_accounts({s.source for s in scopes}, factory, scopes)
+    run = ScopeRunner(factory, options, locked_emit, observer, cancelled)
+    with ThreadPoolExecutor(
+        max_workers=max(1, options.max_scopes), thread_name_prefix="scope"
+    ) as pool:
+        futures = [pool.submit(run.scope, scope, accounts[scope.source]) for scope in scopes]
+        results = [f.result() for f in futures]
+    fail_skips_of_unreachable_accounts(scopes, results)
+    discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
+    return Summary(
+        started, datetime.now(timezone.utc), results, discovery=discovery, accounts=account_calls
+    )
+
+
+def resolve_account_ids(
+    scopes: Sequence[Scope], factory: SessionFactory
+) -> dict[AccountSource, str | None]:
+    """Each scope's account id as a run would find it (STS where not known), or None."""
+    return resolve_accounts({s.source for s in scopes}, factory, scopes)
+
+
+def resolve_accounts(
+    sources: Iterable[AccountSource], factory: SessionFactory, scopes: Sequence[Scope]
+) -> dict[AccountSource, str | None]:
+    """Each source's account id: known up front (roles), else from STS in the first region that
+    answers, else None: the scopes still run, and their records carry their ARNs' account."""
+    resolved: dict[AccountSource, str | None] = {}
+    for source in sources:
+        if source.account_id or source.role_arn:
+            resolved[source] = source.account_id or str(source.role_arn).split(":")[4]
+            continue
+        regions = [s.region for s in scopes if s.source == source]
+        try:
+            caller = factory.identities.caller(factory, source.profile, regions, source.label)
+            resolved[source] = caller.account_id
+        except IdentityUnknown as exc:
+            logger.warning(
+                "cannot identify the account of %s (%s): records take it from their ARNs",
+                source.label,
+                exc,
+            )
+            resolved[source] = None
+    return resolved
+
+
+@dataclass
+class ScopeRunner:
+    """What every scope of one run shares."""
+
+    factory: SessionFactory
+    options: CollectOptions
+    emit: Callable[[Record], None]
+    observer: Observer
+    cancelled: threading.Event
+
+    def scope(self, scope: Scope, account: str | None) -> ScopeResult:
+        """Collect one scope; any AWS failure becomes its ScopeResult, never the run's.
+
+        With `account` unknown (STS would not say), the first record's ARN tells it."""
+        if self.cancelled.is_set():
+            return ScopeResult(account, scope.region, status=FAILED, error=CANCELLED)
+        self.observer.scope_started(scope)
+        logger.info("%s %s: collecting (%s)", account or "?", scope.region, scope.source.label)
+        result = ScopeResult(account, scope.region)
+        began = time.monotonic()
+        meter = ApiMeter()
+        try:
+            self._collect(scope, meter, result)
+        except OutputError:
+            raise
+        except _Stopped:
+            result.status, result.error = FAILED, CANCELLED
+        except Exception as exc:
+            skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
+            result.status = SKIPPED if skip else FAILED
+            result.error = describe_failure(exc)
+        known = result.account_id
+        result.seconds = round(time.monotonic() - began, 3)
+        result.api_calls, result.retries = meter.requests(), meter.retries()
+        logger.info(
+            "%s %s: %s, %d jobs, %d requests, %d retries, %.1fs%s",
+            known or "?",
+            scope.region,
+            result.status,
+            result.jobs,
+            sum(result.api_calls.values()),
+            result.retries,
+            result.seconds,
+            f" ({result.error.code})" if result.error else "",
+        )
+        self.observer.scope_finished(scope, result)
+        return result
+
+    def _sleep(self, seconds: float) -> None:
+        if self.cancelled.wait(seconds):
+            raise _Stopped
+
+    def _collect(self, scope: Scope, meter: ApiMeter, result: ScopeResult) -> None:
+        session = self.factory.session_for(scope.source)
+        sagemaker = self.factory.client(session, "sagemaker", scope.region)
+        meter.attach(sagemaker)
+        use_service_model(sagemaker.meta.service_model)
+        # Each API's pace, per account x region. Waits (pace, smi's and botocore's throttle
+        # backoff) end as soon as the run is cancelled, so a signal stops a throttled run.
+        pacer = Pacer(self.options.rate_caps, sleep=self._sleep)
+        pacer.attach(sagemaker)
+        wait_retries_with(sagemaker, self._sleep)  # botocore's own backoff, cancellable too
+        retry = ThrottleRetry(on_retry=meter.add_retry, sleep=self._sleep)
+        tags: TagLookup | None = None
+        if self.options.with_tags:
+
+            def make_tagging() -> Any:
+                # Built only once a job is listed: a region without jobs needs no tagging client.
+                tagging = self.factory.client(session, "resourcegroupstaggingapi", scope.region)
+                meter.attach(tagging)
+                pacer.attach(tagging)
+                wait_retries_with(tagging, self._sleep)
+                return tagging
+
+            tags = TagLookup(sagemaker, make_tagging, retry)
+        convert = _Converter(sagemaker, tags, retry, self.options)
+        try:
+            self._convert_all(scope, sagemaker, convert, retry, result)
+            result.tag_path = tags.path if tags else None
+        finally:
+            result.reused = convert.reused
+
+    def _convert_all(
+        self,
+        scope: Scope,
+        sagemaker: Any,
+        convert: _Converter,
+        retry: ThrottleRetry,
+        result: ScopeResult,
+    ) -> None:
+        workers = max(1, self.options.max_workers)
+        summaries = iter_job_summaries(sagemaker, self.options.filters, retry)
+        if convert.tags is not None:
+            summaries = _before_first(summaries, convert.tags.start)
+        with (
+            ThreadPoolExecutor(workers, thread_name_prefix="describe") as pool,
+            closing(_in_order(summaries, convert, pool, window=4 * workers)) as converted,
+        ):
+            for summary, record in converted:
+                if self.cancelled.is_set():
+                    result.status, result.error = FAILED, CANCELLED
+                    return
+                if record is None:
+                    result.skipped += 1
+                    result.skipped_jobs.append(summary["TrainingJobName"])
+                else:
+                    self.emit(record)
+                    result.jobs += 1
+                    if result.account_id is None:
+                        result.account_id = record.get("account_id")
+                self.observer.job_done(scope)
+
+
+@dataclass
+class _Converter:
+    """One listed job -> its record: reused when still current, else described; None if vanished."""
+
+    sagemaker: Any
+    tags: TagLookup | None
+    retry: ThrottleRetry
+    options: CollectOptions
+    reused: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, summary: dict[str, Any]) -> Record | None:
+        kept = self.options.reuse(summary) if self.options.reuse else None
+        if kept is not None:
+            with self._lock:  # called from every describe worker
+                self.reused += 1
+            return {**kept, "tags": self._tags(summary)}
+        response = describe_training_job(self.sagemaker, summary["TrainingJobName"], self.retry)
+        if response is None:
+            return None
+        return to_record(
+            response,
+            account_id=account_id_from_arn(str(response["TrainingJobArn"])),
+            tags=self._tags(response),
+            all_fields=self.options.all_fields,
+        )
+
+    def _tags(self, job: dict[str, Any]) -> list[str]:
+        return self.tags.tags_for(job) if self.tags else []
+
+
+def _in_order(
+    items: Iterator[dict[str, Any]],
+    work: Callable[[dict[str, Any]], Record | None],
+    pool: ThreadPoolExecutor,
+    window: int,
+) -> Generator[tuple[dict[str, Any], Record | None], None, None]:
+    """Run `work` on a pool while `items` are still arriving, yielding results in input order.
+
+    At most `window` results are in flight, so memory stays flat however many jobs a scope has.
+    """
+    pending: deque[tuple[dict[str, Any], Future[Record | None]]] = deque()
+    try:
+        for item in items:
+            pending.append((item, pool.submit(work, item)))
+            if len(pending) >= window:
+                item_done, future = pending.popleft()
+                yield item_done, future.result()
+        while pending:
+            item_done, future = pending.popleft()
+            yield item_done, future.result()
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def _before_first(
+    items: Iterator[dict[str, Any]], hook: Callable[[], None]
+) -> Iterator[dict[str, Any]]:
+    """`items`, calling `hook` just before the first one is handed on (never if there is none)."""
+    for item in items:
+        hook()
+        yield item
+        yield from items
+        return
+
+
+def fail_skips_of_unreachable_accounts(scopes: Sequence[Scope], results: list[ScopeResult]) -> None:
+    """A "region not enabled" answer only means that when the account works elsewhere; if no
+    region of the account answered, its credentials are the problem, so those scopes failed."""
+    reachable = {s.source for s, r in zip(scopes, results, strict=True) if r.status == OK}
+    for scope, result in zip(scopes, results, strict=True):
+        if result.status == SKIPPED and scope.source not in reachable:
+            result.status = FAILED
+
+
+def account_calls_of(
+    factory: SessionFactory,
+    scopes: Sequence[Scope],
+    accounts: dict[AccountSource, str | None],
+    results: Sequence[ScopeResult],
+) -> tuple[ApiCalls, list[AccountCalls]]:
+    """The run's discovery calls, and each account's own (AssumeRole, GetCallerIdentity)."""
+    identities = factory.identities
+    learned = {s.source: r.account_id for s, r in zip(scopes, results, strict=True)}
+    calls = []
+    for source in dict.fromkeys(s.source for s in scopes):
+        meter = identities.meter(source.label)
+        calls.append(
+            AccountCalls(
+                api_calls=meter.requests(),
+                retries=meter.retries(),
+                account_id=accounts.get(source) or learned.get(source),
+                source=source.label,
+            )
+        )
+    run = identities.meter(None)
+    return ApiCalls(run.requests(), run.retries()), calls

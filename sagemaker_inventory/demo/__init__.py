@@ -1,0 +1,1 @@
+"""The embedded demo: moto's in-process AWS seeded with realistic training jobs."""

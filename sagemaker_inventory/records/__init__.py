@@ -1,0 +1,1 @@
+"""Pure record code: one DescribeTrainingJob response -> one record, its schema, redaction."""

@@ -1,0 +1,1 @@
+"""`smi report`: streamed aggregation, job views, checks, cost, and their rendering."""

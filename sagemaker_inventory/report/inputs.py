@@ -1,0 +1,282 @@
+"""The inputs of `smi report`: JSON lines or JSON arrays, from files, directories and stdin.
+
+An input is a sequence of JSON values: records (objects) one after another, as `smi collect`
+writes JSON lines, and arrays of records, as `smi collect -f json` writes them, in any mix. It is
+decoded chunk by chunk with `json.JSONDecoder.raw_decode`, so an array is streamed like a JSON
+lines file: memory holds one chunk and the record being read, never the whole input. Several
+inputs (the outputs of sharded `smi collect` runs, or a directory of them) are read in order as
+one inventory; a job present in more than one of them is counted once (see `Duplicates`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sagemaker_inventory.report.aggregate import parse_time
+
+REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
+STDIN_NAME = "<stdin>"
+# A directory contributes these files; snapshot sidecars (FILE.meta.json) are not inventories.
+DIRECTORY_SUFFIXES = (".jsonl", ".json")
+SIDECAR_SUFFIX = ".meta.json"
+CHUNK_BYTES = 1 << 18
+# A value still undecodable with this much text after its start is malformed, not just cut by
+# the chunk boundary (a training-job record is at most a few hundred KB).
+MAX_VALUE_CHARS = 16 << 20
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class InventoryError(ValueError):
+    """An input that is not an inventory; `str()` is `source:line: problem` or `source: problem`."""
+
+    def __init__(self, source: str, line: int | None, problem: str) -> None:
+        super().__init__(f"{source}:{line}: {problem}" if line else f"{source}: {problem}")
+        self.source = source
+        self.line = line
+        self.problem = problem
+
+
+class _Text:
+    """One input's decoded text, read a chunk at a time, with line numbers for error messages."""
+
+    def __init__(self, chunks: Iterable[bytes | str], source: str) -> None:
+        self._chunks = iter(chunks)
+        # utf-8-sig: a byte-order mark some editors add is not part of the first record.
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.source = source
+        self.buffer = ""
+        self.pos = 0
+        self._line = 1  # the line number of buffer[0]
+        self.eof = False
+
+    def more(self) -> bool:
+        """Append the next chunk (dropping what has been read); False at the end of the input."""
+        if self.eof:
+            return False
+        self._line += self.buffer.count("\n", 0, self.pos)
+        self.buffer = self.buffer[self.pos :]
+        self.pos = 0
+        try:
+            chunk = next(self._chunks)
+            text = chunk if isinstance(chunk, str) else self._decoder.decode(chunk)
+        except StopIteration:
+            self.eof = True
+            text = self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise self.error(len(self.buffer), "not valid UTF-8") from None
+        self.buffer += text
+        return True
+
+    def error(self, index: int, problem: str) -> InventoryError:
+        """An InventoryError at the line of buffer[index]."""
+        return InventoryError(self.source, self._line + self.buffer.count("\n", 0, index), problem)
+
+    def next_char(self) -> str:
+        """The next character that is not whitespace (not consumed); "" at the end."""
+        while True:
+            match = _SPACE.match(self.buffer, self.pos)
+            self.pos = match.end() if match else self.pos
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self.more():
+                return ""
+
+    def value(self) -> tuple[Any, int]:
+        """The JSON value at the read position and where it starts in the buffer."""
+        self.next_char()  # raw_decode does not skip leading whitespace
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as error:
+                # Maybe the chunk ends inside the value: read on, up to a bound.
+                if len(self.buffer) - self.pos <= MAX_VALUE_CHARS and self.more():
+                    continue
+                # A value cut short by the end of the input is named by the line it starts on.
+                cut = error.pos >= len(self.buffer.rstrip())
+                where = self.pos if cut else error.pos
+                raise self.error(where, f"not valid JSON ({error.msg})") from None
+            start, self.pos = self.pos, end
+            return value, start
+
+
+def read_records(chunks: Iterable[bytes | str], source: str) -> Iterator[dict[str, Any]]:
+    """Yield each record of an input (chunks of it, e.g. lines or `read_chunks`); raise
+    InventoryError, naming `source` and the line, at the first value that is not a record."""
+    text = _Text(chunks, source)
+    while char := text.next_char():
+        if char == "[":
+            text.pos += 1
+            yield from _array_records(text)
+        else:
+            yield _record(text)
+
+
+def _array_records(text: _Text) -> Iterator[dict[str, Any]]:
+    if text.next_char() == "]":
+        text.pos += 1
+        return
+    while True:
+        yield _record(text)
+        char = text.next_char()
+        if char == "]":
+            text.pos += 1
+            return
+        if char != ",":
+            found = f"found {char!r}" if char else "the input ends"
+            raise text.error(
+                text.pos, f"not valid JSON (expecting ',' or ']' in an array; {found})"
+            )
+        text.pos += 1
+
+
+def _record(text: _Text) -> dict[str, Any]:
+    value, start = text.value()
+    if not isinstance(value, dict):
+        raise text.error(start, "not a JSON object")
+    for name in REQUIRED_FIELDS:
+        if not isinstance(value.get(name), str):
+            raise text.error(start, f"not a training-job record (no {name})")
+    return value
+
+
+def read_chunks(stream: IO[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The stream's bytes in chunks of at most `size` (a JSON array may be one long line)."""
+    while chunk := stream.read(size):
+        yield chunk
+
+
+@dataclass(frozen=True)
+class Input:
+    """One inventory to read: a file, or stdin (path None)."""
+
+    path: Path | None
+    name: str
+
+
+def resolve_inputs(arguments: Sequence[str]) -> list[Input]:
+    """Files as given, `-` as stdin, a directory as its *.jsonl and *.json files (sorted by name,
+    snapshot sidecars *.meta.json left out). InventoryError names a missing file, an unreadable
+    directory, a directory without inventory files, or `-` given twice."""
+    inputs: list[Input] = []
+    for argument in arguments:
+        if argument == "-":
+            if any(item.path is None for item in inputs):
+                raise InventoryError(STDIN_NAME, None, "'-' (stdin) given more than once")
+            inputs.append(Input(None, STDIN_NAME))
+            continue
+        path = Path(argument)
+        if path.is_dir():
+            inputs.extend(_directory_inputs(path, argument))
+        elif path.exists():
+            inputs.append(Input(path, argument))
+        else:
+            raise InventoryError(argument, None, "no such file or directory")
+    return inputs
+
+
+def _directory_inputs(path: Path, argument: str) -> list[Input]:
+    try:
+        names = sorted(
+            entry.name
+            for entry in path.iterdir()
+            if entry.name.endswith(DIRECTORY_SUFFIXES)
+            and not entry.name.endswith(SIDECAR_SUFFIX)
+            and entry.is_file()
+        )
+    except OSError as error:
+        raise InventoryError(argument, None, f"cannot read directory ({error.strerror})") from None
+    if not names:
+        raise InventoryError(argument, None, "directory has no *.jsonl or *.json inventory file")
+    return [Input(path / name, str(path / name)) for name in names]
+
+
+@dataclass
+class Duplicates:
+    """Jobs (by training_job_arn) met more than once, and which copy counts: the one with the
+    later last_modified_time, else the first one read. Copies are named (input number, ordinal)."""
+
+    _seen: dict[str, tuple[object, int, int]] = field(default_factory=dict)
+    losers: set[tuple[int, int]] = field(default_factory=set)
+
+    def note(self, record: dict[str, Any], number: int, ordinal: int) -> None:
+        """Remember one record; a second copy of a job makes one of the two a loser."""
+        arn = record["training_job_arn"]
+        modified = record.get("last_modified_time")
+        earlier = self._seen.setdefault(arn, (modified, number, ordinal))
+        if earlier[1:] == (number, ordinal):
+            return
+        if _later(modified, earlier[0]):
+            self.losers.add(earlier[1:])
+            self._seen[arn] = (modified, number, ordinal)
+        else:
+            self.losers.add((number, ordinal))
+
+
+def _later(modified: object, than: object) -> bool:
+    new, old = parse_time(modified), parse_time(than)
+    return new is not None and (old is None or new > old)
+
+
+@dataclass
+class Inventory:
+    """The inputs of one report, readable more than once (stdin is spooled when it must be)."""
+
+    inputs: list[Input]
+    _stdin: IO[bytes]
+    _rewind_stdin: bool = False
+
+    def records(
+        self,
+        *,
+        skip: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset(),
+        duplicates: Duplicates | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of every input in order, except the copies in `skip`; each is noted in
+        `duplicates` when given."""
+        for number, item in enumerate(self.inputs):
+            with self._open(item) as stream:
+                for ordinal, record in enumerate(read_records(read_chunks(stream), item.name)):
+                    if (number, ordinal) in skip:
+                        continue
+                    if duplicates is not None:
+                        duplicates.note(record, number, ordinal)
+                    yield record
+
+    @contextmanager
+    def _open(self, item: Input) -> Iterator[IO[bytes]]:
+        if item.path is None:
+            if self._rewind_stdin:
+                self._stdin.seek(0)
+            yield self._stdin
+            return
+        try:
+            stream = item.path.open("rb")
+        except OSError as error:
+            raise InventoryError(item.name, None, str(error.strerror or error)) from None
+        with stream:
+            yield stream
+
+
+@contextmanager
+def open_inventory(arguments: Sequence[str], stdin: IO[bytes]) -> Iterator[Inventory]:
+    """The inventory of these arguments (see resolve_inputs; none means stdin). With several
+    inputs stdin is first copied to a temporary file, so that the inputs can be read twice."""
+    inputs = resolve_inputs(arguments or ["-"])
+    with ExitStack() as stack:
+        if len(inputs) > 1 and any(item.path is None for item in inputs):
+            spool = stack.enter_context(tempfile.TemporaryFile())
+            shutil.copyfileobj(stdin, spool, CHUNK_BYTES)
+            yield Inventory(inputs, spool, _rewind_stdin=True)
+        else:
+            yield Inventory(inputs, stdin)

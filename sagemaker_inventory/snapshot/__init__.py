@@ -1,0 +1,1 @@
+"""`smi collect --snapshot`: reuse unchanged records, merge by scope, lock, --changes."""

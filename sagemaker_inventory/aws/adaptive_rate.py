@@ -31,10 +31,12 @@ Who paces, who retries, who backs off, for each request smi sends:
    was throttled and when that request was sent. Nothing else waits for capacity: the clients run
    botocore's "standard" retry mode, not "adaptive", whose per-client limiter would pace every
    operation at the rate of the most throttled one.
-2. botocore retries: a throttled attempt is retried up to 10 attempts in all, after a full-jitter
-   exponential delay (up to 1, 2, 4 ... s), while its retry quota lasts (500 per client, 5 taken
-   per throttled retry, 1 given back per success). Those delays only free the worker; the pace is
-   the Pacer's. Keeping throttled answers a small share of the requests keeps that quota full.
+2. botocore retries: a throttled attempt is retried up to 10 attempts in all, while its retry
+   quota lasts (500 per client, 5 taken per throttled retry, 1 given back per success). Its
+   full-jitter exponential delay is skipped for throttled answers (`retry_waits`): the retry
+   waits for its slot in the Pacer instead, since a delay on top only stretched a run's tail.
+   Other retryable errors wait that delay, cancellably. Keeping throttled answers a small share
+   of the requests keeps the quota full.
 3. `fetch.ThrottleRetry` retries what botocore gave up on (10 attempts spent or its quota empty),
    with full-jitter delays of its own, so that throttling slows a run down but never drops a job.
    Its waits, and the Pacer's, end at once when the run is cancelled.

@@ -8,18 +8,18 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from click.testing import CliRunner
+from conftest import running_moto_server
 
 from sagemaker_inventory.cli import cli
 
 
 @pytest.fixture(scope="module")
 def moto_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    with running_moto_server() as url:
+        yield seed_served_jobs(url)
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
+
+def seed_served_jobs(url: str) -> str:
     client = boto3.client(
         "sagemaker",
         region_name="us-east-1",
@@ -37,8 +37,7 @@ def moto_server() -> Iterator[str]:
             StoppingCondition={"MaxRuntimeInSeconds": 60},
             Tags=[{"Key": "via", "Value": "server"}],
         )
-    yield url
-    server.stop()
+    return url
 
 
 def names(stdout: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from click.testing import CliRunner, Result
+from conftest import running_moto_server
 
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.collect import processes
@@ -61,19 +62,13 @@ def seed(url: str, account: str, regions: tuple[str, ...] = REGIONS) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    url = f"http://{host}:{port}"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        for account in ACCOUNTS:
-            seed(url, account)
-    yield url
-    moto.stop()
+    with running_moto_server() as url:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("AWS_ACCESS_KEY_ID", "testing")
+            env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+            for account in ACCOUNTS:
+                seed(url, account)
+        yield url
 
 
 def roles(accounts: tuple[str, ...] = ACCOUNTS) -> list[str]:

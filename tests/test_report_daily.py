@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.demo.backend import DEMO_EPOCH
-from sagemaker_inventory.report.aggregate import format_time
+from sagemaker_inventory.records.timestamps import format_timestamp
 
 FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 NOW = "2026-03-01T13:00:00Z"
@@ -93,4 +93,4 @@ def test_now_is_documented_for_demo_and_old_inventories() -> None:
     # The demo's clock is fixed, so its running jobs are measured with --now.
     help_text = CliRunner().invoke(cli, ["report", "--help"]).output
     assert "--now ISO-8601" in help_text
-    assert format_time(DEMO_EPOCH) in " ".join(help_text.split())
+    assert format_timestamp(DEMO_EPOCH) in " ".join(help_text.split())

@@ -18,12 +18,10 @@ from model_responses import full_response
 
 from sagemaker_inventory.records.shape import (
     Field,
-    account_id_from_arn,
     describe_output_shape,
     documented_fields,
     field_paths,
     format_tags,
-    format_timestamp,
     record_fields,
     to_record,
 )
@@ -148,11 +146,6 @@ def test_timestamps_become_utc_z_strings() -> None:
     assert transition["start_time"].startswith(expected.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def test_format_timestamp_refuses_strings() -> None:
-    with pytest.raises(TypeError, match="expected a datetime"):
-        format_timestamp("2026-03-01T12:00:00Z")  # type: ignore[arg-type]
-
-
 def test_absent_members_are_omitted() -> None:
     response = {
         "TrainingJobName": "running",
@@ -263,14 +256,6 @@ def test_format_tags_sorts_key_value_strings() -> None:
     tags = [{"Key": "team", "Value": "ml"}, {"Key": "aws:cfn:stack", "Value": "a:b"}]
     assert format_tags(tags) == ["aws:cfn:stack:a:b", "team:ml"]
     assert format_tags([]) == []
-
-
-def test_account_id_from_arn() -> None:
-    arn = f"arn:aws-cn:sagemaker:cn-north-1:{ACCOUNT}:training-job/a:b"
-    assert account_id_from_arn(arn) == ACCOUNT
-    for bad in ("", "training-job/x", "arn:aws:sagemaker:us-east-1::training-job/x"):
-        with pytest.raises(ValueError, match="not an ARN"):
-            account_id_from_arn(bad)
 
 
 def test_full_response_is_valid_for_botocore(monkeypatch: pytest.MonkeyPatch) -> None:

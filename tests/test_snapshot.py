@@ -280,7 +280,7 @@ def test_a_missing_sidecar_means_describe_everything_once(snap: Path) -> None:
 
 
 def _z(moment: datetime) -> str:
-    from sagemaker_inventory.records.shape import format_timestamp
+    from sagemaker_inventory.records.timestamps import format_timestamp
 
     return format_timestamp(moment)
 

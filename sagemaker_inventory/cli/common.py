@@ -35,7 +35,7 @@ class IsoOrAge(ParamType[datetime]):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> datetime:
-        from sagemaker_inventory.records.dates import BadDateError, parse_when
+        from sagemaker_inventory.records.timestamps import BadDateError, parse_when
 
         if isinstance(value, datetime):
             return value

@@ -8,16 +8,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.text import Text
 
 from sagemaker_inventory.output.files import atomic_writer, named_stream
 from sagemaker_inventory.output.sinks import OutputConsole, Sink, make_sink
+from sagemaker_inventory.records.record import MutableRecord, Record
+from sagemaker_inventory.records.timestamps import format_utc_seconds
 
 if TYPE_CHECKING:
     from sagemaker_inventory.cli.destination import Destination
@@ -25,8 +27,6 @@ if TYPE_CHECKING:
     from sagemaker_inventory.collect.signals import StopRequest
     from sagemaker_inventory.records.redaction import RedactionRules
     from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
-
-Record = dict[str, Any]
 
 
 class _Abandoned(Exception):
@@ -40,7 +40,7 @@ class RecordsOutput:
         self._sink = sink
         self.abandoned = False
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: MutableRecord) -> None:
         self._sink.write(record)
 
     def abandon(self) -> None:
@@ -79,7 +79,7 @@ def open_records_sink(
 class _Discard:
     """The sink of a --snapshot run without -o: the snapshot keeps the records."""
 
-    def write(self, record: Mapping[str, Any]) -> None:
+    def write(self, record: Record) -> None:
         pass
 
     def close(self) -> None:
@@ -94,11 +94,11 @@ class RunFiles:
     keeper: SnapshotWriter | None
     redaction: RedactionRules | None
 
-    def emitter(self, write: Callable[[Record], None]) -> Callable[[Record], None]:
+    def emitter(self, write: Callable[[MutableRecord], None]) -> Callable[[MutableRecord], None]:
         """The run's emit: redact, keep for the snapshot, then write."""
         from sagemaker_inventory.records.redaction import redact
 
-        def emit(record: Record) -> None:
+        def emit(record: MutableRecord) -> None:
             if self.redaction is not None:
                 record = redact(record, self.redaction)
             if self.keeper is not None:
@@ -161,7 +161,7 @@ def report_snapshot(outcome: SnapshotOutcome, path: Path | None, console: Consol
     )
     warnings = Console(file=console.file, highlight=False) if console.quiet else console
     for stale in outcome.stale:
-        since = stale.since.strftime("%Y-%m-%dT%H:%M:%SZ") if stale.since else "an unknown time"
+        since = format_utc_seconds(stale.since) if stale.since else "an unknown time"
         warnings.print(
             Text(
                 f"smi: warning: {stale.account_id} {stale.region} was not refreshed: its "

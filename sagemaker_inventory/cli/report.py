@@ -22,14 +22,9 @@ from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, pric
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.output.files import named_stream
 from sagemaker_inventory.output.sinks import OutputConsole
-from sagemaker_inventory.records.measures import Record
-from sagemaker_inventory.report.aggregate import (
-    Summary,
-    format_time,
-    parse_dimension,
-    parse_time,
-    summarise,
-)
+from sagemaker_inventory.records.record import Record
+from sagemaker_inventory.records.timestamps import format_timestamp, parse_timestamp_or_none
+from sagemaker_inventory.report.aggregate import Summary, parse_dimension, summarise
 from sagemaker_inventory.report.checks import Posture, assess
 from sagemaker_inventory.report.checks_view import render_checks
 from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_inventory
@@ -59,7 +54,7 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
     """Parse `--now` as ISO-8601 (`Z` or an offset; naive means UTC)."""
     if value is None:
         return None
-    moment = parse_time(value)
+    moment = parse_timestamp_or_none(value)
     if moment is None:
         raise click.BadParameter(f"{value!r} is not an ISO-8601 timestamp", ctx, param)
     return moment
@@ -184,7 +179,7 @@ def answer(
     if view == "running":
         jobs = collect_running(records, now)
         document = {
-            "now": format_time(now),
+            "now": format_timestamp(now),
             "near_limit_fraction": NEAR_LIMIT_FRACTION,
             "running": [job.as_dict() for job in jobs],
         }

@@ -26,11 +26,11 @@ from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.run import (
     FAILED,
     CollectOptions,
-    Record,
     ScopeResult,
     ScopeRunner,
 )
 from sagemaker_inventory.collect.scopes import Scope
+from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.scrubbing import scrub
 
 # A worker's messages wait here while the pipe is busy; past this many, scopes wait for the parent
@@ -176,7 +176,7 @@ def _collect_one(
 ) -> None:
     index = order.index
 
-    def emit(record: Record) -> None:
+    def emit(record: MutableRecord) -> None:
         outbox.put(("record", index, record))
 
     runner = ScopeRunner(

@@ -47,7 +47,6 @@ from sagemaker_inventory.collect.run import (
     NullObserver,
     Observer,
     OutputError,
-    Record,
     ScopeResult,
     Summary,
     account_calls_of,
@@ -56,6 +55,7 @@ from sagemaker_inventory.collect.run import (
     run_inventory,
 )
 from sagemaker_inventory.collect.scopes import AccountSource, Scope
+from sagemaker_inventory.records.record import MutableRecord
 
 START_METHOD = "spawn"
 # The automatic choice: one more process for every this many scopes, up to the usable cores.
@@ -113,7 +113,7 @@ def run_scopes(
     scopes: Sequence[Scope],
     factory: SessionFactory,
     options: CollectOptions,
-    emit: Callable[[Record], None],
+    emit: Callable[[MutableRecord], None],
     observer: Observer | None = None,
     cancelled: threading.Event | None = None,
     *,
@@ -173,7 +173,7 @@ class _ProcessRun:
     accounts: dict[AccountSource, str | None]
     identities: Identities  # the parent's: workers' AssumeRole counts are added to it
     plan: WorkerPlan
-    emit: Callable[[Record], None]
+    emit: Callable[[MutableRecord], None]
     observer: Observer
     cancelled: threading.Event
     reuse_for: ReuseFor | None
@@ -327,7 +327,7 @@ class _ProcessRun:
         elif kind == "meters":
             self.identities.absorb(rest[0])
 
-    def _emit(self, index: int, record: Record) -> None:
+    def _emit(self, index: int, record: MutableRecord) -> None:
         if self.cancelled.is_set():
             self.dropped.add(index)
             return

@@ -32,9 +32,10 @@ from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.aws.tags import TagLookup
 from sagemaker_inventory.collect.scopes import AccountSource, Scope
 from sagemaker_inventory.exit_codes import ExitCode
-from sagemaker_inventory.records.shape import account_id_from_arn, to_record, use_service_model
+from sagemaker_inventory.records.arns import account_id_from_arn
+from sagemaker_inventory.records.record import MutableRecord
+from sagemaker_inventory.records.shape import to_record, use_service_model
 
-Record = dict[str, Any]
 logger = logging.getLogger(__name__)
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
@@ -59,7 +60,7 @@ class CollectOptions:
     skip_unenabled_regions: bool = False
     # Given a TrainingJobSummary, a record still current for it (a snapshot's), or None to describe.
     # Its tags are refreshed all the same.
-    reuse: Callable[[dict[str, Any]], Record | None] | None = None
+    reuse: Callable[[dict[str, Any]], MutableRecord | None] | None = None
     # --rate OPERATION=N caps; every operation also adapts to the throttling it meets.
     rate_caps: RateCaps = field(default_factory=RateCaps)
 
@@ -162,7 +163,7 @@ def run_inventory(
     scopes: Sequence[Scope],
     factory: SessionFactory,
     options: CollectOptions,
-    emit: Callable[[Record], None],
+    emit: Callable[[MutableRecord], None],
     observer: Observer | None = None,
     cancelled: threading.Event | None = None,
 ) -> Summary:
@@ -176,7 +177,7 @@ def run_inventory(
     started = datetime.now(timezone.utc)
     lock = threading.Lock()
 
-    def locked_emit(record: Record) -> None:
+    def locked_emit(record: MutableRecord) -> None:
         if cancelled.is_set():
             return
         with lock:
@@ -215,7 +216,7 @@ def resolve_accounts(
     resolved: dict[AccountSource, str | None] = {}
     for source in sources:
         if source.account_id or source.role_arn:
-            resolved[source] = source.account_id or str(source.role_arn).split(":")[4]
+            resolved[source] = source.account_id or account_id_from_arn(str(source.role_arn))
             continue
         regions = [s.region for s in scopes if s.source == source]
         try:
@@ -237,7 +238,7 @@ class ScopeRunner:
 
     factory: SessionFactory
     options: CollectOptions
-    emit: Callable[[Record], None]
+    emit: Callable[[MutableRecord], None]
     observer: Observer
     cancelled: threading.Event
 
@@ -355,7 +356,7 @@ class _Converter:
     reused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, summary: dict[str, Any]) -> Record | None:
+    def __call__(self, summary: dict[str, Any]) -> MutableRecord | None:
         kept = self.options.reuse(summary) if self.options.reuse else None
         if kept is not None:
             with self._lock:  # called from every describe worker
@@ -377,15 +378,15 @@ class _Converter:
 
 def _in_order(
     items: Iterator[dict[str, Any]],
-    work: Callable[[dict[str, Any]], Record | None],
+    work: Callable[[dict[str, Any]], MutableRecord | None],
     pool: ThreadPoolExecutor,
     window: int,
-) -> Generator[tuple[dict[str, Any], Record | None], None, None]:
+) -> Generator[tuple[dict[str, Any], MutableRecord | None], None, None]:
     """Run `work` on a pool while `items` are still arriving, yielding results in input order.
 
     At most `window` results are in flight, so memory stays flat however many jobs a scope has.
     """
-    pending: deque[tuple[dict[str, Any], Future[Record | None]]] = deque()
+    pending: deque[tuple[dict[str, Any], Future[MutableRecord | None]]] = deque()
     try:
         for item in items:
             pending.append((item, pool.submit(work, item)))

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from sagemaker_inventory.output.files import atomic_writer
 from sagemaker_inventory.output.table_fit import cell
-from sagemaker_inventory.records.dates import format_utc
+from sagemaker_inventory.records.timestamps import format_utc_seconds
 from sagemaker_inventory.scrubbing import scrub
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ def build_run_report(
     """The machine-readable report of one run (the `--report` file's content). `snapshot` is the
     --snapshot outcome (counts, and the stale scopes with since when), when there is one."""
     report = {
-        "started": format_utc(summary.started),
-        "finished": format_utc(summary.finished),
+        "started": format_utc_seconds(summary.started),
+        "finished": format_utc_seconds(summary.finished),
         "exit_code": int(exit_code),
         "scopes": [_scope_entry(scope) for scope in summary.scopes],
         "discovery": _calls_entry(summary.discovery),

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_inventory.records import measures
-
-Record = Mapping[str, Any]
+from sagemaker_inventory.records.arns import region_of
+from sagemaker_inventory.records.instances import instance_count, instance_groups
+from sagemaker_inventory.records.record import Record
 
 MISSING_TEXT = "-"
 
@@ -68,7 +68,7 @@ def format_duration(value: object) -> str:
 
 def describe_instances(record: Record) -> str | None:
     """Instance type x count ("ml.p3.2xlarge x 2"); a heterogeneous cluster lists every group."""
-    groups = measures.instance_groups(record)
+    groups = instance_groups(record)
     if groups is None:
         return None
     return ", ".join(_instance_text(kind, count) for kind, count in groups)
@@ -102,9 +102,9 @@ def _path_column(path: str, header: str | None = None) -> Column:
 
 
 DERIVED_COLUMNS: dict[str, Column] = {
-    "region": Column("region", "region", measures.region_of),
+    "region": Column("region", "region", region_of),
     "instance": Column("instance", "instance", describe_instances),
-    "instance_count": Column("instance_count", "instances", measures.instance_count),
+    "instance_count": Column("instance_count", "instances", instance_count),
 }
 
 DEFAULT_TABLE_COLUMNS: tuple[Column, ...] = (

@@ -14,11 +14,11 @@ import csv
 import json
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import Enum
-from typing import Any, NoReturn, Protocol, TextIO
+from typing import NoReturn, Protocol, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -39,9 +39,9 @@ from sagemaker_inventory.output.table_fit import (
     fit_columns,
     natural_widths,
 )
-from sagemaker_inventory.records import measures
-
-Record = Mapping[str, Any]
+from sagemaker_inventory.records.instances import instance_seconds
+from sagemaker_inventory.records.record import Record
+from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 
 EMPTY_TABLE_MESSAGE = "No training jobs found."
 UNBOUNDED_WIDTH = 100_000
@@ -165,10 +165,10 @@ class TableSink:
         status = record.get("training_job_status")
         self._rows.append(
             _TableRow(
-                created=_parse_timestamp(record.get("creation_time")),
+                created=parse_timestamp_or_none(record.get("creation_time")),
                 status=status if isinstance(status, str) else "unknown",
                 billable_instance_seconds=(
-                    measures.instance_seconds(record, "billable_time_in_seconds") or 0
+                    instance_seconds(record, "billable_time_in_seconds") or 0
                 ),
                 cells=tuple(column.table_cell(record) for column in self._columns),
             )
@@ -210,6 +210,7 @@ def _sort_newest_first(rows: Sequence[_TableRow]) -> list[_TableRow]:
     """Newest creation time first; rows without a usable creation time last, in arrival order."""
     dated = [row for row in rows if row.created is not None]
     undated = [row for row in rows if row.created is None]
+    # Parsed instants, not text: "12:00:00.500Z" sorts before "12:00:00Z" as a string.
     dated.sort(key=lambda row: row.created or datetime.min, reverse=True)
     return dated + undated
 
@@ -223,18 +224,6 @@ def _summarize(rows: Sequence[_TableRow]) -> str:
     parts = [jobs, *(f"{status} {count}" for status, count in by_count)]
     parts.append(f"{hours:,.2f} billable instance-hours")
     return " · ".join(parts)
-
-
-def _parse_timestamp(value: object) -> datetime | None:
-    # Parsed, not compared as text: "12:00:00.500Z" sorts before "12:00:00Z" as a string.
-    if not isinstance(value, str):
-        return None
-    text = value[:-1] + "+00:00" if value.endswith("Z") else value
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def make_sink(

@@ -15,13 +15,15 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
 import botocore.session
 from botocore import xform_name
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
+
+from sagemaker_inventory.records.record import MutableRecord
+from sagemaker_inventory.records.timestamps import format_timestamp
 
 RESOURCE = "aws_sagemaker_trainingjob"
 STRUCT_TYPES = frozenset({"STRUCT", "UNORDERED_LIST_STRUCT"})
@@ -161,28 +163,9 @@ def _iter_paths(fields: Iterable[Field], prefix: str) -> Iterator[str]:
             yield from _iter_paths(f.fields, f"{prefix}{f.name}.")
 
 
-def account_id_from_arn(arn: str) -> str:
-    """The account part of an ARN (arn:partition:service:region:ACCOUNT:resource)."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[4]:
-        raise ValueError(f"not an ARN with an account: {arn!r}")
-    return parts[4]
-
-
 def format_tags(tag_list: Iterable[Mapping[str, str]]) -> list[str]:
     """AWS tags ([{"Key": k, "Value": v}, ...]) as the record's sorted "k:v" strings."""
     return sorted(f"{tag['Key']}:{tag.get('Value', '')}" for tag in tag_list)
-
-
-def format_timestamp(value: datetime) -> str:
-    """ISO-8601 UTC with "Z"; milliseconds only when non-zero; naive datetimes are taken as UTC."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
-    text = value.replace(tzinfo=None, microsecond=0).isoformat()
-    millis = value.microsecond // 1000
-    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
 
 
 def to_record(
@@ -191,7 +174,7 @@ def to_record(
     account_id: str,
     tags: Iterable[str],
     all_fields: bool = False,
-) -> dict[str, Any]:
+) -> MutableRecord:
     """One DescribeTrainingJob response (as boto3 returns it) -> one record; tags end up sorted."""
     extras = {"account_id": account_id, "tags": sorted(tags)}
     return _plan(all_fields)(response, extras)

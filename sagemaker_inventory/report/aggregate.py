@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
-from sagemaker_inventory.records.measures import Record, instance_seconds, region_of
+from sagemaker_inventory.records.arns import account_id_of, region_of
+from sagemaker_inventory.records.instances import instance_seconds
+from sagemaker_inventory.records.record import Record
+from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 from sagemaker_inventory.report.cost import (
     UNKNOWN_TYPE,
     CostTally,
@@ -40,30 +42,6 @@ def parse_dimension(text: str) -> str:
         return text
     choices = ", ".join((*FIXED_DIMENSIONS, "tag:KEY"))
     raise ValueError(f"{text!r} is not one of {choices}")
-
-
-def parse_time(value: object) -> datetime | None:
-    """An ISO-8601 timestamp as an aware UTC datetime (naive taken as UTC); None if unreadable."""
-    if not isinstance(value, str):
-        return None
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def format_time(moment: datetime | None) -> str | None:
-    """The record convention: UTC, `Z`, milliseconds only when non-zero."""
-    if moment is None:
-        return None
-    moment = moment.astimezone(timezone.utc)
-    millis = moment.microsecond // 1000
-    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
 
 
 def _tag_value(record: Record, key: str) -> str | None:
@@ -102,20 +80,12 @@ def _instance_type(record: Record) -> str | None:
     return (shares[0][0] or None) if len(shares) == 1 else None
 
 
-def _account_id(record: Record) -> str | None:
-    value = record.get("account_id")
-    if isinstance(value, str) and value:
-        return value
-    parts = str(record.get("training_job_arn", "")).split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[4] else None
-
-
 def _month(record: Record) -> str | None:
     value = record.get("creation_time")
     # Fast path for the record convention (UTC, "Z"): the month is the first seven characters.
     if isinstance(value, str) and value.endswith("Z") and _MONTH.match(value):
         return value[:7]
-    created = parse_time(value)
+    created = parse_timestamp_or_none(value)
     return created.strftime("%Y-%m") if created else None
 
 
@@ -134,7 +104,7 @@ def group_value(record: Record, dimension: str) -> str | None:
     if dimension == "instance_type":
         return _instance_type(record)
     if dimension == "account_id":
-        return _account_id(record)
+        return account_id_of(record)
     if dimension == "region":
         return region_of(record)
     if dimension == "month":

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO
 
-from sagemaker_inventory.records.measures import Record, instance_count, instance_groups, region_of
+from sagemaker_inventory.records.arns import region_of
+from sagemaker_inventory.records.instances import instance_count, instance_groups
+from sagemaker_inventory.records.record import Record
 from sagemaker_inventory.records.redaction import is_secret_key
 from sagemaker_inventory.report.aggregate import GroupKey, group_value, parse_dimension
 

@@ -16,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagemaker_inventory.records.measures import Record, instance_groups, region_of
+from sagemaker_inventory.records.arns import region_of
+from sagemaker_inventory.records.instances import instance_groups
+from sagemaker_inventory.records.record import Record
 
 USD_DIGITS = 2
 UNKNOWN_TYPE = ""  # a cluster part whose instance type is not recorded: never priced

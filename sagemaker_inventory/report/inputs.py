@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sagemaker_inventory.report.aggregate import parse_time
+from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 
 REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
 STDIN_NAME = "<stdin>"
@@ -224,7 +224,7 @@ class Duplicates:
 
 
 def _later(modified: object, than: object) -> bool:
-    new, old = parse_time(modified), parse_time(than)
+    new, old = parse_timestamp_or_none(modified), parse_timestamp_or_none(than)
     return new is not None and (old is None or new > old)
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sagemaker_inventory.records.measures import Record, instance_count
-from sagemaker_inventory.report.aggregate import format_time, group_value, parse_time, string_field
+from sagemaker_inventory.records.instances import instance_count
+from sagemaker_inventory.records.record import Record
+from sagemaker_inventory.records.timestamps import format_timestamp, parse_timestamp_or_none
+from sagemaker_inventory.report.aggregate import group_value, string_field
 
 # A running job is "near its limit" from this fraction of max_runtime_in_seconds on.
 NEAR_LIMIT_FRACTION = 0.8
@@ -99,7 +101,7 @@ class FailureGroup:
             "jobs": len(jobs),
             "failed": sum(job.status == "Failed" for job in jobs),
             "stopped": sum(job.status == "Stopped" for job in jobs),
-            "newest_time": format_time(jobs[0].when),
+            "newest_time": format_timestamp(jobs[0].when),
             "job_names": [job.name for job in jobs],
             "job_details": [job.as_dict() for job in jobs],
         }
@@ -107,7 +109,7 @@ class FailureGroup:
 
 def _ended_at(record: Record) -> datetime | None:
     for name in ("training_end_time", "last_modified_time", "creation_time"):
-        moment = parse_time(record.get(name))
+        moment = parse_timestamp_or_none(record.get(name))
         if moment is not None:
             return moment
     return None
@@ -175,8 +177,8 @@ class RunningJob:
             "instance_type": self.instance_type,
             "instance_count": self.instance_count,
             "secondary_status": self.secondary_status,
-            "creation_time": format_time(self.created),
-            "training_start_time": format_time(self.started),
+            "creation_time": format_timestamp(self.created),
+            "training_start_time": format_timestamp(self.started),
             "elapsed_seconds": self.elapsed_seconds,
             "training_seconds": self.training_seconds,
             "max_runtime_in_seconds": self.max_runtime_in_seconds,
@@ -199,8 +201,8 @@ def _limit(record: Record, name: str) -> int | None:
 
 def to_running_job(record: Record, now: datetime) -> RunningJob:
     """Measure one InProgress record at `now` (an aware datetime)."""
-    created = parse_time(record.get("creation_time"))
-    started = parse_time(record.get("training_start_time"))
+    created = parse_timestamp_or_none(record.get("creation_time"))
+    started = parse_timestamp_or_none(record.get("training_start_time"))
     return RunningJob(
         name=str(record["training_job_name"]),
         account_id=group_value(record, "account_id"),

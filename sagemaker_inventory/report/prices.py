@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_inventory.output.files import atomic_writer
+from sagemaker_inventory.records.timestamps import format_utc_seconds, parse_timestamp_or_none
 
 PriceTable = dict[str, dict[str, float]]
 Pair = tuple[str, str]  # (region, instance type)
@@ -69,10 +70,6 @@ def cache_path() -> Path:
     return Path(base) / "smi" / "prices.json"
 
 
-def _format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _read_cache(path: Path, endpoint_url: str | None) -> dict[str, dict[str, Any]]:
     """The cache's entries, {} when absent, unreadable, of another version or another endpoint."""
     try:
@@ -93,9 +90,8 @@ def _read_cache(path: Path, endpoint_url: str | None) -> dict[str, dict[str, Any
 def _fresh(entry: object, now: datetime, max_age: timedelta) -> bool:
     if not isinstance(entry, dict):
         return False
-    try:
-        fetched = datetime.fromisoformat(str(entry.get("fetched_at", "")).replace("Z", "+00:00"))
-    except ValueError:
+    fetched = parse_timestamp_or_none(entry.get("fetched_at"))
+    if fetched is None:
         return False
     price = entry.get("usd_per_hour")
     valid = price is None or (isinstance(price, (int, float)) and not isinstance(price, bool))
@@ -124,7 +120,10 @@ def resolve_prices(
     for region, instance_type in sorted(set(pairs)):
         entry = cached.get(region, {}).get(instance_type)
         if not _fresh(entry, now, max_age):
-            entry = {"usd_per_hour": fetch(region, instance_type), "fetched_at": _format_time(now)}
+            entry = {
+                "usd_per_hour": fetch(region, instance_type),
+                "fetched_at": format_utc_seconds(now),
+            }
             stored.setdefault(region, {})[instance_type] = entry
             fetched_any = True
         assert isinstance(entry, dict)

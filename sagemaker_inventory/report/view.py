@@ -26,11 +26,11 @@ from sagemaker_inventory.output.table_fit import (
     natural_widths,
     one_line,
 )
+from sagemaker_inventory.records.timestamps import format_timestamp
 from sagemaker_inventory.report.aggregate import (
     Summary,
     Tally,
     cost_of,
-    format_time,
 )
 from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION, FailureGroup, RunningJob
 
@@ -290,5 +290,5 @@ def render_running(jobs: Sequence[RunningJob], now: datetime, console: Console) 
     caption = Text(
         f"Used = training time / max_runtime_in_seconds; red at {NEAR_LIMIT_FRACTION:.0%} or more"
     )
-    title = Text(f"Jobs in progress at {format_time(now)}")
+    title = Text(f"Jobs in progress at {format_timestamp(now)}")
     _print_fitted(console, _fit(console, columns, rows), rows, title=title, caption=caption)

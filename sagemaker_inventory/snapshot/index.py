@@ -22,16 +22,20 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from sagemaker_inventory.records.measures import region_of
-from sagemaker_inventory.records.shape import format_timestamp
+from sagemaker_inventory.records.arns import region_of
+from sagemaker_inventory.records.record import MutableRecord
+from sagemaker_inventory.records.timestamps import (
+    format_timestamp,
+    parse_timestamp,
+    parse_timestamp_or_none,
+)
 
 logger = logging.getLogger(__name__)
 
-Record = dict[str, Any]
 ScopeKey = tuple[str, str]  # (account_id, region)
 
 META_SUFFIX = ".meta.json"
@@ -126,12 +130,12 @@ class Snapshot:
         """How many records `reuse` handed back this run (DescribeTrainingJob calls saved)."""
         return self._reused
 
-    def reuse(self, summary: Mapping[str, Any]) -> Record | None:
+    def reuse(self, summary: Mapping[str, Any]) -> MutableRecord | None:
         """The snapshot record of this TrainingJobSummary if the job is unchanged, else None."""
         entry = self._index.get(str(summary.get("TrainingJobArn")))
         if entry is None or not self.reusable or not _unchanged(entry, summary):
             return None
-        record: Record = json.loads(self.line_of(entry))
+        record: MutableRecord = json.loads(self.line_of(entry))
         with self._lock:
             self._reused += 1
         return record
@@ -173,7 +177,7 @@ class ScopeReuse:
     path: Path
     entries: dict[str, _Entry]
 
-    def __call__(self, summary: Mapping[str, Any]) -> Record | None:
+    def __call__(self, summary: Mapping[str, Any]) -> MutableRecord | None:
         arn = str(summary.get("TrainingJobArn"))
         entry = self.entries.get(arn)
         if entry is None or not _unchanged(entry, summary):
@@ -234,16 +238,8 @@ def _text(value: Any) -> str | None:
 
 def _normalize_instant(value: Any) -> str | None:
     """A stored timestamp in format_timestamp's form (any UTC offset accepted), else None."""
-    if isinstance(value, datetime):
-        return format_timestamp(value)
-    if not isinstance(value, str):
-        return None
-    try:
-        # Python 3.10's fromisoformat does not read "Z".
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return format_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    moment = value if isinstance(value, datetime) else parse_timestamp_or_none(value)
+    return format_timestamp(moment)
 
 
 def _unchanged(entry: _Entry, summary: Mapping[str, Any]) -> bool:
@@ -281,4 +277,4 @@ def _read_meta(path: Path) -> _Meta:
 
 def _parse_moment(value: Any) -> datetime | None:
     text = _normalize_instant(value)
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return None if text is None else parse_timestamp(text)

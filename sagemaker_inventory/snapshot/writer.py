@@ -28,11 +28,11 @@ from typing import IO, Any
 
 from sagemaker_inventory.collect.run import OK, Summary
 from sagemaker_inventory.output.files import writing
-from sagemaker_inventory.records.shape import format_timestamp
+from sagemaker_inventory.records.record import MutableRecord
+from sagemaker_inventory.records.timestamps import format_timestamp
 from sagemaker_inventory.snapshot.file_set import FileSet, journal_path_for, recover
 from sagemaker_inventory.snapshot.index import (
     META_FORMAT,
-    Record,
     ScopeKey,
     Snapshot,
     SnapshotCancelled,
@@ -81,7 +81,7 @@ def snapshot_session(
     settings: SnapshotSettings,
     *,
     mode: int = 0o600,
-    carry: Callable[[Record], Record] | None = None,
+    carry: Callable[[MutableRecord], MutableRecord] | None = None,
 ) -> Iterator[SnapshotWriter]:
     """Lock FILE (SnapshotLocked at once if another run has it), index it, and yield the writer
     whose `snapshot.reuse` is the run's reuse hook and whose `commit` ends the run.
@@ -107,7 +107,9 @@ class SnapshotWriter:
     written by an earlier --no-redact run survives a redacting run).
     """
 
-    def __init__(self, snapshot: Snapshot, *, carry: Callable[[Record], Record] | None = None):
+    def __init__(
+        self, snapshot: Snapshot, *, carry: Callable[[MutableRecord], MutableRecord] | None = None
+    ):
         self._snapshot = snapshot
         self._carry = carry
         # Anonymous (gone on close or crash), beside the snapshot: a large inventory may not fit

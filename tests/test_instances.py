@@ -1,4 +1,5 @@
-"""The per-record figures the table footer, --columns and smi report share."""
+"""The instance figures (groups, count, instance-seconds) the table footer, --columns and smi report
+share."""
 
 from __future__ import annotations
 
@@ -6,12 +7,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.records.measures import (
-    instance_count,
-    instance_groups,
-    instance_seconds,
-    region_of,
-)
+from sagemaker_inventory.records.instances import instance_count, instance_groups, instance_seconds
 
 SINGLE = {"resource_config": {"instance_type": "ml.p3.2xlarge", "instance_count": 2}}
 CLUSTER = {
@@ -45,9 +41,3 @@ def test_instance_groups_and_count(
 def test_instance_seconds_multiplies_by_every_instance() -> None:
     assert instance_seconds(CLUSTER, "billable_time_in_seconds") == 400
     assert instance_seconds(SINGLE, "billable_time_in_seconds") is None  # still running
-
-
-def test_region_comes_from_the_arn() -> None:
-    arn = "arn:aws:sagemaker:eu-west-1:123456789012:training-job/a"
-    assert region_of({"training_job_arn": arn}) == "eu-west-1"
-    assert region_of({"training_job_arn": "not-an-arn"}) is None

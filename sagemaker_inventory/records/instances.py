@@ -1,4 +1,4 @@
-"""Derived figures of one record (instance count, instance-seconds, region) for tables and reports.
+"""The instances a record's job ran on: its cluster's groups, their count, and instance-seconds.
 
 The table footer and `smi report` share these definitions, which follow the spec page: billable
 compute = BillableTimeInSeconds x InstanceCount, and a heterogeneous cluster
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-Record = Mapping[str, Any]
+from sagemaker_inventory.records.record import Record
 
 
 def instance_groups(record: Record) -> list[tuple[Any, Any]] | None:
@@ -50,12 +50,3 @@ def instance_seconds(record: Record, seconds_field: str) -> int | None:
     if not isinstance(seconds, int) or count is None:
         return None
     return seconds * count
-
-
-def region_of(record: Record) -> str | None:
-    """The region part of the job ARN (arn:partition:sagemaker:REGION:ACCOUNT:training-job/NAME)."""
-    arn = record.get("training_job_arn")
-    if not isinstance(arn, str):
-        return None
-    parts = arn.split(":", 5)
-    return parts[3] if len(parts) == 6 and parts[3] else None

@@ -20,7 +20,7 @@ from sagemaker_inventory.aws.accounts import (
 )
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect import run as inventory
-from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 
@@ -54,7 +54,7 @@ def run(
     regions: list[str] = REGIONS,
     options: CollectOptions | None = None,
     observer: Any = None,
-) -> tuple[list[dict[str, Any]], Summary]:
+) -> tuple[list[dict[str, Any]], RunSummary]:
     records: list[dict[str, Any]] = []
     summary = run_inventory(
         build_scopes(sources, regions),
@@ -66,7 +66,7 @@ def run(
     return records, summary
 
 
-def by_scope(summary: Summary) -> dict[tuple[str | None, str], tuple[str, int]]:
+def by_scope(summary: RunSummary) -> dict[tuple[str | None, str], tuple[str, int]]:
     return {(s.account_id, s.region): (s.status, s.jobs) for s in summary.scopes}
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.collect.run import ScopeResult, Summary
+from sagemaker_inventory.collect.run import RunSummary, ScopeResult
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for
 from sagemaker_inventory.snapshot.writer import snapshot_session
 
@@ -41,7 +41,7 @@ def record(name: str, status: str) -> dict[str, Any]:
 
 def commit(snap: Path, records: list[dict[str, Any]], crash_at: str | None = None) -> None:
     now = datetime.now(timezone.utc)
-    summary = Summary(now, now, [ScopeResult(ACCOUNT, REGION)])
+    summary = RunSummary(now, now, [ScopeResult(ACCOUNT, REGION)])
     with snapshot_session(snap, SnapshotSettings()) as writer:
         for item in records:
             writer.add(item)

@@ -18,8 +18,8 @@ from sink_records import COMPLETED
 
 from sagemaker_inventory.aws.errors import ScopeError
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.collect.run import ScopeResult, Summary
-from sagemaker_inventory.collect.run_report import render_run_summary
+from sagemaker_inventory.collect.run import RunSummary, ScopeResult
+from sagemaker_inventory.collect.run_summary import render_run_summary
 from sagemaker_inventory.output.safe_text import csv_cell, printable
 from sagemaker_inventory.output.sinks import OutputFormat, make_sink
 from sagemaker_inventory.output.table_fit import cell
@@ -87,7 +87,7 @@ def test_run_summary_neutralises_error_messages() -> None:
     scope = ScopeResult("123456789012", "us-east-1", status="failed")
     scope.error = ScopeError("Boom", "bad\x1b]0;title\x07")
     out = io.StringIO()
-    render_run_summary(Summary(now, now, [scope]), Console(file=out, width=200))
+    render_run_summary(RunSummary(now, now, [scope]), Console(file=out, width=200))
     assert "\x1b]0;" not in out.getvalue() and "bad\\x1b]0;title\\x07" in out.getvalue()
 
 

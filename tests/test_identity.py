@@ -25,7 +25,7 @@ import sagemaker_inventory.aws.fetch
 from sagemaker_inventory.aws.accounts import AccountRequest, parse_role_arn, resolve_account_sources
 from sagemaker_inventory.aws.identity import identity_regions
 from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
@@ -109,7 +109,7 @@ def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def collect(
     sources: list[AccountSource], factory: SessionFactory, regions: list[str] = REGIONS
-) -> tuple[list[dict[str, Any]], Summary]:
+) -> tuple[list[dict[str, Any]], RunSummary]:
     records: list[dict[str, Any]] = []
     options = CollectOptions(max_workers=2, with_tags=False)
     summary = run_inventory(build_scopes(sources, regions), factory, options, records.append)

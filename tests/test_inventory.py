@@ -11,7 +11,7 @@ from jobs import ACCOUNT, create_jobs, delete_job, set_job
 
 from sagemaker_inventory.aws.fetch import ListFilters
 from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
@@ -53,7 +53,7 @@ def collect(
     regions: list[str],
     options: CollectOptions | None = None,
     factory: SessionFactory | None = None,
-) -> tuple[list[dict[str, Any]], Summary]:
+) -> tuple[list[dict[str, Any]], RunSummary]:
     records: list[dict[str, Any]] = []
     scopes = build_scopes([AccountSource()], regions)
     summary = run_inventory(
@@ -317,7 +317,7 @@ def test_cancelling_ends_a_scope_that_is_waiting_for_its_pace() -> None:
     )
     cancelled = threading.Event()
     records: list[dict[str, Any]] = []
-    summaries: list[Summary] = []
+    summaries: list[RunSummary] = []
 
     def emit(record: dict[str, Any]) -> None:
         records.append(record)

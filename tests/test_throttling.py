@@ -22,7 +22,7 @@ from jobs import create_jobs
 import sagemaker_inventory.aws.fetch
 import sagemaker_inventory.aws.pacing
 from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect.run import CollectOptions, Summary, run_inventory
+from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
@@ -98,7 +98,7 @@ def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sagemaker_inventory.aws.pacing.OperationPace, "acquire", lambda self: 0.0)
 
 
-def collect(storm: Storm) -> tuple[list[dict[str, Any]], Summary]:
+def collect(storm: Storm) -> tuple[list[dict[str, Any]], RunSummary]:
     records: list[dict[str, Any]] = []
     scopes = build_scopes([AccountSource()], ["us-east-1"])
     options = CollectOptions(max_workers=8)

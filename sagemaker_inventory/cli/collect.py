@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from sagemaker_inventory.aws.accounts import AccountRequest
     from sagemaker_inventory.aws.pacing import RateCaps
     from sagemaker_inventory.cli.output import RunFiles
-    from sagemaker_inventory.collect.run import CollectOptions, Summary
+    from sagemaker_inventory.collect.run import CollectOptions, RunSummary
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
 TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
@@ -443,10 +443,10 @@ def _collect_and_write(
     from sagemaker_inventory.cli.progress import progress_observer
     from sagemaker_inventory.collect.processes import run_scopes
     from sagemaker_inventory.collect.run import OutputError
-    from sagemaker_inventory.collect.run_report import (
-        build_run_report,
+    from sagemaker_inventory.collect.run_summary import (
         render_run_summary,
-        write_run_report,
+        run_summary_document,
+        write_run_summary_file,
     )
     from sagemaker_inventory.snapshot.index import SnapshotCancelled
 
@@ -459,7 +459,7 @@ def _collect_and_write(
     if files.keeper is not None:
         options = replace(options, reuse=files.keeper.snapshot.reuse)
         reuse_for = files.keeper.snapshot.reuse_for
-    summary: Summary | None = None
+    summary: RunSummary | None = None
     with (
         open_records_sink(destination, console, title) as sink,
         progress_observer(console, len(scopes)) as observer,
@@ -491,12 +491,12 @@ def _collect_and_write(
         report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:
         snapshot = outcome.to_json() if outcome is not None else None
-        report = build_run_report(summary, summary.exit_code, snapshot)
-        write_run_report(destination.report, report, mode=destination.file_mode)
+        report = run_summary_document(summary, summary.exit_code, snapshot)
+        write_run_summary_file(destination.report, report, mode=destination.file_mode)
     return summary.exit_code
 
 
-def _report_interruption(files: RunFiles, summary: Summary) -> ExitCode:
+def _report_interruption(files: RunFiles, summary: RunSummary) -> ExitCode:
     """One line for a run stopped by a signal, and its exit code (130, 143)."""
     from sagemaker_inventory.collect.run import CANCELLED
     from sagemaker_inventory.collect.signals import interruption_line

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sagemaker_inventory.report.aggregate import Summary
+from sagemaker_inventory.report.aggregate import GroupedTallies
 from sagemaker_inventory.report.prices import PriceFileError, PriceTable, load_price_file
 
 
@@ -42,7 +42,7 @@ def plan_pricing(
         raise click.BadParameter(str(error), param_hint="'--prices'") from None
 
 
-def price_summary(summary: Summary, plan: PricingPlan) -> None:
+def price_summary(summary: GroupedTallies, plan: PricingPlan) -> None:
     """Price every group of `summary`, asking the Price List API only for pairs not cached."""
     if plan.table is not None:
         summary.price(plan.table)

@@ -1,6 +1,6 @@
 """Where `smi collect` writes records: stdout or an atomically replaced file.
 
-The run summary on stderr and the --report file are `run_report`'s.
+The run summary on stderr and the --report file are `collect.run_summary`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sagemaker_inventory.records.timestamps import format_utc_seconds
 
 if TYPE_CHECKING:
     from sagemaker_inventory.cli.destination import Destination
-    from sagemaker_inventory.collect.run import Summary
+    from sagemaker_inventory.collect.run import RunSummary
     from sagemaker_inventory.collect.signals import StopRequest
     from sagemaker_inventory.records.redaction import RedactionRules
     from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
@@ -107,7 +107,7 @@ class RunFiles:
 
         return emit
 
-    def commit(self, summary: Summary, destination: Destination) -> SnapshotOutcome | None:
+    def commit(self, summary: RunSummary, destination: Destination) -> SnapshotOutcome | None:
         """Write the snapshot (and --changes); SnapshotCancelled if a signal stopped the run."""
         from sagemaker_inventory.snapshot.index import SnapshotCancelled
 

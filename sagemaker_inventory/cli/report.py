@@ -24,7 +24,7 @@ from sagemaker_inventory.output.files import named_stream
 from sagemaker_inventory.output.sinks import OutputConsole
 from sagemaker_inventory.records.record import Record
 from sagemaker_inventory.records.timestamps import format_timestamp, parse_timestamp_or_none
-from sagemaker_inventory.report.aggregate import Summary, parse_dimension, summarise
+from sagemaker_inventory.report.aggregate import GroupedTallies, parse_dimension, summarise
 from sagemaker_inventory.report.checks import Posture, assess
 from sagemaker_inventory.report.checks_view import render_checks
 from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_inventory
@@ -155,7 +155,7 @@ class Answer:
     document: dict[str, Any]
     render: Callable[[Console], None]
     posture: Posture | None = None  # --checks: written as it is, findings one by one
-    summary: Summary | None = None  # the --by view's, which --cost prices after reading
+    summary: GroupedTallies | None = None  # the --by view's, which --cost prices after reading
     warnings: list[str] = field(default_factory=list)
 
 

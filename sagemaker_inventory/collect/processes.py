@@ -5,7 +5,7 @@
 are resolved here (as `run_inventory` does), `process_worker` processes are started, and each scope
 goes to exactly one worker (so its pace, retries and records stay together) while at most
 `max_scopes` are in flight over all of them. What comes back becomes the same emit calls, observer
-events, log lines and Summary that a single-process run gives: this process stays the only writer
+events, log lines and RunSummary that a single-process run gives: this process stays the only writer
 of stdout and of every file. A worker that dies fails only the scopes it had in flight, and a
 replacement takes the rest; a cancel (a signal) is relayed to every worker.
 
@@ -47,8 +47,8 @@ from sagemaker_inventory.collect.run import (
     NullObserver,
     Observer,
     OutputError,
+    RunSummary,
     ScopeResult,
-    Summary,
     account_calls_of,
     fail_skips_of_unreachable_accounts,
     resolve_accounts,
@@ -118,7 +118,7 @@ def run_scopes(
     cancelled: threading.Event | None = None,
     *,
     reuse_for: ReuseFor | None = None,
-) -> Summary:
+) -> RunSummary:
     """Collect every scope as `run_inventory` does, in `options.processes` processes (None:
     automatic, see `choose_processes`).
 
@@ -150,7 +150,7 @@ def run_scopes(
     results = run.collect(count)
     fail_skips_of_unreachable_accounts(scopes, results)
     discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
-    return Summary(
+    return RunSummary(
         started, datetime.now(timezone.utc), results, discovery=discovery, accounts=account_calls
     )
 

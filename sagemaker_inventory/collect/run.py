@@ -1,4 +1,4 @@
-"""Runs the scopes of one inventory concurrently, isolates each scope's failure, returns a Summary.
+"""Runs the scopes of one inventory concurrently, isolates each scope's failure: a RunSummary.
 
 Records flow to a single `emit` callback as soon as they are converted (under a lock, so JSONL
 lines never interleave); memory holds at most a bounded window of in-flight describes per scope.
@@ -101,7 +101,7 @@ class AccountCalls(ApiCalls):
 
 
 @dataclass
-class Summary:
+class RunSummary:
     """The outcome of a run: one ScopeResult per scope, in scope order; the run's discovery
     calls (who the caller is, the organization's accounts) and each account's own calls."""
 
@@ -166,7 +166,7 @@ def run_inventory(
     emit: Callable[[MutableRecord], None],
     observer: Observer | None = None,
     cancelled: threading.Event | None = None,
-) -> Summary:
+) -> RunSummary:
     """Collect every scope, at most `options.max_scopes` at a time, and summarise.
 
     Setting `cancelled` (a signal handler does) stops every scope after its current job. An
@@ -196,7 +196,7 @@ def run_inventory(
         results = [f.result() for f in futures]
     fail_skips_of_unreachable_accounts(scopes, results)
     discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
-    return Summary(
+    return RunSummary(
         started, datetime.now(timezone.utc), results, discovery=discovery, accounts=account_calls
     )
 

@@ -205,7 +205,7 @@ def _key_order(key: GroupKey) -> tuple[tuple[int, str], ...]:
 
 
 @dataclass
-class Summary:
+class GroupedTallies:
     """The `--by` answer: one Tally per group key plus the totals."""
 
     by: tuple[str, ...]
@@ -283,9 +283,11 @@ def cost_of(tally: Tally) -> float:
     return 0.0 if tally.priced is None else tally.priced.cost_usd
 
 
-def summarise(records: Iterable[Record], by: Sequence[str], *, cost: bool = False) -> Summary:
+def summarise(
+    records: Iterable[Record], by: Sequence[str], *, cost: bool = False
+) -> GroupedTallies:
     """Fold records into one Tally per group of the dimensions `by` (see parse_dimension); with
-    `cost`, also their instance-seconds by region and instance type, for Summary.price.
+    `cost`, also their instance-seconds by region and instance type, for GroupedTallies.price.
 
     A job that ran on several instance types (instance groups) counts in each of them, with the
     instance-hours of its instances of that type; the totals count it once.
@@ -293,7 +295,7 @@ def summarise(records: Iterable[Record], by: Sequence[str], *, cost: bool = Fals
     dimensions = tuple(parse_dimension(d) for d in by)
     if len(set(dimensions)) != len(dimensions):
         raise ValueError("each --by dimension may be given only once")
-    summary = Summary(by=dimensions)
+    summary = GroupedTallies(by=dimensions)
     if cost:
         summary.totals.cost = CostTally()
     tags = TagCheck([d[len(TAG_PREFIX) :] for d in dimensions if d.startswith(TAG_PREFIX)])

@@ -28,7 +28,7 @@ from sagemaker_inventory.output.table_fit import (
 )
 from sagemaker_inventory.records.timestamps import format_timestamp
 from sagemaker_inventory.report.aggregate import (
-    Summary,
+    GroupedTallies,
     Tally,
     cost_of,
 )
@@ -119,7 +119,7 @@ def _print_fitted(console: Console, fit: Fit, rows: Sequence[list[Text]], **opti
         console.print(note)
 
 
-def render_summary(summary: Summary, console: Console) -> None:
+def render_summary(summary: GroupedTallies, console: Console) -> None:
     """The --by view: one row per group, in the order of the JSON, with a bar chart of the measure
     groups are ranked by: billable instance-hours, or dollars with --sort cost."""
     if not summary.groups:
@@ -158,7 +158,7 @@ def render_summary(summary: Summary, console: Console) -> None:
     _print_fitted(console, fit, cells, title=title, caption=caption)
 
 
-def _cost_caption(summary: Summary) -> str:
+def _cost_caption(summary: GroupedTallies) -> str:
     priced = summary.totals.priced
     if priced is None:
         return ""

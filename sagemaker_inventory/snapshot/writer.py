@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from sagemaker_inventory.collect.run import OK, Summary
+from sagemaker_inventory.collect.run import OK, RunSummary
 from sagemaker_inventory.output.files import writing
 from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.records.timestamps import format_timestamp
@@ -151,7 +151,7 @@ class SnapshotWriter:
 
     def commit(
         self,
-        summary: Summary,
+        summary: RunSummary,
         *,
         changes: str | os.PathLike[str] | None = None,
         mode: int = 0o600,
@@ -256,7 +256,7 @@ class SnapshotWriter:
         return json.dumps(document, indent=1) + "\n"
 
     def _stale_scopes(
-        self, summary: Summary, keys: list[ScopeKey], fresh: set[ScopeKey]
+        self, summary: RunSummary, keys: list[ScopeKey], fresh: set[ScopeKey]
     ) -> list[StaleScope]:
         stale: dict[ScopeKey, StaleScope] = {}
         for scope in summary.scopes:

@@ -1,4 +1,5 @@
-"""The run report: exact JSON from a hand-built Summary, the atomic file, the stderr summaries."""
+"""The run summary: exact --report JSON from a hand-built RunSummary, the atomic file, the stderr
+forms."""
 
 from __future__ import annotations
 
@@ -11,20 +12,20 @@ import pytest
 from rich.console import Console
 
 from sagemaker_inventory.aws.errors import ScopeError
-from sagemaker_inventory.collect.run import AccountCalls, ApiCalls, ScopeResult, Summary
-from sagemaker_inventory.collect.run_report import (
+from sagemaker_inventory.collect.run import AccountCalls, ApiCalls, RunSummary, ScopeResult
+from sagemaker_inventory.collect.run_summary import (
     FULL_TABLE_SCOPES,
-    build_run_report,
     render_run_summary,
-    write_run_report,
+    run_summary_document,
+    write_run_summary_file,
 )
 
 A, B = "111111111111", "222222222222"
 DENIED = ScopeError("AccessDenied", "not authorized to perform: sts:AssumeRole [bt]")
 
 
-def summary() -> Summary:
-    return Summary(
+def summary() -> RunSummary:
+    return RunSummary(
         started=datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=timezone.utc),
         finished=datetime(2026, 3, 1, 12, 0, 42, tzinfo=timezone.utc),
         scopes=[
@@ -58,7 +59,7 @@ def summary() -> Summary:
 
 
 def test_the_report_has_every_scope_and_the_totals() -> None:
-    report = build_run_report(summary(), 3)
+    report = run_summary_document(summary(), 3)
     assert report == {
         "started": "2026-03-01T12:00:00Z",
         "finished": "2026-03-01T12:00:42Z",
@@ -158,14 +159,14 @@ def test_the_snapshot_outcome_goes_into_the_report() -> None:
         "added": 1,
         "stale": [{"account_id": B, "since": "2026-02-28T02:15:00Z"}],
     }
-    report = build_run_report(summary(), 3, snapshot=outcome)
+    report = run_summary_document(summary(), 3, snapshot=outcome)
     assert report["snapshot"] == outcome
-    assert "snapshot" not in build_run_report(summary(), 3)
+    assert "snapshot" not in run_summary_document(summary(), 3)
 
 
 def test_an_empty_run_reports_zero_totals() -> None:
     moment = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    report = build_run_report(Summary(moment, moment, []), 1)
+    report = run_summary_document(RunSummary(moment, moment, []), 1)
     assert report["scopes"] == [] and report["exit_code"] == 1
     assert report["totals"] == {
         "jobs": 0,
@@ -181,8 +182,8 @@ def test_an_empty_run_reports_zero_totals() -> None:
 def test_the_report_file_is_replaced_atomically(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     path.write_text("old report\n")
-    report = build_run_report(summary(), 3)
-    write_run_report(path, report)
+    report = run_summary_document(summary(), 3)
+    write_run_summary_file(path, report)
     assert json.loads(path.read_text()) == report
     assert path.read_text().endswith("}\n")
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # no temporary left
@@ -192,12 +193,12 @@ def test_a_report_that_cannot_be_serialised_leaves_the_old_file(tmp_path: Path) 
     path = tmp_path / "run.json"
     path.write_text("old report\n")
     with pytest.raises(TypeError):
-        write_run_report(path, {"bad": object()})
+        write_run_summary_file(path, {"bad": object()})
     assert path.read_text() == "old report\n"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
 
 
-def render(terminal: bool, data: Summary | None = None, width: int = 160) -> str:
+def render(terminal: bool, data: RunSummary | None = None, width: int = 160) -> str:
     stream = io.StringIO()
     console = Console(file=stream, force_terminal=terminal, width=width, color_system=None)
     render_run_summary(data or summary(), console)
@@ -225,7 +226,7 @@ def test_plain_lines_are_never_wrapped() -> None:
 def test_a_scope_of_an_unknown_account_says_so() -> None:
     moment = datetime(2026, 3, 1, tzinfo=timezone.utc)
     failed = ScopeResult(None, "us-east-1", status="failed", error=ScopeError("NoCredentials", "x"))
-    lines = render(terminal=False, data=Summary(moment, moment, [failed])).splitlines()
+    lines = render(terminal=False, data=RunSummary(moment, moment, [failed])).splitlines()
     assert lines[0] == "smi: failed (account unknown) us-east-1: NoCredentials: x"
 
 
@@ -241,6 +242,6 @@ def test_a_terminal_gets_a_table_of_every_scope_with_markup_kept_verbatim() -> N
 def test_a_terminal_table_of_many_scopes_shows_only_those_not_collected() -> None:
     base = summary()
     ok = [ScopeResult(A, f"region-{i}", jobs=1) for i in range(FULL_TABLE_SCOPES)]
-    text = render(terminal=True, data=Summary(base.started, base.finished, base.scopes + ok))
+    text = render(terminal=True, data=RunSummary(base.started, base.finished, base.scopes + ok))
     assert "Scopes not collected" in text
     assert "region-0" not in text and B in text

@@ -1,9 +1,9 @@
-"""The run report: one JSON document saying how every account x region scope went, and its short
-human form for stderr.
+"""The run summary of `smi collect`: how every account x region scope went, as the `--report FILE`
+JSON document and as its short human form on stderr (not `smi report`, which is report/'s).
 
-`build_run_report` is pure (a Summary in, plain JSON-ready data out); `write_run_report` replaces
-the report file atomically; `render_run_summary` prints a rich table on a terminal and a few plain
-lines otherwise, so logs of scheduled runs stay greppable.
+`run_summary_document` is pure (a RunSummary in, plain JSON-ready data out);
+`write_run_summary_file` replaces the --report file atomically; `render_run_summary` prints a rich
+table on a terminal and a few plain lines otherwise, so logs of scheduled runs stay greppable.
 """
 
 from __future__ import annotations
@@ -17,21 +17,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sagemaker_inventory.collect.run import FAILED, OK, SKIPPED
 from sagemaker_inventory.output.files import atomic_writer
 from sagemaker_inventory.output.table_fit import cell
 from sagemaker_inventory.records.timestamps import format_utc_seconds
 from sagemaker_inventory.scrubbing import scrub
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.collect.run import ApiCalls, ScopeResult, Summary
+    from sagemaker_inventory.collect.run import ApiCalls, RunSummary, ScopeResult
 
-OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 # Up to this many scopes the terminal table lists them all; beyond it, only those not collected.
 FULL_TABLE_SCOPES = 20
 
 
-def build_run_report(
-    summary: Summary, exit_code: int, snapshot: dict[str, Any] | None = None
+def run_summary_document(
+    summary: RunSummary, exit_code: int, snapshot: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The machine-readable report of one run (the `--report` file's content). `snapshot` is the
     --snapshot outcome (counts, and the stale scopes with since when), when there is one."""
@@ -72,12 +72,12 @@ def _calls_entry(calls: ApiCalls) -> dict[str, Any]:
     return {"api_calls": dict(sorted(calls.api_calls.items())), "retries": calls.retries}
 
 
-def _all_calls(summary: Summary) -> list[ApiCalls | ScopeResult]:
+def _all_calls(summary: RunSummary) -> list[ApiCalls | ScopeResult]:
     """Every counted set of requests: each scope's, the discovery's and each account's."""
     return [*summary.scopes, summary.discovery, *summary.accounts]
 
 
-def _totals(summary: Summary) -> dict[str, Any]:
+def _totals(summary: RunSummary) -> dict[str, Any]:
     scopes = summary.scopes
     calls: Counter[str] = Counter()
     for counted in _all_calls(summary):
@@ -93,7 +93,7 @@ def _totals(summary: Summary) -> dict[str, Any]:
     }
 
 
-def write_run_report(
+def write_run_summary_file(
     path: str | os.PathLike[str], report: dict[str, Any], *, mode: int = 0o600
 ) -> None:
     """Replace `path` with the report, atomically (a reader never sees half a report), scrubbed
@@ -103,7 +103,7 @@ def write_run_report(
         stream.write(text + "\n")
 
 
-def render_run_summary(summary: Summary, console: Console) -> None:
+def render_run_summary(summary: RunSummary, console: Console) -> None:
     """The run on stderr: per-scope table (terminal) or lines for scopes not collected (plain),
     jobs that vanished between List and Describe, and a one-line total. A quiet console (-q)
     still shows what was not collected, as plain lines: -q silences information, not errors."""
@@ -132,7 +132,7 @@ def _print_line(console: Console, line: str) -> None:
     console.print(cell(f"smi: {line}"), soft_wrap=True)
 
 
-def _print_table(summary: Summary, console: Console) -> None:
+def _print_table(summary: RunSummary, console: Console) -> None:
     scopes = summary.scopes
     shown = scopes if len(scopes) <= FULL_TABLE_SCOPES else [s for s in scopes if s.status != OK]
     if not shown:
@@ -168,7 +168,7 @@ def _error_text(scope: ScopeResult) -> str:
     return f"{error.code}: {error.message}" if error else ""
 
 
-def _total_line(summary: Summary) -> str:
+def _total_line(summary: RunSummary) -> str:
     scopes = summary.scopes
     ok = sum(s.status == OK for s in scopes)
     accounts = len({s.account_id for s in scopes})

@@ -14,6 +14,7 @@ STS endpoint would say), the region whose STS answered (AssumeRole goes there to
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -162,7 +163,7 @@ class Identities:
             try:
                 sts = factory.client(session, "sts", region)
                 meter.attach(sts)
-                answer: Any = retry.call(sts.get_caller_identity)
+                caller = retry.call(functools.partial(get_caller_identity, sts))
             except Exception as exc:
                 failures.append((region, describe_failure(exc)))
                 if not _regional(exc):
@@ -170,8 +171,14 @@ class Identities:
                 continue
             with self._lock:
                 self._answered.setdefault(profile, region)
-            return Caller(str(answer["Account"]), str(answer["Arn"]))
+            return caller
         return _unknown(failures)
+
+
+def get_caller_identity(sts: Any) -> Caller:
+    """Who `sts`'s credentials are: one STS GetCallerIdentity (the one place smi asks)."""
+    answer = sts.get_caller_identity()
+    return Caller(str(answer["Account"]), str(answer["Arn"]))
 
 
 def _regional(exc: BaseException) -> bool:

@@ -81,9 +81,10 @@ def canonical_operation(name: str) -> str | None:
 
 @functools.cache
 def _known_operations() -> dict[str, str]:
-    import botocore.session
+    from sagemaker_inventory.aws.sessions import botocore_session
 
-    session = botocore.session.get_session()
+    # Every operation of the service, not only smi's (the shared loader's model is cut to those).
+    session = botocore_session()
     names: dict[str, str] = {}
     for service in PACED_SERVICES:
         for operation in session.get_service_model(service).operation_names:

@@ -49,10 +49,9 @@ def partition_of(region: str) -> str:
 
 def sagemaker_regions(partition: str = "aws") -> list[str]:
     """Regions of `partition` where botocore says SageMaker is offered, sorted."""
-    import botocore.session
+    from sagemaker_inventory.aws.sessions import botocore_session
 
-    session = botocore.session.get_session()
-    session.register_component("data_loader", shared_loader())
+    session = botocore_session(loader=shared_loader())
     return sorted(session.get_available_regions(SERVICE, partition_name=partition))
 
 

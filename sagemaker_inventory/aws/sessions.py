@@ -38,6 +38,7 @@ from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
 
 if TYPE_CHECKING:
     import boto3
+    import botocore.session
     from botocore.config import Config
 
 # botocore retries throttled calls (10 attempts); pacing.Pacer paces each API operation. Not
@@ -252,6 +253,34 @@ def region_origin(profile: str | None) -> str:
         return "AWS_DEFAULT_REGION"
     profile = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
     return f"the region of profile {profile!r}" if profile else "the AWS config file"
+
+
+def botocore_session(*, loader: Any = None) -> botocore.session.Session:
+    """A plain botocore session for what the config files and botocore's data say (profiles,
+    regions, operation names); the run's sessions and clients come from SessionFactory. `loader`
+    (e.g. `service_models.shared_loader()`) replaces the session's own data loader."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    if loader is not None:
+        session.register_component("data_loader", loader)
+    return session
+
+
+def full_model_session() -> boto3.Session:
+    """A boto3 Session of the default credential chain whose clients have every operation of
+    botocore's models (a SessionFactory's SageMaker clients have only smi's): the demo seeds moto
+    with it. The models are parsed once per process, not once per session."""
+    import boto3
+
+    return boto3.Session(botocore_session=botocore_session(loader=_full_loader()))
+
+
+@functools.cache
+def _full_loader() -> Any:
+    from botocore.loaders import create_loader
+
+    return create_loader()
 
 
 def _remember_keys_of(session: boto3.Session) -> None:

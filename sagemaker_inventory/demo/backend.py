@@ -8,23 +8,24 @@ definition. What each job looks like (recipes, random draws, the CreateTrainingJ
 planned in `demo_jobs`; this module owns the moto side: the fake environment, seeding and the
 lifecycle edits. moto is the optional `demo` extra: it is imported lazily and its absence raises
 `DemoUnavailableError`.
+
+The demo is not part of the AWS edge: it plays AWS (moto) rather than talking to it, and it never
+seeds outside an active mock. Its sessions and its one identity call come from `aws/` (the one
+place that makes sessions and asks GetCallerIdentity), so it imports neither boto3 nor botocore.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import random
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-import botocore.loaders
-import botocore.session
-
+from sagemaker_inventory.aws.identity import get_caller_identity
+from sagemaker_inventory.aws.sessions import full_model_session
 from sagemaker_inventory.demo.jobs import (
     DEMO_TAG,
     TERMINAL_STATUSES,
@@ -34,6 +35,9 @@ from sagemaker_inventory.demo.jobs import (
     build_request,
     plan_jobs,
 )
+
+if TYPE_CHECKING:
+    import boto3
 
 DEMO_REGIONS: tuple[str, ...] = ("us-east-1", "eu-west-1")
 DEMO_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -140,7 +144,7 @@ def seed_training_jobs(
     _require_active_mock()
     now = _naive_utc(anchor or datetime.now(timezone.utc))
     session = session or demo_session()
-    account = session.client("sts", region_name=region).get_caller_identity()["Account"]
+    account = get_caller_identity(session.client("sts", region_name=region)).account_id
     client = session.client("sagemaker", region_name=region)
     plans = plan_jobs(region, count, random.Random(f"{rng_seed}:{region}"), name_prefix)
     for plan in plans:
@@ -154,15 +158,7 @@ def demo_session() -> boto3.Session:
 
     Sessions read the environment when made: call this inside demo_backend (or another mock).
     """
-    core = botocore.session.Session()
-    core.register_component("data_loader", _shared_loader())
-    return boto3.Session(botocore_session=core)
-
-
-@functools.cache
-def _shared_loader() -> botocore.loaders.Loader:
-    # Each new session parses the endpoint and SageMaker models again: ~0.3 s of JSON per session.
-    return botocore.loaders.create_loader()
+    return full_model_session()
 
 
 def _import_mock_aws() -> Any:

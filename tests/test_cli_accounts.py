@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from sagemaker_inventory.aws.accounts import AccountRequest
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.cli.account_options import account_options, resolve_sources
-from sagemaker_inventory.cli.aws_options import resolve_regions
+from sagemaker_inventory.cli.region_options import resolve_regions
 
 
 @click.command()

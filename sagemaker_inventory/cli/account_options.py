@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
@@ -33,6 +33,8 @@ from sagemaker_inventory.cli.choices import completer, profile_names
 from sagemaker_inventory.cli.common import ParamType
 
 if TYPE_CHECKING:
+    import boto3
+
     from sagemaker_inventory.aws.sessions import SessionFactory
     from sagemaker_inventory.collect.scopes import AccountSource
     from sagemaker_inventory.collect.sharding import Shard
@@ -241,7 +243,6 @@ def resolve_sources(
     """The accounts to inventory. Exit 2 for an unknown profile or conflicting accounts, exit 1
     (nothing can be collected) when the caller or the organization cannot be read."""
     from sagemaker_inventory.aws.accounts import AccountDiscoveryError, resolve_account_sources
-    from sagemaker_inventory.cli.aws_options import check_profiles
 
     check_profiles(factory, accounts.profiles)
     try:
@@ -250,3 +251,49 @@ def resolve_sources(
         raise click.UsageError(str(exc)) from None
     except AccountDiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
+    """Raise click.BadParameter naming the first profile the AWS config files do not define."""
+    for profile in profiles:
+        profile_session(factory, profile)
+
+
+def profile_session(factory: SessionFactory, profile: str | None) -> boto3.Session:
+    """The session of `profile` (None: the default chain); a usage error (exit 2) naming the
+    profile or the config file when the AWS config files cannot give it."""
+    from sagemaker_inventory.aws import profiles
+    from sagemaker_inventory.aws.profiles import ConfigFileError, UnknownProfileError
+
+    try:
+        return profiles.profile_session(factory, profile)
+    except ConfigFileError as exc:
+        # A malformed ~/.aws/config (or AWS_CONFIG_FILE) is bad input, not a crash.
+        raise click.UsageError(str(exc)) from None
+    except UnknownProfileError as exc:
+        known = _known_profiles()
+        if profile is None:
+            # The default chain named a profile through the environment, not --profile.
+            variable = _profile_variable()
+            raise click.UsageError(
+                f"{variable}={exc.profile!r} names no profile in the AWS config"
+                f" files{known}: fix or unset {variable}, or pass --profile"
+            ) from None
+        raise click.BadParameter(
+            f"no such profile: {profile!r}{known}", param_hint="'--profile'"
+        ) from None
+
+
+def _profile_variable() -> str:
+    return "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+
+
+def _known_profiles() -> str:
+    """ " (known profiles: a, b)" from the config files, for a message about an unknown one."""
+    from sagemaker_inventory.aws.profiles import profile_names
+
+    try:
+        names = profile_names()
+    except Exception:
+        return ""
+    return f" (known profiles: {', '.join(names)})" if names else " (none is defined)"

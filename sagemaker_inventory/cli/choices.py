@@ -90,9 +90,9 @@ def region_names() -> list[str]:
 
 
 def profile_names() -> list[str]:
-    import botocore.session
+    from sagemaker_inventory.aws.profiles import profile_names
 
-    return sorted(botocore.session.Session().available_profiles)
+    return profile_names()
 
 
 def column_names() -> list[str]:

@@ -383,7 +383,7 @@ def _run(
 ) -> ExitCode:
     from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
     from sagemaker_inventory.cli.account_options import resolve_sources
-    from sagemaker_inventory.cli.aws_options import resolve_regions
+    from sagemaker_inventory.cli.region_options import resolve_regions
     from sagemaker_inventory.collect.scopes import build_scopes
 
     factory = SessionFactory(
@@ -406,7 +406,7 @@ def _run_demo(
     files: RunFiles,
 ) -> ExitCode:
     from sagemaker_inventory.aws.sessions import SessionFactory
-    from sagemaker_inventory.cli.aws_options import resolve_regions
+    from sagemaker_inventory.cli.region_options import resolve_regions
     from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
     from sagemaker_inventory.demo.backend import (
         DEMO_NOTICE,

@@ -74,6 +74,8 @@ class EndpointUrl(ParamType[str]):
     name = "URL"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from sagemaker_inventory.aws.endpoints import endpoint_url_problem
+
         problem = endpoint_url_problem(str(value))
         if problem:
             self.fail(problem, param, ctx)
@@ -83,24 +85,11 @@ class EndpointUrl(ParamType[str]):
 ENDPOINT_URL = EndpointUrl()
 
 
-def endpoint_url_problem(url: str) -> str | None:
-    """Why botocore would refuse `url` as an endpoint, or None when it is fine."""
-    from urllib.parse import urlsplit
-
-    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
-
-    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
-    if scheme not in ("http", "https"):
-        example = "http://" + url.rsplit("://", maxsplit=1)[-1]
-        return f"{url!r} is not an http(s) URL: add the scheme, e.g. {example}"
-    if not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
-        return f"{url!r} is not a valid endpoint URL"
-    return None
-
-
 def check_environment_endpoint_url() -> None:
     """AWS_ENDPOINT_URL (botocore honours it, below any AWS_ENDPOINT_URL_<SERVICE>), checked like
     --endpoint-url: a usage error naming the variable, not a failure in every scope."""
+    from sagemaker_inventory.aws.endpoints import endpoint_url_problem
+
     url = os.environ.get("AWS_ENDPOINT_URL")
     problem = endpoint_url_problem(url) if url else None
     if problem:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore import __version__ as botocore_version
 from botocore import xform_name
 from botocore.model import ListShape, StructureShape
 
@@ -49,10 +50,8 @@ class Drift:
         return bool(self.undocumented or self.missing_from_api)
 
     def as_dict(self) -> dict[str, Any]:
-        import botocore
-
         return {
-            "botocore_version": botocore.__version__,
+            "botocore_version": botocore_version,
             "operation": "DescribeTrainingJob",
             "undocumented": [m.as_dict() for m in self.undocumented],
             "missing_from_api": [m.as_dict() for m in self.missing_from_api],

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
-import botocore.session
 from botocore import xform_name
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
@@ -290,10 +290,17 @@ def use_service_model(model: ServiceModel) -> None:
 @functools.cache
 def describe_output_shape() -> StructureShape:
     """DescribeTrainingJob's output shape in botocore's service model (no network)."""
-    model = _LOADED_MODELS.get("sagemaker") or botocore.session.get_session().get_service_model(
-        "sagemaker"
-    )
+    model = _LOADED_MODELS.get("sagemaker") or bundled_sagemaker_model()
     shape = model.operation_model("DescribeTrainingJob").output_shape
     if not isinstance(shape, StructureShape):
         raise TypeError("DescribeTrainingJob has no structured output in botocore's model")
     return shape
+
+
+def bundled_sagemaker_model() -> ServiceModel:
+    """botocore's SageMaker service model, read from its data files (AWS_DATA_PATH honoured), as
+    a session would load it; no session, no credentials, no network."""
+    from botocore.loaders import create_loader
+
+    loader = create_loader(os.environ.get("AWS_DATA_PATH"))
+    return ServiceModel(loader.load_service_model("sagemaker", "service-2"), "sagemaker")

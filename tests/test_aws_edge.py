@@ -1,0 +1,114 @@
+"""Only the AWS layer talks to AWS: an import rule over every module of the package, read by `ast`.
+
+Outside `sagemaker_inventory/aws/` no module imports boto3, or any of botocore but its model data
+(`botocore.model`, `botocore.loaders`, `xform_name`, the version); the click layer (`cli/`)
+imports no botocore at all, and only it imports click. Imports under `if TYPE_CHECKING:` are not
+run, so they do not count; imports inside functions do.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "sagemaker_inventory"
+
+# Reading botocore's service model is pure data: the record shape needs it.
+MODEL_DATA_MODULES = frozenset({"botocore.model", "botocore.loaders"})
+MODEL_DATA_NAMES = frozenset({"xform_name", "__version__"})
+
+
+def runtime_imports(source: str) -> Iterator[tuple[int, str, str | None]]:
+    """(line, module, name imported from it or None) for every import run at run time."""
+    yield from _imports(ast.parse(source))
+
+
+def _imports(node: ast.AST) -> Iterator[tuple[int, str, str | None]]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and _is_type_checking(child.test):
+            for other in child.orelse:
+                yield from _imports(ast.Module(body=[other], type_ignores=[]))
+        elif isinstance(child, ast.Import):
+            for alias in child.names:
+                yield child.lineno, alias.name, None
+        elif isinstance(child, ast.ImportFrom):
+            module = "." * child.level + (child.module or "")
+            for alias in child.names:
+                yield child.lineno, module, alias.name
+        else:
+            yield from _imports(child)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _top(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def violation(layer: str, module: str, name: str | None) -> str | None:
+    """Why `layer` (the package's subfolder, or "" for a top-level module) may not import this."""
+    top = _top(module)
+    if top == "click" and layer != "cli":
+        return "only the click layer (cli/) imports click"
+    if layer == "aws" or top not in ("boto3", "botocore"):
+        return None
+    if layer == "cli":
+        return "the click layer imports no boto3 or botocore: ask aws/"
+    if top == "boto3":
+        return "only aws/ imports boto3"
+    if module in MODEL_DATA_MODULES or (module == "botocore" and name in MODEL_DATA_NAMES):
+        return None
+    return "outside aws/, botocore is read for its model data only"
+
+
+def package_violations() -> list[str]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        layer = relative.parts[0] if len(relative.parts) > 1 else ""
+        for line, module, name in runtime_imports(path.read_text(encoding="utf-8")):
+            why = violation(layer, module, name)
+            if why:
+                shown = f"from {module} import {name}" if name else f"import {module}"
+                found.append(f"sagemaker_inventory/{relative}:{line}: {shown}: {why}")
+    return found
+
+
+def test_only_the_aws_layer_imports_boto3_and_botocore() -> None:
+    assert package_violations() == []
+
+
+def test_the_rule_sees_runtime_imports_and_skips_type_checking_ones() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "import typing\n"
+        "if TYPE_CHECKING:\n    import boto3\nelse:\n    import botocore.session\n"
+        "if typing.TYPE_CHECKING:\n    from botocore.client import BaseClient\n"
+        "from botocore import xform_name\n"
+        "def f():\n    from botocore.exceptions import ClientError\n"
+        "class C:\n    def m(self):\n        try:\n            import botocore\n"
+        "        except ImportError:\n            pass\n"
+    )
+    imports = list(runtime_imports(source))
+    assert [(line, module) for line, module, _ in imports] == [
+        (1, "typing"),
+        (2, "typing"),
+        (6, "botocore.session"),
+        (9, "botocore"),
+        (11, "botocore.exceptions"),
+        (15, "botocore"),
+    ]
+    records = [violation("records", module, name) for _, module, name in imports]
+    assert records == [None, None, records[2], None, records[4], records[5]]
+    assert all(records[i] for i in (2, 4, 5))
+    assert violation("cli", "botocore", "xform_name")
+    assert violation("cli", "botocore.utils", None)
+    assert violation("demo", "boto3", None)
+    assert violation("aws", "botocore.credentials", None) is None
+    assert violation("records", "botocore.model", "StructureShape") is None
+    assert violation("output", "click", None)

@@ -31,6 +31,7 @@ from botocore.credentials import (
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.handler_template import HandlerTemplate
 from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
+from sagemaker_inventory.aws.keep_alive import use_keep_alive
 from sagemaker_inventory.aws.parsing import CompiledParserFactory
 from sagemaker_inventory.aws.service_models import shared_loader
 from sagemaker_inventory.collect.scopes import AccountSource
@@ -140,6 +141,7 @@ class SessionFactory:
                 config=self._config(),
             )
         _build_user_agent_once(client)
+        use_keep_alive(client)
         return client
 
     def home_region(self, profile: str | None, partition: str = "aws") -> str:
@@ -207,6 +209,7 @@ class SessionFactory:
                         config=self._config(),
                         **keys,
                     )
+                    use_keep_alive(client)
                     # Shared by every role: each AssumeRole is counted for its role's account.
                     self.identities.attach_assume_role(client)
                     self._sts_clients[cache_key] = client

@@ -1,0 +1,256 @@
+"""botocore's transport, replaced by one keep-alive `http.client` connection per thread and host.
+
+A describe-heavy run is CPU-bound, and botocore's urllib3 transport (a pool manager, a pool queue
+and its lock, urllib3's response wrapper, header dictionaries copied several times) costs about as
+much of a call's CPU as signing and parsing together. smi's calls are small, buffered JSON POSTs to
+a handful of hosts, so `KeepAliveTransport` carries them itself: botocore still serialises, signs,
+retries (the errors below are botocore's own, so its retry rules apply unchanged), paces and
+parses every call; only the bytes travel another way.
+
+It stands in for the client's `http_session` (the object botocore's Endpoint sends with), so
+`before-send` handlers (moto's mock, botocore's Stubber) still answer first. What it does not
+handle it hands to botocore's own transport: a proxy, a client certificate, a streamed or
+file-like body, a streamed response.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import SSLError as BotocoreSSLError
+from botocore.httpsession import URLLib3Session, create_urllib3_context, get_cert_path
+from urllib3.util.wait import wait_for_read
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest
+
+# The answers that end a connection: the server closed it, or it broke mid-response.
+_CLOSED = (
+    http.client.RemoteDisconnected,
+    http.client.IncompleteRead,
+    http.client.BadStatusLine,
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+)
+
+Connection = http.client.HTTPConnection
+
+
+class KeepAliveTransport:
+    """Sends botocore's prepared requests; a drop-in for a client's URLLib3Session."""
+
+    def __init__(self, fallback: URLLib3Session, settings: TransportSettings) -> None:
+        self._fallback = fallback
+        self._settings = settings
+        self._ssl_context: ssl.SSLContext | None = None
+        self._ssl_lock = threading.Lock()
+        self._local = threading.local()
+
+    def send(self, request: AWSPreparedRequest) -> AWSResponse:
+        if not self._carries(request):
+            return self._fallback.send(request)
+        url = request.url
+        connection = self._connection_for(url)
+        try:
+            return self._exchange(connection, request)
+        except BaseException:
+            connection.close()  # never reuse a connection in an unknown state
+            raise
+
+    def close(self) -> None:
+        for connection in getattr(self._local, "connections", {}).values():
+            connection.close()
+        self._fallback.close()
+
+    def _carries(self, request: AWSPreparedRequest) -> bool:
+        return (
+            not request.stream_output
+            and isinstance(request.body, (bytes, str, type(None)))
+            and request.url.partition(":")[0].lower() not in self._settings.proxied_schemes
+            and not self._settings.client_cert
+            and "expect" not in request.headers
+        )
+
+    def _connection_for(self, url: str) -> Connection:
+        connections = getattr(self._local, "connections", None)
+        if connections is None:
+            connections = self._local.connections = _Connections()
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        connection = connections.get(key)
+        if connection is not None and connection.sock is not None and _dropped(connection.sock):
+            connection.close()  # the server closed it while idle: reconnect below
+        if connection is None:
+            connection = connections[key] = self._new_connection(parts.scheme, parts)
+        if connection.sock is None:
+            self._connect(connection, url)
+        return connection
+
+    def _new_connection(self, scheme: str, parts: Any) -> Connection:
+        host, port, timeout = parts.hostname or "", parts.port, self._settings.connect_timeout
+        if scheme == "https":
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def _context(self) -> ssl.SSLContext:
+        """botocore's own TLS settings: its context, and its CA bundle unless verify is off."""
+        with self._ssl_lock:
+            if self._ssl_context is None:
+                context = create_urllib3_context()
+                verify = self._settings.verify
+                if verify:
+                    context.check_hostname = True
+                    context.verify_mode = ssl.CERT_REQUIRED
+                    bundle = str(get_cert_path(verify))  # type: ignore[arg-type]  # True or a path
+                    if Path(bundle).is_dir():
+                        context.load_verify_locations(capath=bundle)
+                    else:
+                        context.load_verify_locations(cafile=bundle)
+                else:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                self._ssl_context = context
+            return self._ssl_context
+
+    def _connect(self, connection: Connection, url: str) -> None:
+        try:
+            connection.connect()
+        except ssl.SSLError as error:
+            connection.close()
+            raise BotocoreSSLError(endpoint_url=url, error=error) from error
+        except TimeoutError as error:
+            connection.close()
+            raise ConnectTimeoutError(endpoint_url=url, error=error) from error
+        except OSError as error:
+            connection.close()
+            raise EndpointConnectionError(endpoint_url=url, error=error) from error
+        sock = connection.sock
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for option in self._settings.socket_options:
+            sock.setsockopt(*option)
+        sock.settimeout(self._settings.read_timeout)
+
+    def _exchange(self, connection: Connection, request: AWSPreparedRequest) -> AWSResponse:
+        url = request.url
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        assert body is None or isinstance(body, (bytes, bytearray))  # see _carries
+        headers = request.headers
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            connection.putrequest(
+                request.method, target, skip_host="host" in headers, skip_accept_encoding=True
+            )
+            for name, value in headers.items():
+                connection.putheader(name, value)
+            connection.endheaders(body)
+            response = connection.getresponse()
+            payload = response.read()
+        except TimeoutError as error:
+            raise ReadTimeoutError(endpoint_url=url, error=error) from error
+        except _CLOSED as error:
+            raise ConnectionClosedError(endpoint_url=url, request=request, error=error) from error
+        except ssl.SSLError as error:
+            raise BotocoreSSLError(endpoint_url=url, error=error) from error
+        except OSError as error:
+            raise ConnectionClosedError(endpoint_url=url, request=request, error=error) from error
+        except http.client.HTTPException as error:
+            raise HTTPClientError(error=error) from error
+        headers_received: Any = response.getheaders()  # AWSResponse copies them into HeadersDict
+        return AWSResponse(url, response.status, headers_received, _Body(payload))
+
+
+class _Connections(dict[tuple[str, str], Connection]):
+    """One thread's connections, closed when the thread ends (its thread-local goes away)."""
+
+    def __del__(self) -> None:
+        for connection in self.values():
+            connection.close()
+
+
+class _Body:
+    """A response body already read, in the form AWSResponse reads it."""
+
+    __slots__ = ("_payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+        yield self._payload
+
+    def read(self, *args: Any, **kwargs: Any) -> bytes:
+        return self._payload
+
+    def close(self) -> None:
+        pass
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle keep-alive socket that is readable has been closed (or broken) by the server."""
+    try:
+        return bool(wait_for_read(sock, timeout=0.0))
+    except OSError:
+        return True
+
+
+def use_keep_alive(client: Any) -> None:
+    """Send `client`'s requests with a KeepAliveTransport (botocore's transport stays the
+    fallback). Leaves the client alone if its endpoint is not the shape this botocore has."""
+    endpoint = getattr(client, "_endpoint", None)  # botocore has no public accessor
+    current = getattr(endpoint, "http_session", None)
+    settings = settings_of(current) if isinstance(current, URLLib3Session) else None
+    if current is not None and settings is not None:
+        endpoint.http_session = KeepAliveTransport(current, settings)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """What botocore resolved for a client's transport when it made the client."""
+
+    verify: bool | str  # False, True (botocore's CA bundle) or a bundle file or directory
+    connect_timeout: float
+    read_timeout: float
+    socket_options: tuple[tuple[int, int, int], ...]
+    proxied_schemes: frozenset[str]  # botocore applied NO_PROXY to the endpoint already
+    client_cert: bool
+
+
+def settings_of(session: Any) -> TransportSettings | None:
+    """`session`'s settings (private attributes of URLLib3Session), or None if it lacks one."""
+    names = ("_verify", "_timeout", "_socket_options", "_proxy_config", "_cert_file")
+    if not all(hasattr(session, name) for name in names):
+        return None
+    timeout = session._timeout
+    if isinstance(timeout, (int, float)):
+        connect = read = float(timeout)
+    else:  # urllib3's Timeout(connect=, read=)
+        connect, read = timeout.connect_timeout, timeout.read_timeout
+    proxies = session._proxy_config
+    return TransportSettings(
+        verify=session._verify,
+        connect_timeout=connect,
+        read_timeout=read,
+        socket_options=tuple(session._socket_options or ()),
+        proxied_schemes=frozenset(
+            scheme for scheme in ("http", "https") if proxies.proxy_url_for(f"{scheme}://host/")
+        ),
+        client_cert=session._cert_file is not None,
+    )

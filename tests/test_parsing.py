@@ -13,9 +13,16 @@ import pytest
 from botocore.parsers import JSONParser
 from model_responses import response_for_shape
 
-from sagemaker_inventory.aws.parsing import CompiledJSONParser, CompiledParserFactory, _shape_map_of
+from sagemaker_inventory.aws.fetch import DESCRIBE_OUTPUT_SHAPE
+from sagemaker_inventory.aws.parsing import (
+    CompiledJSONParser,
+    CompiledParserFactory,
+    _shape_map_of,
+    reads_as_sent,
+)
 from sagemaker_inventory.aws.sessions import SessionFactory, parse_utc_timestamp
 from sagemaker_inventory.collect.scopes import AccountSource
+from sagemaker_inventory.records.shape import to_record
 
 OPERATIONS = [
     ("sagemaker", "DescribeTrainingJob"),
@@ -92,7 +99,7 @@ def test_clients_of_every_session_share_one_compiled_converter_per_output_shape(
         factory.client(factory.session_for(role), "sagemaker", "eu-west-1"),
     ]
     shapes = [
-        c.meta.service_model.operation_model("DescribeTrainingJob").output_shape for c in clients
+        c.meta.service_model.operation_model("ListTrainingJobs").output_shape for c in clients
     ]
     assert shapes[0] is not shapes[1]
     parsers = {id(factory_of(c)) for c in clients}
@@ -121,3 +128,44 @@ def test_member_shapes_with_traits_of_their_own_are_not_kept_by_name() -> None:
 
 def factory_of(client: Any) -> Any:
     return client._endpoint._response_parser_factory
+
+
+def describe_output() -> Any:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return model.operation_model("DescribeTrainingJob").output_shape
+
+
+@pytest.mark.parametrize("all_fields", [False, True])
+@pytest.mark.parametrize("presence", [1.0, 0.5, 0.1])
+def test_describe_responses_as_sent_make_the_records_botocores_parse_makes(
+    presence: float, all_fields: bool
+) -> None:
+    output = describe_output()
+    assert output.name == DESCRIBE_OUTPUT_SHAPE
+    theirs = JSONParser(timestamp_parser=parse_utc_timestamp)
+    ours = SessionFactory().session(None)._session.get_component("response_parser_factory")
+    for seed in range(4):
+        body = response_for_shape(output, random.Random(seed), presence=presence)
+        as_sent = ours.create_parser("json").parse(http_response(body), output)
+        parsed = theirs.parse(http_response(body), output)
+        assert as_sent == {**json.loads(json.dumps(body, default=wire)), **as_sent}
+        if "CreationTime" in body:
+            assert isinstance(as_sent["CreationTime"], float)
+        keys: dict[str, Any] = {"account_id": "111111111111", "tags": ["b:2", "a:1"]}
+        assert to_record(as_sent, **keys, all_fields=all_fields) == to_record(
+            parsed, **keys, all_fields=all_fields
+        )
+
+
+def test_only_shapes_botocore_would_change_no_more_than_timestamps_of_are_read_as_sent() -> None:
+    assert reads_as_sent(describe_output())
+    model = botocore.session.get_session()
+    blobs = model.get_service_model("kms").operation_model("Encrypt").output_shape
+    assert not reads_as_sent(blobs)  # CiphertextBlob is base64 on the wire
+    renamed = model.get_service_model("dynamodb").operation_model("GetItem").output_shape
+    assert not reads_as_sent(renamed)  # AttributeValue is a tagged union
+    parser = CompiledJSONParser(
+        timestamp_parser=parse_utc_timestamp, as_sent=frozenset({blobs.name})
+    )
+    body = {"CiphertextBlob": base64.b64encode(b"secret").decode(), "KeyId": "k"}
+    assert parser.parse(http_response(body), blobs)["CiphertextBlob"] == b"secret"

@@ -22,6 +22,11 @@ TRAINING_JOB_RESOURCE_TYPE = "sagemaker:training-job"
 T = TypeVar("T")
 
 
+# DescribeTrainingJob's responses are read member by member into records (records.shape), so they
+# come as SageMaker sent them, not walked by botocore first (see `parsing`): timestamps are epoch
+# seconds.
+DESCRIBE_OUTPUT_SHAPE = "DescribeTrainingJobResponse"
+
 # Newest first within an account x region: ListTrainingJobs sorts ascending unless asked.
 LIST_ORDER = {"SortBy": "CreationTime", "SortOrder": "Descending"}
 
@@ -144,7 +149,10 @@ def resumable_pages(
 def describe_training_job(
     client: Any, name: str, retry: ThrottleRetry | None = None
 ) -> dict[str, Any] | None:
-    """The DescribeTrainingJob response, or None when the job vanished since it was listed."""
+    """The DescribeTrainingJob response, or None when the job vanished since it was listed.
+
+    From a SessionFactory client it is the JSON document as sent (DESCRIBE_OUTPUT_SHAPE):
+    timestamps are epoch seconds, not datetimes."""
     retry = retry or ThrottleRetry()
     try:
         response: dict[str, Any] = retry.call(

@@ -8,6 +8,13 @@ runs those: the same rules (members in model order, JSON names, nulls skipped, l
 timestamps and blobs through the session's parsers), so the parsed dict is exactly botocore's;
 tagged unions, documents and recursive shapes are left to botocore's own walk. Register it through
 botocore's "response_parser_factory" component (`CompiledParserFactory`).
+
+Some output shapes are better not walked at all: when smi reads a response member by member
+anyway (DescribeTrainingJob becomes a record that way), the JSON document as the service sent it
+serves as well, provided botocore would change nothing but timestamps in it (no blobs to decode,
+no renamed members, no unions or documents: `reads_as_sent` checks the whole shape tree). Such
+shapes (`as_sent`) are handed over as the decoded JSON document: timestamps stay epoch seconds,
+and members botocore does not model stay in. A shape that fails the check is parsed as usual.
 """
 
 from __future__ import annotations
@@ -79,17 +86,24 @@ class CompiledJSONParser(JSONParser):
         timestamp_parser: Callable[[Any], Any] | None = None,
         blob_parser: Callable[[Any], Any] | None = None,
         compiled: Compiled | None = None,
+        as_sent: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(timestamp_parser, blob_parser)
         self._compiled = compiled or Compiled()
+        self._as_sent = as_sent
         # The parsers botocore settled on (its defaults where none was given).
         chosen: Any = self
         self._parse_timestamp: Convert = chosen._timestamp_parser
         self._parse_blob: Convert = chosen._blob_parser
 
     def _parse_shape(self, shape: Shape, node: Any) -> Any:
-        convert = self._compiled.get(shape, lambda s: self._compile(s, frozenset()))
+        convert = self._compiled.get(shape, self._compile_top)
         return node if convert is None else convert(node)
+
+    def _compile_top(self, shape: Shape) -> Convert | None:
+        if shape.name in self._as_sent and reads_as_sent(shape):
+            return _as_sent
+        return self._compile(shape, frozenset())
 
     def _generic(self, shape: Shape) -> Convert:
         base: Any = super()
@@ -137,6 +151,34 @@ class CompiledJSONParser(JSONParser):
         return structure
 
 
+def _as_sent(document: Any) -> Any:
+    # A copy, as botocore's parse makes one: the caller adds ResponseMetadata to it.
+    return dict(document) if isinstance(document, dict) else document
+
+
+def reads_as_sent(shape: Shape, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether botocore's parse of `shape` would only turn timestamps into datetimes (and drop
+    members it does not model): no blob anywhere below, no member with a JSON name of its own,
+    no tagged union or document."""
+    if shape.name in seen:
+        return True
+    seen = seen | {shape.name}
+    if shape.type_name == "blob":
+        return False
+    if isinstance(shape, StructureShape):
+        if shape.is_tagged_union or shape.is_document_type:
+            return False
+        return all(
+            member.serialization.get("name", name) == name and reads_as_sent(member, seen)
+            for name, member in shape.members.items()
+        )
+    if isinstance(shape, ListShape):
+        return reads_as_sent(shape.member, seen)
+    if isinstance(shape, MapShape):
+        return reads_as_sent(shape.key, seen) and reads_as_sent(shape.value, seen)
+    return True
+
+
 def _list(convert: Convert | None) -> Convert:
     if convert is None:
         return list
@@ -156,14 +198,19 @@ def _same(value: Any) -> Any:
 
 
 class CompiledParserFactory(ResponseParserFactory):
-    """botocore's parser factory, with `CompiledJSONParser` for the "json" protocol."""
+    """botocore's parser factory, with `CompiledJSONParser` for the "json" protocol; the output
+    shapes named in `as_sent` are handed over as sent where botocore would only convert
+    timestamps (see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, as_sent: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self._compiled = Compiled()
+        self._as_sent = as_sent
 
     def create_parser(self, protocol_name: str) -> Any:
         if protocol_name == "json":
             defaults: Any = self
-            return CompiledJSONParser(compiled=self._compiled, **defaults._defaults)
+            return CompiledJSONParser(
+                compiled=self._compiled, as_sent=self._as_sent, **defaults._defaults
+            )
         return super().create_parser(protocol_name)

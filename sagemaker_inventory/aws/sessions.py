@@ -28,7 +28,7 @@ from botocore.credentials import (
     DeferredRefreshableCredentials,
 )
 
-from sagemaker_inventory.aws.fetch import ThrottleRetry
+from sagemaker_inventory.aws.fetch import DESCRIBE_OUTPUT_SHAPE, ThrottleRetry
 from sagemaker_inventory.aws.handler_template import HandlerTemplate
 from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
 from sagemaker_inventory.aws.keep_alive import use_keep_alive
@@ -233,7 +233,7 @@ class SessionFactory:
         # DescribeTrainingJob call (~15 timestamps); UTC ones are cheap and what records want.
         # Parsing JSON responses is compiled per shape, once for every session (see `parsing`).
         if self._parsers is None:
-            self._parsers = CompiledParserFactory()
+            self._parsers = CompiledParserFactory(as_sent=frozenset({DESCRIBE_OUTPUT_SHAPE}))
             self._parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
         core.register_component("response_parser_factory", self._parsers)
         loader = shared_loader(lambda: core.get_component("data_loader"))

@@ -95,6 +95,8 @@ class TagLookup:
 
 
 def _is_after(moment: Any, reference: datetime) -> bool:
+    if isinstance(moment, (int, float)) and not isinstance(moment, bool):
+        moment = datetime.fromtimestamp(moment, timezone.utc)  # a response as sent
     if not isinstance(moment, datetime):
         return False
     aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

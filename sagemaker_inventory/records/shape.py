@@ -175,7 +175,8 @@ def to_record(
     tags: Iterable[str],
     all_fields: bool = False,
 ) -> MutableRecord:
-    """One DescribeTrainingJob response (as boto3 returns it) -> one record; tags end up sorted."""
+    """One DescribeTrainingJob response (as boto3 returns it, or its JSON document as sent) -> one
+    record; tags end up sorted."""
     extras = {"account_id": account_id, "tags": sorted(tags)}
     return _plan(all_fields)(response, extras)
 

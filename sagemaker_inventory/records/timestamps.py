@@ -61,18 +61,21 @@ def parse_when(value: str, *, now: datetime | None = None) -> datetime:
 
 
 @overload
-def format_timestamp(value: datetime) -> str: ...
+def format_timestamp(value: datetime | float) -> str: ...
 
 
 @overload
 def format_timestamp(value: None) -> None: ...
 
 
-def format_timestamp(value: datetime | None) -> str | None:
+def format_timestamp(value: datetime | float | None) -> str | None:
     """The record convention: ISO-8601 UTC with "Z", milliseconds only when non-zero; naive
-    datetimes are taken as UTC; None stays None."""
+    datetimes are taken as UTC, numbers as epoch seconds (an API response as sent, before botocore
+    makes datetimes of them); None stays None."""
     if value is None:
         return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = datetime.fromtimestamp(value, timezone.utc)
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is not None:

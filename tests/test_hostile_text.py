@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from rich.console import Console
 from sink_records import COMPLETED
 
-from sagemaker_inventory.aws.errors import ScopeError
+from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.collect.run import RunSummary, ScopeResult
 from sagemaker_inventory.collect.run_summary import render_run_summary
@@ -85,7 +85,7 @@ def test_report_tables_neutralise_escape_sequences(tmp_path: Path) -> None:
 def test_run_summary_neutralises_error_messages() -> None:
     now = datetime.now(timezone.utc)
     scope = ScopeResult("123456789012", "us-east-1", status="failed")
-    scope.error = ScopeError("Boom", "bad\x1b]0;title\x07")
+    scope.error = FailureReason("Boom", "bad\x1b]0;title\x07")
     out = io.StringIO()
     render_run_summary(RunSummary(now, now, [scope]), Console(file=out, width=200))
     assert "\x1b]0;" not in out.getvalue() and "bad\\x1b]0;title\\x07" in out.getvalue()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from sagemaker_inventory.aws.errors import ScopeError
+from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.collect.run import AccountCalls, ApiCalls, RunSummary, ScopeResult
 from sagemaker_inventory.collect.run_summary import (
     FULL_TABLE_SCOPES,
@@ -21,7 +21,7 @@ from sagemaker_inventory.collect.run_summary import (
 )
 
 A, B = "111111111111", "222222222222"
-DENIED = ScopeError("AccessDenied", "not authorized to perform: sts:AssumeRole [bt]")
+DENIED = FailureReason("AccessDenied", "not authorized to perform: sts:AssumeRole [bt]")
 
 
 def summary() -> RunSummary:
@@ -47,7 +47,7 @@ def summary() -> RunSummary:
                 A,
                 "ap-east-1",
                 status="skipped",
-                error=ScopeError("UnrecognizedClientException", "region not enabled"),
+                error=FailureReason("UnrecognizedClientException", "region not enabled"),
             ),
         ],
         discovery=ApiCalls({"GetCallerIdentity": 2, "ListAccounts": 1}, retries=1),
@@ -225,7 +225,9 @@ def test_plain_lines_are_never_wrapped() -> None:
 
 def test_a_scope_of_an_unknown_account_says_so() -> None:
     moment = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    failed = ScopeResult(None, "us-east-1", status="failed", error=ScopeError("NoCredentials", "x"))
+    failed = ScopeResult(
+        None, "us-east-1", status="failed", error=FailureReason("NoCredentials", "x")
+    )
     lines = render(terminal=False, data=RunSummary(moment, moment, [failed])).splitlines()
     assert lines[0] == "smi: failed (account unknown) us-east-1: NoCredentials: x"
 

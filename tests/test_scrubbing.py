@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError, HTTPClientError
 from click.testing import CliRunner, Result
 
-from sagemaker_inventory.aws.errors import ScopeError
+from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.collect import run as inventory
 from sagemaker_inventory.collect.process_worker import scrubbed
@@ -99,6 +99,6 @@ def test_a_worker_scrubs_its_sessions_keys_before_the_parent_sees_them() -> None
     """Regression: with --processes, a worker's AssumeRole keys reached the parent unscrubbed."""
     remember_secret("worker-only-secret-0123456789")
     result = ScopeResult("123456789012", "us-east-1", status="failed")
-    result.error = ScopeError("Boom", "header: worker-only-secret-0123456789")
+    result.error = FailureReason("Boom", "header: worker-only-secret-0123456789")
     error = scrubbed(result).error
     assert error is not None and "worker-only-secret" not in error.message

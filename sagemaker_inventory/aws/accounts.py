@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sagemaker_inventory.aws.errors import ScopeError, describe_failure
+from sagemaker_inventory.aws.errors import FailureReason, describe_failure
 from sagemaker_inventory.aws.fetch import ThrottleRetry, resumable_pages
 from sagemaker_inventory.aws.identity import Caller, IdentityUnknown, partition_of_regions
 from sagemaker_inventory.collect.scopes import AccountSource
@@ -60,7 +60,7 @@ class AccountInputError(ValueError):
 class AccountDiscoveryError(RuntimeError):
     """The accounts could not be listed (e.g. ListAccounts denied): nothing can be collected."""
 
-    def __init__(self, what: str, error: ScopeError) -> None:
+    def __init__(self, what: str, error: FailureReason) -> None:
         super().__init__(f"{what}: {error.code}: {error.message}")
         self.error = error
 

@@ -41,8 +41,9 @@ _VANISHED_MESSAGE = re.compile(r"could not find|not found|does not exist", re.IG
 
 
 @dataclass(frozen=True)
-class ScopeError:
-    """Why a scope failed: an AWS error code (or exception name) and its message."""
+class FailureReason:
+    """Why a scope (or an account's credentials) failed: an AWS error code, or the exception's
+    name, and its message. A value kept in results and reports, never raised."""
 
     code: str
     message: str
@@ -78,19 +79,19 @@ def is_region_not_enabled(exc: BaseException) -> bool:
     return error_code(exc) in REGION_NOT_ENABLED_CODES
 
 
-def describe_failure(exc: BaseException) -> ScopeError:
+def describe_failure(exc: BaseException) -> FailureReason:
     """A short code + message for any exception raised while collecting a scope."""
     code = error_code(exc)
     if code is not None:
-        return ScopeError(code, _message(exc))
+        return FailureReason(code, _message(exc))
     name = type(exc).__name__
     if name == "NoCredentialsError":
-        return ScopeError(
+        return FailureReason(
             "NoCredentials",
             "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile,"
             " or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or try `smi collect --demo`)",
         )
-    return ScopeError(name, str(exc) or name)
+    return FailureReason(name, str(exc) or name)
 
 
 def _message(exc: BaseException) -> str:

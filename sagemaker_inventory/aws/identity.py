@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_inventory.aws.errors import ScopeError, describe_failure
+from sagemaker_inventory.aws.errors import FailureReason, describe_failure
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter, MeterCounts, RoutedMeter
 
@@ -50,7 +50,7 @@ class Caller:
 class IdentityUnknown(Exception):
     """No STS endpoint tried would say who the credentials are; `error` says why, briefly."""
 
-    def __init__(self, error: ScopeError) -> None:
+    def __init__(self, error: FailureReason) -> None:
         super().__init__(f"{error.code}: {error.message}")
         self.error = error
 
@@ -92,7 +92,7 @@ class Identities:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._meters: dict[str | None, ApiMeter] = {}
-        self._callers: dict[str | None, Caller | ScopeError] = {}
+        self._callers: dict[str | None, Caller | FailureReason] = {}
         self._answered: dict[str | None, str] = {}
 
     def meter(self, key: str | None) -> ApiMeter:
@@ -145,20 +145,20 @@ class Identities:
             known = self._ask(factory, profile, regions, self.meter(meter_key))
             with self._lock:
                 known = self._callers.setdefault(profile, known)
-        if isinstance(known, ScopeError):
+        if isinstance(known, FailureReason):
             raise IdentityUnknown(known)
         return known
 
     def _ask(
         self, factory: SessionFactory, profile: str | None, regions: Sequence[str], meter: ApiMeter
-    ) -> Caller | ScopeError:
+    ) -> Caller | FailureReason:
         try:
             session = factory.session(profile)
         except Exception as exc:  # e.g. ProfileNotFound: every scope of it will say so too
             return describe_failure(exc)
         configured = [session.region_name, os.environ.get("AWS_REGION")]
         retry = ThrottleRetry(on_retry=meter.add_retry)
-        failures: list[tuple[str, ScopeError]] = []
+        failures: list[tuple[str, FailureReason]] = []
         for region in identity_regions(configured, regions):
             try:
                 sts = factory.client(session, "sts", region)
@@ -188,9 +188,9 @@ def _regional(exc: BaseException) -> bool:
     return isinstance(exc, (ClientError, ConnectionError, HTTPClientError))
 
 
-def _unknown(failures: list[tuple[str, ScopeError]]) -> ScopeError:
+def _unknown(failures: list[tuple[str, FailureReason]]) -> FailureReason:
     last = failures[-1][1]
     if len(failures) == 1:
-        return ScopeError(last.code, f"{last.message} (STS in {failures[0][0]})")
+        return FailureReason(last.code, f"{last.message} (STS in {failures[0][0]})")
     regions = ", ".join(region for region, _ in failures)
-    return ScopeError(last.code, f"STS answered in none of {regions}; last: {last.message}")
+    return FailureReason(last.code, f"STS answered in none of {regions}; last: {last.message}")

@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from sagemaker_inventory.aws.errors import ScopeError
+from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.aws.identity import Identities
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect.process_worker import Message, ScopeOrder, WorkerPlan, worker_main
@@ -184,7 +184,7 @@ class _ProcessRun:
     dropped: set[int] = field(default_factory=set)  # scopes with records left unwritten (cancel)
     unfinished: int = 0  # scopes without a result yet
     restarts: int = 0
-    last_death: ScopeError | None = None
+    last_death: FailureReason | None = None
     stop_deadline: float | None = None
 
     def collect(self, count: int) -> list[ScopeResult]:
@@ -289,7 +289,7 @@ class _ProcessRun:
             worker.orders.send(order)
 
     def _fail_pending(self) -> None:
-        error = self.last_death or ScopeError(WORKER_DIED, "no worker process is left")
+        error = self.last_death or FailureReason(WORKER_DIED, "no worker process is left")
         while self.pending:
             self._set_result(self.pending.popleft(), error, finished=False)
 
@@ -346,7 +346,7 @@ class _ProcessRun:
             return
         error = CANCELLED
         if not self.cancelled.is_set():
-            error = ScopeError(WORKER_DIED, _death_message(worker.process.exitcode))
+            error = FailureReason(WORKER_DIED, _death_message(worker.process.exitcode))
             self.last_death = error
         for index in sorted(worker.in_flight):
             self._set_result(index, error, finished=True)
@@ -354,7 +354,7 @@ class _ProcessRun:
             self.restarts -= 1
             self._start_worker()
 
-    def _set_result(self, index: int, error: ScopeError, *, finished: bool) -> None:
+    def _set_result(self, index: int, error: FailureReason, *, finished: bool) -> None:
         scope = self.scopes[index]
         account = self.accounts[scope.source]
         known = account or scope.source.account_id

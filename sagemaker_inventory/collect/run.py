@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from sagemaker_inventory.aws.errors import ScopeError, describe_failure, is_region_not_enabled
+from sagemaker_inventory.aws.errors import FailureReason, describe_failure, is_region_not_enabled
 from sagemaker_inventory.aws.fetch import (
     ListFilters,
     ThrottleRetry,
@@ -39,7 +39,7 @@ from sagemaker_inventory.records.shape import to_record, use_service_model
 logger = logging.getLogger(__name__)
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
-CANCELLED = ScopeError("Cancelled", "the run was stopped before this scope finished")
+CANCELLED = FailureReason("Cancelled", "the run was stopped before this scope finished")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class ScopeResult:
     retries: int = 0
     seconds: float = 0.0
     tag_path: str | None = None
-    error: ScopeError | None = None
+    error: FailureReason | None = None
     skipped_jobs: list[str] = field(default_factory=list)
 
 

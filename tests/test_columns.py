@@ -14,7 +14,7 @@ from sagemaker_inventory.output.columns import (
     default_csv_columns,
     describe_instances,
     format_cell,
-    format_duration,
+    format_duration_cell,
     get_path,
     leaf_paths,
     validate_columns,
@@ -137,21 +137,9 @@ def test_format_cell(value: object, text: str) -> None:
     assert format_cell(value) == text
 
 
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0, "0s"),
-        (45, "45s"),
-        (60, "1m 00s"),
-        (123, "2m 03s"),
-        (3600, "1h 00m 00s"),
-        (3723, "1h 02m 03s"),
-        (90061, "25h 01m 01s"),
-        (None, "-"),
-    ],
-)
-def test_format_duration(seconds: int | None, text: str) -> None:
-    assert format_duration(seconds) == text
+@pytest.mark.parametrize(("value", "text"), [(3723, "1h 02m 03s"), (None, "-"), ("n/a", "n/a")])
+def test_duration_columns_show_other_values_as_plain_cells(value: object, text: str) -> None:
+    assert format_duration_cell(value) == text
 
 
 def test_describe_instances_single_type() -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sagemaker_inventory.output.durations import format_exact_duration
 from sagemaker_inventory.records.arns import region_of
 from sagemaker_inventory.records.instances import instance_count, instance_groups
 from sagemaker_inventory.records.record import Record
@@ -53,17 +54,12 @@ def format_table_cell(value: object) -> str:
     return MISSING_TEXT if value is None else format_cell(value)
 
 
-def format_duration(value: object) -> str:
-    """Seconds as "1h 02m 03s" / "2m 03s" / "45s"; anything else as a plain table cell."""
+def format_duration_cell(value: object) -> str:
+    """Seconds as durations.format_exact_duration ("1h 02m 03s"); anything else as a plain table
+    cell."""
     if not isinstance(value, int) or isinstance(value, bool):
         return format_table_cell(value)
-    minutes, seconds = divmod(value, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m {seconds:02d}s"
-    if minutes:
-        return f"{minutes}m {seconds:02d}s"
-    return f"{seconds}s"
+    return format_exact_duration(value)
 
 
 def describe_instances(record: Record) -> str | None:
@@ -97,7 +93,7 @@ class Column:
 
 def _path_column(path: str, header: str | None = None) -> Column:
     # Every *_in_seconds field is a duration; people read "1h 02m 03s" faster than 3723.
-    humanize = format_duration if path.endswith("_in_seconds") else format_table_cell
+    humanize = format_duration_cell if path.endswith("_in_seconds") else format_table_cell
     return Column(path, header or path, lambda record: get_path(record, path), humanize)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from sagemaker_inventory.output.durations import format_compact_duration
 from sagemaker_inventory.output.table_fit import (
     PINNED,
     Fit,
@@ -63,18 +64,9 @@ def format_hours(hours: float) -> str:
     return f"{hours:,.2f}" if hours < 10 else f"{hours:,.1f}"
 
 
-def format_duration(seconds: int | None) -> str:
-    """A compact duration: 45s, 12m 05s, 3h 07m, 2d 04h; an em dash when unknown."""
-    if seconds is None:
-        return "—"
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+def _duration_cell(seconds: int | None) -> Text:
+    """durations.format_compact_duration ("3h 07m"); an em dash when unknown."""
+    return Text("—" if seconds is None else format_compact_duration(seconds))
 
 
 def _cell(value: str | None) -> Text:
@@ -279,9 +271,9 @@ def render_running(jobs: Sequence[RunningJob], now: datetime, console: Console) 
             _cell(job.region),
             _cell(job.secondary_status),
             _instances(job),
-            Text(format_duration(job.elapsed_seconds)),
-            Text(format_duration(job.training_seconds)),
-            Text(format_duration(job.max_runtime_in_seconds)),
+            _duration_cell(job.elapsed_seconds),
+            _duration_cell(job.training_seconds),
+            _duration_cell(job.max_runtime_in_seconds),
             _usage(job),
         ]
         for text in row:

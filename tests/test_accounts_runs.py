@@ -20,7 +20,8 @@ from sagemaker_inventory.aws.accounts import (
 )
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect import run as inventory
-from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
+from sagemaker_inventory.collect.outcome import RunSummary
+from sagemaker_inventory.collect.run import CollectOptions, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.collect.run import RunSummary, ScopeResult
+from sagemaker_inventory.collect.outcome import RunSummary, ScopeResult
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for
 from sagemaker_inventory.snapshot.writer import snapshot_session
 

@@ -18,7 +18,7 @@ from sink_records import COMPLETED
 
 from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.collect.run import RunSummary, ScopeResult
+from sagemaker_inventory.collect.outcome import RunSummary, ScopeResult
 from sagemaker_inventory.collect.run_summary import render_run_summary
 from sagemaker_inventory.output.safe_text import csv_cell, printable
 from sagemaker_inventory.output.sinks import OutputFormat, make_sink

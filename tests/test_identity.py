@@ -25,7 +25,8 @@ import sagemaker_inventory.aws.fetch
 from sagemaker_inventory.aws.accounts import AccountRequest, parse_role_arn, resolve_account_sources
 from sagemaker_inventory.aws.identity import identity_regions
 from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
+from sagemaker_inventory.collect.outcome import RunSummary
+from sagemaker_inventory.collect.run import CollectOptions, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")

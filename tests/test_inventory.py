@@ -11,7 +11,8 @@ from jobs import ACCOUNT, create_jobs, delete_job, set_job
 
 from sagemaker_inventory.aws.fetch import ListFilters
 from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
+from sagemaker_inventory.collect.outcome import RunSummary
+from sagemaker_inventory.collect.run import CollectOptions, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")
@@ -308,7 +309,7 @@ def test_cancelling_ends_a_scope_that_is_waiting_for_its_pace() -> None:
     import threading
 
     from sagemaker_inventory.aws.pacing import RateCaps
-    from sagemaker_inventory.collect.run import CANCELLED
+    from sagemaker_inventory.collect.outcome import CANCELLED
 
     create_jobs("us-east-1", ["a", "b", "c"])
     # One describe every 1000 s: after the first job the scope waits on its pace.

@@ -21,8 +21,8 @@ from click.testing import CliRunner, Result
 from conftest import running_moto_server
 
 from sagemaker_inventory.cli import cli
-from sagemaker_inventory.collect import processes
-from sagemaker_inventory.collect.processes import InProcessBackendError, choose_processes
+from sagemaker_inventory.collect import process_count, processes
+from sagemaker_inventory.collect.process_count import InProcessBackendError, choose_processes
 
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 REGIONS = ("us-east-1", "eu-west-1")
@@ -253,8 +253,8 @@ def test_sigterm_stops_every_worker_and_changes_no_file(server: str, tmp_path: P
 
 
 def test_the_automatic_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(processes, "usable_cores", lambda: 4)
-    per = processes.SCOPES_PER_PROCESS
+    monkeypatch.setattr(process_count, "usable_cores", lambda: 4)
+    per = process_count.SCOPES_PER_PROCESS
     assert choose_processes(None, per - 1, max_scopes=8) == 1  # a handful: one process
     assert choose_processes(None, 2 * per, max_scopes=8) == 2
     assert choose_processes(None, 100 * per, max_scopes=8) == 4  # never beyond the cores
@@ -265,7 +265,7 @@ def test_the_automatic_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("moto_aws")
 def test_one_process_while_aws_is_mocked_in_this_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(processes, "usable_cores", lambda: 4)
+    monkeypatch.setattr(process_count, "usable_cores", lambda: 4)
     assert choose_processes(None, 1000, max_scopes=8) == 1
     with pytest.raises(InProcessBackendError):
         choose_processes(2, 1000, max_scopes=8)

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from sagemaker_inventory.aws.errors import FailureReason
-from sagemaker_inventory.collect.run import AccountCalls, ApiCalls, RunSummary, ScopeResult
+from sagemaker_inventory.collect.outcome import AccountCalls, ApiCalls, RunSummary, ScopeResult
 from sagemaker_inventory.collect.run_summary import (
     FULL_TABLE_SCOPES,
     render_run_summary,

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.collect import run as inventory
+from sagemaker_inventory.collect.outcome import ScopeResult
 from sagemaker_inventory.collect.process_worker import scrubbed
-from sagemaker_inventory.collect.run import ScopeResult
 from sagemaker_inventory.scrubbing import remember_secret, scrub
 
 TOKEN = "FQoGZXIvYXdzSECRETSESSIONTOKEN0123456789/abc+def=="

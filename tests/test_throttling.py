@@ -22,7 +22,8 @@ from jobs import create_jobs
 import sagemaker_inventory.aws.fetch
 import sagemaker_inventory.aws.pacing
 from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect.run import CollectOptions, RunSummary, run_inventory
+from sagemaker_inventory.collect.outcome import RunSummary
+from sagemaker_inventory.collect.run import CollectOptions, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")

@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from sagemaker_inventory.aws.accounts import AccountRequest
     from sagemaker_inventory.aws.pacing import RateCaps
     from sagemaker_inventory.cli.output import RunFiles
-    from sagemaker_inventory.collect.run import CollectOptions, RunSummary
+    from sagemaker_inventory.collect.outcome import RunSummary
+    from sagemaker_inventory.collect.run import CollectOptions
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
 TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
@@ -270,7 +271,7 @@ def collect(
     """
     from sagemaker_inventory.aws.fetch import ListFilters
     from sagemaker_inventory.cli.output import open_run_files
-    from sagemaker_inventory.collect.processes import in_process_aws
+    from sagemaker_inventory.collect.process_count import in_process_aws
     from sagemaker_inventory.collect.run import CollectOptions
     from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
     from sagemaker_inventory.snapshot.index import SnapshotError
@@ -498,7 +499,7 @@ def _collect_and_write(
 
 def _report_interruption(files: RunFiles, summary: RunSummary) -> ExitCode:
     """One line for a run stopped by a signal, and its exit code (130, 143)."""
-    from sagemaker_inventory.collect.run import CANCELLED
+    from sagemaker_inventory.collect.outcome import CANCELLED
     from sagemaker_inventory.collect.signals import interruption_line
 
     unfinished = [

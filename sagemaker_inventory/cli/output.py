@@ -23,7 +23,7 @@ from sagemaker_inventory.records.timestamps import format_utc_seconds
 
 if TYPE_CHECKING:
     from sagemaker_inventory.cli.destination import Destination
-    from sagemaker_inventory.collect.run import RunSummary
+    from sagemaker_inventory.collect.outcome import RunSummary
     from sagemaker_inventory.collect.signals import StopRequest
     from sagemaker_inventory.records.redaction import RedactionRules
     from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter

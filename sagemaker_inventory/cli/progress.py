@@ -21,7 +21,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from sagemaker_inventory.collect.run import FAILED, NullObserver, Observer, ScopeResult
+from sagemaker_inventory.collect.outcome import FAILED, ScopeResult
+from sagemaker_inventory.collect.run import NullObserver, Observer
 
 if TYPE_CHECKING:
     from sagemaker_inventory.collect.scopes import Scope

@@ -1,35 +1,28 @@
 """The `smi report` command: options, input and output format around the pure report code.
 
-Records are streamed from a file or stdin into one of three aggregations (`report.summarise`,
-`report_jobs.collect_failures`, `report_jobs.collect_running`), then rendered as rich tables or
-dumped as JSON. Bad input never produces a traceback or partial stdout: it ends with one stderr
-line naming the file and line, and exit status 2.
+Records are streamed from a file or stdin into one view's answer (`report.answer`: --by,
+--failures, --running or --checks), then rendered as rich tables or dumped as JSON. Bad input
+never produces a traceback or partial stdout: it ends with one stderr line naming the file and
+line, and exit status 2.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 import click
-from rich.console import Console
 
 from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.output.files import named_stream
 from sagemaker_inventory.output.sinks import OutputConsole
-from sagemaker_inventory.records.record import Record
-from sagemaker_inventory.records.timestamps import format_timestamp, parse_timestamp_or_none
-from sagemaker_inventory.report.aggregate import GroupedTallies, parse_dimension, summarise
-from sagemaker_inventory.report.checks import Posture, assess
-from sagemaker_inventory.report.checks_view import render_checks
+from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
+from sagemaker_inventory.report.aggregate import parse_dimension
+from sagemaker_inventory.report.answer import Answer, answer
 from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_inventory
-from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION, collect_failures, collect_running
-from sagemaker_inventory.report.view import render_failures, render_running, render_summary
+from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION
 
 BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
 
@@ -145,52 +138,6 @@ def duplicate_note(extra: int) -> str:
     return (
         f"smi: {extra} extra {copies} of jobs found in more than one input; each job is "
         "counted once (the copy with the latest last_modified_time)"
-    )
-
-
-@dataclass
-class Answer:
-    """A view's result, as a JSON document and as a rich rendering of the same numbers."""
-
-    document: dict[str, Any]
-    render: Callable[[Console], None]
-    posture: Posture | None = None  # --checks: written as it is, findings one by one
-    summary: GroupedTallies | None = None  # the --by view's, which --cost prices after reading
-    warnings: list[str] = field(default_factory=list)
-
-
-def answer(
-    view: str,
-    records: Iterable[Record],
-    by: tuple[str, ...],
-    now: datetime,
-    *,
-    cost: bool = False,
-    sort: str = "hours",
-) -> Answer:
-    """Run one view's aggregation over the records (consuming them)."""
-    if view == "checks":
-        posture = assess(records, by)
-        return Answer({}, lambda console: render_checks(posture, console), posture=posture)
-    if view == "failures":
-        groups = collect_failures(records)
-        document: dict[str, Any] = {"failures": [group.as_dict() for group in groups]}
-        return Answer(document, lambda console: render_failures(groups, console))
-    if view == "running":
-        jobs = collect_running(records, now)
-        document = {
-            "now": format_timestamp(now),
-            "near_limit_fraction": NEAR_LIMIT_FRACTION,
-            "running": [job.as_dict() for job in jobs],
-        }
-        return Answer(document, lambda console: render_running(jobs, now, console))
-    summary = summarise(records, by or ("status",), cost=cost)
-    summary.sort = sort
-    return Answer(
-        summary.as_dict(),
-        lambda console: render_summary(summary, console),
-        summary=summary,
-        warnings=summary.warnings,
     )
 
 

@@ -1,12 +1,13 @@
 """Spreading one run's scopes over worker processes, so that a run of many scopes uses every core
 (one Python process is held to about one core by the GIL).
 
-`run_scopes` is the run's entry point. With one process it is `run_inventory`. With more, accounts
-are resolved here (as `run_inventory` does), `process_worker` processes are started, and each scope
-goes to exactly one worker (so its pace, retries and records stay together) while at most
-`max_scopes` are in flight over all of them. What comes back becomes the same emit calls, observer
-events, log lines and RunSummary that a single-process run gives: this process stays the only writer
-of stdout and of every file. A worker that dies fails only the scopes it had in flight, and a
+`run_scopes` is the run's entry point; `process_count.choose_processes` says how many processes
+it uses. With one process it is `run_inventory`. With more, accounts are resolved here (as
+`run_inventory` does), `process_worker` processes are started, and each scope goes to exactly one
+worker (so its pace, retries and records stay together) while at most `max_scopes` are in flight
+over all of them. What comes back becomes the same emit calls, observer events, log lines and
+RunSummary that a single-process run gives: this process stays the only writer of stdout and of
+every file. A worker that dies fails only the scopes it had in flight, and a
 replacement takes the rest; a cancel (a signal) is relayed to every worker.
 
 Workers are started with `spawn`, a fresh interpreter started the way `subprocess` starts one:
@@ -23,9 +24,7 @@ import contextlib
 import logging
 import math
 import multiprocessing
-import os
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -39,18 +38,21 @@ from typing import Any
 from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.aws.identity import Identities
 from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect.process_worker import Message, ScopeOrder, WorkerPlan, worker_main
-from sagemaker_inventory.collect.run import (
+from sagemaker_inventory.collect.outcome import (
     CANCELLED,
     FAILED,
-    CollectOptions,
-    NullObserver,
-    Observer,
-    OutputError,
     RunSummary,
     ScopeResult,
     account_calls_of,
     fail_skips_of_unreachable_accounts,
+)
+from sagemaker_inventory.collect.process_count import choose_processes
+from sagemaker_inventory.collect.process_worker import Message, ScopeOrder, WorkerPlan, worker_main
+from sagemaker_inventory.collect.run import (
+    CollectOptions,
+    NullObserver,
+    Observer,
+    OutputError,
     resolve_accounts,
     run_inventory,
 )
@@ -58,8 +60,6 @@ from sagemaker_inventory.collect.scopes import AccountSource, Scope
 from sagemaker_inventory.records.record import MutableRecord
 
 START_METHOD = "spawn"
-# The automatic choice: one more process for every this many scopes, up to the usable cores.
-SCOPES_PER_PROCESS = 8
 # After a cancel, how long workers get to finish their current calls before they are killed.
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
@@ -67,46 +67,6 @@ WORKER_DIED = "WorkerDied"
 
 # (account id, region) -> the snapshot's reuse hook for that scope, picklable, or None.
 ReuseFor = Callable[[str, str], Any]
-
-
-class InProcessBackendError(ValueError):
-    """More than one process was asked for while AWS is mocked inside this process."""
-
-
-def in_process_aws() -> bool:
-    """True while moto mocks AWS inside this process (`--demo`, tests using mock_aws): another
-    process would not see that backend, and would reach whatever its endpoints point at."""
-    models = sys.modules.get("moto.core.models")
-    stubber = getattr(models, "botocore_stubber", None)
-    return bool(getattr(stubber, "enabled", False))
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity), not merely those the machine has."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def choose_processes(requested: int | None, scopes: int, max_scopes: int) -> int:
-    """How many processes collect `scopes` scopes: `requested` (None: automatic), never more than
-    there are scopes or scopes allowed at once. Automatic is one process for a handful of scopes,
-    one more for every SCOPES_PER_PROCESS scopes up to the usable cores, and always one while AWS
-    is mocked in this process. Raises InProcessBackendError for an explicit N > 1 in that case."""
-    if requested is not None and requested < 1:
-        raise ValueError(f"processes must be at least 1, not {requested}")
-    if in_process_aws():
-        if requested is not None and requested > 1:
-            raise InProcessBackendError(
-                f"--processes {requested}: AWS is mocked inside this process (--demo, moto),"
-                " which other processes cannot reach; use --processes 1"
-            )
-        return 1
-    wanted = (
-        requested if requested is not None else min(usable_cores(), scopes // SCOPES_PER_PROCESS)
-    )
-    return max(1, min(wanted, scopes, max_scopes))
 
 
 def run_scopes(

@@ -17,14 +17,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sagemaker_inventory.collect.run import FAILED, OK, SKIPPED
+from sagemaker_inventory.collect.outcome import FAILED, OK, SKIPPED
 from sagemaker_inventory.output.files import atomic_writer
 from sagemaker_inventory.output.table_fit import cell
 from sagemaker_inventory.records.timestamps import format_utc_seconds
 from sagemaker_inventory.scrubbing import scrub
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.collect.run import ApiCalls, RunSummary, ScopeResult
+    from sagemaker_inventory.collect.outcome import ApiCalls, RunSummary, ScopeResult
 
 # Up to this many scopes the terminal table lists them all; beyond it, only those not collected.
 FULL_TABLE_SCOPES = 20

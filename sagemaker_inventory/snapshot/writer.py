@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from sagemaker_inventory.collect.run import OK, RunSummary
+from sagemaker_inventory.collect.outcome import OK, RunSummary
 from sagemaker_inventory.output.files import writing
 from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.records.timestamps import format_timestamp

@@ -112,3 +112,39 @@ def test_the_rule_sees_runtime_imports_and_skips_type_checking_ones() -> None:
     assert violation("aws", "botocore.credentials", None) is None
     assert violation("records", "botocore.model", "StructureShape") is None
     assert violation("output", "click", None)
+
+
+def test_records_convert_with_the_service_model_handed_over() -> None:
+    """records/ reads the model it is given (a run hands over its clients'), not a global."""
+    from botocore.loaders import create_loader
+    from botocore.model import ServiceModel
+
+    from sagemaker_inventory.records.shape import describe_output_shape, record_fields, to_record
+
+    loaded = create_loader().load_service_model("sagemaker", "service-2")
+    output = loaded["operations"]["DescribeTrainingJob"]["output"]["shape"]
+    members = {**loaded["shapes"][output]["members"], "SmiProbeMember": {"shape": "String"}}
+    shapes = {**loaded["shapes"], output: {**loaded["shapes"][output], "members": members}}
+    shape = describe_output_shape(ServiceModel({**loaded, "shapes": shapes}, "sagemaker"))
+    response = {"TrainingJobName": "j", "SmiProbeMember": "seen"}
+
+    handed = to_record(response, account_id="1" * 12, tags=[], all_fields=True, shape=shape)
+    bundled = to_record(response, account_id="1" * 12, tags=[], all_fields=True)
+    assert handed["smi_probe_member"] == "seen"
+    assert "smi_probe_member" not in bundled
+    assert "smi_probe_member" in {f.name for f in record_fields(all_fields=True, shape=shape)}
+    assert "smi_probe_member" not in {f.name for f in record_fields(all_fields=True)}
+
+
+def test_the_run_converts_with_the_model_its_clients_are_built_from() -> None:
+    from sagemaker_inventory.aws.service_models import sagemaker_model
+    from sagemaker_inventory.aws.sessions import SessionFactory
+
+    factory = SessionFactory()
+    client = factory.client(factory.session(None), "sagemaker", "us-east-1")
+    assert sagemaker_model() is sagemaker_model()  # one object per process: one plan
+    ours = sagemaker_model().operation_model("DescribeTrainingJob").output_shape
+    theirs = client.meta.service_model.operation_model("DescribeTrainingJob").output_shape
+    assert ours.name == theirs.name
+    assert list(ours.members) == list(theirs.members)
+    assert set(sagemaker_model().operation_names) == set(client.meta.service_model.operation_names)

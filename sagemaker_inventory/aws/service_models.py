@@ -18,7 +18,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.model import ServiceModel
 
 # Every SageMaker operation smi calls (botocore's CamelCase names).
 SAGEMAKER_OPERATIONS = frozenset({"ListTrainingJobs", "DescribeTrainingJob", "ListTags"})
@@ -72,3 +75,20 @@ def shared_loader(make: Callable[[], Any] | None = None) -> CutLoader:
             else:
                 _SHARED.append(CutLoader(make()))
         return _SHARED[0]
+
+
+_MODEL_LOCK = threading.Lock()
+_MODELS: list[ServiceModel] = []  # SageMaker's, once made
+
+
+def sagemaker_model() -> ServiceModel:
+    """The SageMaker service model this process's clients are built from (the shared loader's),
+    for the record conversion to read: one model object per process, not one per client, so
+    that the conversion plan built from it is built once."""
+    from botocore.model import ServiceModel
+
+    with _MODEL_LOCK:
+        if not _MODELS:
+            description = shared_loader().load_service_model("sagemaker", "service-2")
+            _MODELS.append(ServiceModel(description, "sagemaker"))
+        return _MODELS[0]

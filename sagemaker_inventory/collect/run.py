@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sagemaker_inventory.aws.errors import describe_failure, is_region_not_enabled
 from sagemaker_inventory.aws.fetch import (
@@ -26,8 +26,9 @@ from sagemaker_inventory.aws.fetch import (
 )
 from sagemaker_inventory.aws.identity import IdentityUnknown
 from sagemaker_inventory.aws.metering import ApiMeter
-from sagemaker_inventory.aws.pacing import Pacer, RateCaps
-from sagemaker_inventory.aws.retry_waits import wait_retries_with
+from sagemaker_inventory.aws.pacing import RateCaps
+from sagemaker_inventory.aws.scope_clients import make_scope_clients
+from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.aws.tags import TagLookup
 from sagemaker_inventory.collect.outcome import (
@@ -42,7 +43,10 @@ from sagemaker_inventory.collect.outcome import (
 from sagemaker_inventory.collect.scopes import AccountSource, Scope
 from sagemaker_inventory.records.arns import account_id_from_arn
 from sagemaker_inventory.records.record import MutableRecord
-from sagemaker_inventory.records.shape import to_record, use_service_model
+from sagemaker_inventory.records.shape import describe_output_shape, to_record
+
+if TYPE_CHECKING:
+    from botocore.model import StructureShape
 
 logger = logging.getLogger(__name__)
 
@@ -223,32 +227,23 @@ class ScopeRunner:
             raise _Stopped
 
     def _collect(self, scope: Scope, meter: ApiMeter, result: ScopeResult) -> None:
-        session = self.factory.session_for(scope.source)
-        sagemaker = self.factory.client(session, "sagemaker", scope.region)
-        meter.attach(sagemaker)
-        use_service_model(sagemaker.meta.service_model)
-        # Each API's pace, per account x region. Waits (pace, smi's and botocore's throttle
-        # backoff) end as soon as the run is cancelled, so a signal stops a throttled run.
-        pacer = Pacer(self.options.rate_caps, sleep=self._sleep)
-        pacer.attach(sagemaker)
-        wait_retries_with(sagemaker, self._sleep)  # botocore's own backoff, cancellable too
-        retry = ThrottleRetry(on_retry=meter.add_retry, sleep=self._sleep)
-        tags: TagLookup | None = None
-        if self.options.with_tags:
-
-            def make_tagging() -> Any:
-                # Built only once a job is listed: a region without jobs needs no tagging client.
-                tagging = self.factory.client(session, "resourcegroupstaggingapi", scope.region)
-                meter.attach(tagging)
-                pacer.attach(tagging)
-                wait_retries_with(tagging, self._sleep)
-                return tagging
-
-            tags = TagLookup(sagemaker, make_tagging, retry)
-        convert = _Converter(sagemaker, tags, retry, self.options)
+        # Waits (each API's pace, smi's and botocore's throttle backoff) end as soon as the run
+        # is cancelled, so a signal stops a throttled run.
+        clients = make_scope_clients(
+            self.factory,
+            scope.source,
+            scope.region,
+            meter=meter,
+            rate_caps=self.options.rate_caps,
+            sleep=self._sleep,
+            with_tags=self.options.with_tags,
+        )
+        # The model the clients parse responses with, one object per process (one plan).
+        shape = describe_output_shape(sagemaker_model())
+        convert = _Converter(clients.sagemaker, clients.tags, clients.retry, self.options, shape)
         try:
-            self._convert_all(scope, sagemaker, convert, retry, result)
-            result.tag_path = tags.path if tags else None
+            self._convert_all(scope, clients.sagemaker, convert, clients.retry, result)
+            result.tag_path = clients.tags.path if clients.tags else None
         finally:
             result.reused = convert.reused
 
@@ -291,6 +286,7 @@ class _Converter:
     tags: TagLookup | None
     retry: ThrottleRetry
     options: CollectOptions
+    shape: StructureShape
     reused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -308,6 +304,7 @@ class _Converter:
             account_id=account_id_from_arn(str(response["TrainingJobArn"])),
             tags=self._tags(response),
             all_fields=self.options.all_fields,
+            shape=self.shape,
         )
 
     def _tags(self, job: dict[str, Any]) -> list[str]:

@@ -76,16 +76,19 @@ def _field_from_json(item: Mapping[str, Any]) -> Field:
     )
 
 
-def record_fields(*, all_fields: bool = False) -> tuple[Field, ...]:
-    """The record's fields in output order: documented ones, then (all_fields) the model's rest."""
-    return _record_fields(all_fields)
+def record_fields(
+    *, all_fields: bool = False, shape: StructureShape | None = None
+) -> tuple[Field, ...]:
+    """The record's fields in output order: documented ones, then (all_fields) the rest of
+    `shape` (DescribeTrainingJob's output shape; default: botocore's bundled model's)."""
+    if not all_fields:
+        return documented_fields()
+    return _all_record_fields(shape or describe_output_shape())
 
 
 @functools.cache
-def _record_fields(all_fields: bool) -> tuple[Field, ...]:
-    if not all_fields:
-        return documented_fields()
-    return _merge_undocumented(documented_fields(), describe_output_shape(), ())
+def _all_record_fields(shape: StructureShape) -> tuple[Field, ...]:
+    return _merge_undocumented(documented_fields(), shape, ())
 
 
 def _merge_undocumented(
@@ -174,11 +177,16 @@ def to_record(
     account_id: str,
     tags: Iterable[str],
     all_fields: bool = False,
+    shape: StructureShape | None = None,
 ) -> MutableRecord:
     """One DescribeTrainingJob response (as boto3 returns it, or its JSON document as sent) -> one
-    record; tags end up sorted."""
+    record; tags end up sorted.
+
+    `shape` is DescribeTrainingJob's output shape in the model the response was parsed with (a run
+    hands over its clients' model: see `aws.service_models.sagemaker_model`); the default is
+    botocore's bundled model's, loaded once."""
     extras = {"account_id": account_id, "tags": sorted(tags)}
-    return _plan(all_fields)(response, extras)
+    return _plan(all_fields, shape)(response, extras)
 
 
 @dataclass(frozen=True)
@@ -206,17 +214,17 @@ class _Structure:
 _PLAN_LOCK = threading.Lock()
 
 
-def _plan(all_fields: bool) -> _Structure:
+def _plan(all_fields: bool, shape: StructureShape | None) -> _Structure:
     # Every describe worker converts its first record at the same moment: unlocked, each of them
-    # would build the plan and load botocore's SageMaker model again (~0.2 s of CPU and ~6 MB
-    # apiece; 16 workers doubled a 1,000-job run's CPU and peak RSS).
+    # would build the plan (and, by default, load botocore's SageMaker model) again, doubling a
+    # run's CPU and peak memory. Plans are kept per shape object: hand over one per process.
     with _PLAN_LOCK:
-        return _build_plan(all_fields)
+        return _build_plan(all_fields, shape or describe_output_shape())
 
 
 @functools.cache
-def _build_plan(all_fields: bool) -> _Structure:
-    return _structure_plan(record_fields(all_fields=all_fields), describe_output_shape())
+def _build_plan(all_fields: bool, shape: StructureShape) -> _Structure:
+    return _structure_plan(record_fields(all_fields=all_fields, shape=shape), shape)
 
 
 def _structure_plan(fields: Sequence[Field], shape: StructureShape) -> _Structure:
@@ -277,21 +285,11 @@ def _structure_of(shape: StructureShape, f: Field) -> StructureShape:
     return target
 
 
-# The SageMaker model a client already loaded, once inventory hands it over.
-_LOADED_MODELS: dict[str, ServiceModel] = {}
-
-
-def use_service_model(model: ServiceModel) -> None:
-    """Convert with `model` (a SageMaker client's, `client.meta.service_model`) rather than loading
-    botocore's SageMaker model a second time (~13 MB and 0.1 s) when the plan is first built."""
-    with _PLAN_LOCK:
-        _LOADED_MODELS.setdefault("sagemaker", model)
-
-
 @functools.cache
-def describe_output_shape() -> StructureShape:
-    """DescribeTrainingJob's output shape in botocore's service model (no network)."""
-    model = _LOADED_MODELS.get("sagemaker") or bundled_sagemaker_model()
+def describe_output_shape(model: ServiceModel | None = None) -> StructureShape:
+    """DescribeTrainingJob's output shape in `model`, a SageMaker service model (default:
+    botocore's bundled one, read from its data files; no network)."""
+    model = model or bundled_sagemaker_model()
     shape = model.operation_model("DescribeTrainingJob").output_shape
     if not isinstance(shape, StructureShape):
         raise TypeError("DescribeTrainingJob has no structured output in botocore's model")

@@ -256,8 +256,8 @@ def test_checks_usage_errors_exit_2(args: list[str], message: str) -> None:
 
 @pytest.mark.parametrize("by", [[], ["account_id"]])
 def test_streamed_json_is_the_document(by: list[str]) -> None:
-    # Regression: --checks built the whole document and a dict per finding twice (1 GB at 100,000
-    # jobs); write_json streams the findings and must say exactly what as_dict() says.
+    # Regression: --checks built the whole document and a dict per finding twice (memory grew
+    # with the inventory); write_json streams the findings and must say exactly what as_dict() says.
     posture = assess(records(), by=by)
     stream = io.StringIO()
     posture.write_json(stream)

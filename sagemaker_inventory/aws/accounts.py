@@ -23,6 +23,7 @@ from sagemaker_inventory.aws.fetch import ThrottleRetry, resumable_pages
 from sagemaker_inventory.aws.identity import Caller, IdentityUnknown, partition_of_regions
 from sagemaker_inventory.collect.scopes import AccountSource
 from sagemaker_inventory.collect.sharding import Shard
+from sagemaker_inventory.records.arns import parse_arn
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.sessions import SessionFactory
@@ -227,7 +228,7 @@ def role_arn_for(account_id: str, role_name: str, partition: str) -> RoleArn:
 def default_session_name(caller_arn: str) -> str:
     """`smi-<who>` from the caller's ARN (user name, or the caller's own role session name),
     cut to STS's rules so that CloudTrail shows who ran the inventory."""
-    who = caller_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    who = parse_arn(caller_arn).resource.rsplit("/", 1)[-1]
     return sanitize_session_name(f"smi-{who}")
 
 

@@ -40,6 +40,14 @@ Who paces, who retries, who backs off, for each request smi sends:
 3. `fetch.ThrottleRetry` retries what botocore gave up on (10 attempts spent or its quota empty),
    with full-jitter delays of its own, so that throttling slows a run down but never drops a job.
    Its waits, and the Pacer's, end at once when the run is cancelled.
+
+Layers 1 and 2 as written are set up on each scope's SageMaker and tagging clients, one Pacer per
+account x region (`collect.run`). The run's few other calls get less: STS and Organizations have
+botocore's retries with its own backoff, then layer 3; the Price List (`smi report --cost`) has
+botocore's retries only, a few quick attempts (`pricing.MAX_ATTEMPTS`). The other retry settings
+are `sessions.ClientOptions`'s. Every retry of a run, botocore's or ThrottleRetry's, is counted in
+a `metering.ApiMeter` (the scope's, an account's, or the run's discovery calls) for the run
+summary.
 """
 
 from __future__ import annotations

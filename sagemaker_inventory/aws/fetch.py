@@ -70,8 +70,8 @@ class ListFilters:
 
 @dataclass
 class ThrottleRetry:
-    """Retries a call that is still throttled after botocore's own retries (its quota can run out
-    under a storm), so that throttling slows a run down but never drops a job."""
+    """Retries a call still throttled after botocore's own retries, with full-jitter delays, for
+    up to `max_seconds`: layer 3 of the throttling design in `adaptive_rate`'s docstring."""
 
     max_seconds: float = 600.0
     base_delay: float = 0.5

@@ -1,5 +1,5 @@
 """Who a run's credentials are (STS GetCallerIdentity), asked region by region until one answers,
-and the account-wide calls (STS, Organizations) counted for the run report.
+and the account-wide calls (STS, Organizations) counted for the run summary.
 
 A regional STS endpoint can refuse while the account's other regions work (a region-deny policy,
 a region not enabled, a network path), so one region's STS never decides an account's fate: the
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_inventory.aws.errors import FailureReason, describe_failure
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter, MeterCounts, RoutedMeter
+from sagemaker_inventory.records.arns import parse_arn
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.sessions import SessionFactory
@@ -44,7 +45,7 @@ class Caller:
 
     @property
     def partition(self) -> str:
-        return self.arn.split(":")[1]
+        return parse_arn(self.arn).partition
 
 
 class IdentityUnknown(Exception):

@@ -1,4 +1,4 @@
-"""Counts the API requests each client sends, by operation, retries included, for the run report,
+"""Counts the API requests each client sends, by operation, retries included, for the run summary,
 and says on stderr (-v) which attempts failed, as they fail.
 
 botocore emits `before-call` once per API call and `request-created` once per HTTP attempt (the

@@ -1,14 +1,12 @@
 """The send rate of each API operation per account x region: learnt from throttling, and capped.
 
-botocore's adaptive retry mode paces a whole client: every operation shares one limiter, so a
-throttled ListTrainingJobs (a low per-account rate) slows DescribeTrainingJob down too. A `Pacer`
-(one per account x region) gives each operation its own adaptive rate instead -- unlimited until
-the service throttles it, then what `adaptive_rate.AdaptiveRate` learns from the answers, whatever
-the shape of the service's limit -- bounded by optional caps from `--rate OPERATION=N` for users
-who share a quota with other tools. It waits in botocore's `before-send` event, so every HTTP
-attempt, retries included, takes a slot, and learns in `needs-retry`, which sees every answer. Use
-it with retry mode "standard" (not "adaptive"). Who paces, who retries and who backs off is set out
-in `adaptive_rate`'s docstring."""
+A `Pacer` (one per account x region) gives each operation its own adaptive rate -- unlimited until
+the service throttles it, then what `adaptive_rate.AdaptiveRate` learns from the answers --
+bounded by optional caps from `--rate OPERATION=N` for users who share a quota with other tools.
+It waits in botocore's `before-send` event, so every HTTP attempt, retries included, takes a slot,
+and learns in `needs-retry`, which sees every answer. It is layer 1 of the throttling design in
+`adaptive_rate`'s docstring, which says who paces, who retries and who backs off, and why per
+operation rather than botocore's per-client "adaptive" retry mode."""
 
 from __future__ import annotations
 

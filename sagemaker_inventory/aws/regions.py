@@ -21,7 +21,7 @@ class UnknownRegionError(ValueError):
 
 @cache
 def _endpoint_partitions() -> tuple[dict[str, Any], ...]:
-    # The loader every session shares: endpoints.json (1.2 MB) is parsed once per process.
+    # The loader every session shares: endpoints.json (large) is parsed once per process.
     data = shared_loader().load_data("endpoints")
     return tuple(data["partitions"])
 

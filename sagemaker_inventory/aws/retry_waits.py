@@ -6,8 +6,8 @@ attempt, ten attempts in a row, and no signal reaches that sleep. `wait_retries_
 standard retry mode's handler of a client by the same decision (botocore's own RetryHandler, with
 its quota and backoff) whose delay is waited through the run's `wait` (which raises once the run
 is cancelled) and then reported to the endpoint as 0, so the endpoint does not sleep at all.
-A throttled answer is retried without that backoff: the retry goes through the Pacer, which has
-already cut the operation's rate and makes the retry wait for its slot.
+A throttled answer is retried without that backoff; why is layer 2 of the throttling design, in
+`adaptive_rate`'s docstring.
 """
 
 from __future__ import annotations

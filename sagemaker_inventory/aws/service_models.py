@@ -2,15 +2,15 @@
 
 botocore builds every client from its service model: a method, a docstring object and an
 operation model for each operation. SageMaker has ~400 operations and smi calls three, so building
-a SageMaker client cost three times what building a small service's does, once per account x
+a SageMaker client cost far more than building a small service's does, once per account x
 region. The loader hands botocore the same model with only those operations; every shape stays, so
 requests, responses and the record conversion (which walks DescribeTrainingJob's output shape) are
 exactly what the full model gives. A SageMaker operation smi starts calling must be added to
 `SAGEMAKER_OPERATIONS`, or its client method does not exist.
 
 The process has one such loader (`shared_loader`): every session of every SessionFactory and the
-region checks read botocore's data through it, so each file (endpoints.json is 1.2 MB, SageMaker's
-model 13 MB unpacked) is parsed once per process rather than once per reader.
+region checks read botocore's data through it, so each of its large files (endpoints.json,
+SageMaker's model) is parsed once per process rather than once per reader.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ boto3 Sessions are not thread-safe but clients are, so every session and client 
 under one lock, before it is handed to a worker thread. An assumed role gets a session of its own
 whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
 DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share the process's one
-botocore data loader, because each loader parses the (large) SageMaker service model again, which
-would cost about 15 MB and half a second per account; it hands out SageMaker's model cut to the
+botocore data loader, because each loader parses the (large) SageMaker service model again, at a
+cost in memory and CPU for every account; it hands out SageMaker's model cut to the
 operations smi calls (see `service_models`). The roles assumed with the same base keys share one
 STS client, and role sessions copy botocore's built-in event handlers instead of registering them
 again (see `handler_template`).
@@ -42,10 +42,8 @@ if TYPE_CHECKING:
     import botocore.session
     from botocore.config import Config
 
-# botocore retries throttled calls (10 attempts); pacing.Pacer paces each API operation. Not
-# `adaptive`: its limiter is per client, so a throttled ListTrainingJobs would also slow
-# DescribeTrainingJob (measured: 16.8 s instead of 9.6 s for 1,000 jobs with List at 2/s), and at a
-# hard 50/s it sustained 32-38 Describe/s where the Pacer sustains 47-49.
+# botocore's retry settings, layer 2 of the throttling design (adaptive_rate's docstring, which
+# also says why "standard" and not "adaptive").
 DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 10
 
@@ -229,8 +227,8 @@ class SessionFactory:
 
     def _share_loader(self, session: boto3.Session) -> boto3.Session:
         core = session._session  # boto3 exposes no public accessor for its botocore session
-        # botocore makes every timestamp a tzlocal() datetime, which cost a fifth of the CPU of a
-        # DescribeTrainingJob call (~15 timestamps); UTC ones are cheap and what records want.
+        # botocore makes every timestamp a tzlocal() datetime, which is slow, and a
+        # DescribeTrainingJob answer has about 15; UTC ones are cheap and what records want.
         # Parsing JSON responses is compiled per shape, once for every session (see `parsing`).
         if self._parsers is None:
             self._parsers = CompiledParserFactory(as_sent=frozenset({DESCRIBE_OUTPUT_SHAPE}))
@@ -298,8 +296,8 @@ def _remember_keys_of(session: boto3.Session) -> None:
 
 
 def _build_user_agent_once(client: Any) -> None:
-    """botocore rebuilds the User-Agent string twice for every request (measured: ~15% of the CPU
-    of a DescribeTrainingJob call); every request of one smi client carries the same one."""
+    """botocore rebuilds the User-Agent string twice for every request (a visible share of a
+    DescribeTrainingJob call's CPU); every request of one smi client carries the same one."""
     creator = getattr(client, "_user_agent_creator", None)  # no public accessor
     if creator is not None and callable(getattr(creator, "to_string", None)):
         creator.to_string = functools.cache(creator.to_string)

@@ -25,7 +25,7 @@ class TagLookup:
 
     The bulk read starts with the first job listed (`start`), so a region without jobs costs no
     tagging call and no tagging client, and runs on a thread of its own, so describing goes on
-    meanwhile (at 20,000 jobs its 100 GetResources pages took 4 s); the first job that needs tags
+    meanwhile (a large account's GetResources pages take seconds); the first job that needs tags
     waits for it. `make_tagging` builds the tagging client; without it every job's tags come from
     ListTags.
     """

@@ -148,7 +148,7 @@ def main(**kwargs: Any) -> None:
     """Console-script entry point.
 
     Leaves through os._exit once output is flushed: tearing down botocore's loaded service models
-    costs a finished command ~0.3-0.5 s of CPU for nothing.
+    costs a finished command CPU for nothing.
     """
     stop_early_on_signals()
     try:

@@ -158,7 +158,7 @@ def worker_main(orders: Connection, messages: Connection) -> None:
                 cancelled.set()
                 continue
             pool.submit(_collect_one, order, factory, plan.options, outbox, cancelled)
-    # AssumeRole and its renewals count for the account in the run report.
+    # AssumeRole and its renewals count for the account in the run summary.
     outbox.put(("meters", factory.identities.counts()))
     outbox.close()
 

@@ -13,7 +13,7 @@ replacement takes the rest; a cancel (a signal) is relayed to every worker.
 Workers are started with `spawn`, a fresh interpreter started the way `subprocess` starts one:
 forking this process could copy a lock held by one of its threads (progress, botocore's connection
 pools) into a child that would then wait forever. `forkserver` would spare each worker smi's
-imports (about 0.4 s of CPU), but its server outlives the run and reaps the workers itself, so
+imports, but its server outlives the run and reaps the workers itself, so
 their CPU would be missing from smi's own (`time smi ...`), and they would see the environment of
 the server's start, not of this run.
 """

@@ -58,8 +58,8 @@ class CollectOptions:
     filters: ListFilters = field(default_factory=ListFilters)
     with_tags: bool = True
     all_fields: bool = False
-    # Measured (scripts/bench.py, 1,000 jobs): at 80 ms a call 32 describe in 4.4 s where 16
-    # take 5.8 s; at 30 ms it makes no difference. CPU, not threads, bounds it beyond that.
+    # More describes in flight help while round trips are slow; beyond this, CPU, not threads,
+    # bounds a run (scripts/bench.py shows it; the figures are in the README).
     max_workers: int = 32
     max_scopes: int = 8
     # Processes collecting scopes (None: chosen from the number of scopes; see processes.py).

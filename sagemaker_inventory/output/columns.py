@@ -234,7 +234,7 @@ def _unknown_message(key: str, valid: set[str]) -> str:
 
 
 def _field_paths(all_fields: bool = False) -> list[str]:
-    # Imported late: shape pulls in botocore (~0.3 s), which the json sinks never need.
+    # Imported late: shape pulls in botocore, slow to import, which the json sinks never need.
     from sagemaker_inventory.records.shape import field_paths
 
     return field_paths(all_fields=all_fields)

@@ -89,7 +89,8 @@ class RedactionRules:
     def is_secret(self, key: str) -> bool:
         """`is_secret_key`, or one of the caller's patterns found in the key as written."""
         # The same keys come back job after job (hyperparameters, variables): judge each once;
-        # the regexes cost ~10% of a run's CPU otherwise. Bounded, since keys are user data.
+        # running the regexes on every key is a visible share of a run's CPU otherwise. Bounded,
+        # since keys are user data.
         verdict = self._verdicts.get(key)
         if verdict is None:
             verdict = _matches_default_patterns(key) or any(p.search(key) for p in self._extra)

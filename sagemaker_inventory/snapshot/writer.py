@@ -57,7 +57,7 @@ class StaleScope:
 
 @dataclass
 class SnapshotOutcome:
-    """What commit wrote: counts for the run report and the stale scopes."""
+    """What commit wrote: counts for the run summary (--report) and the stale scopes."""
 
     records: int = 0
     added: int = 0
@@ -68,7 +68,7 @@ class SnapshotOutcome:
     stale: list[StaleScope] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """For the run report: the counts, and each stale scope with its "since" (or null)."""
+        """For the run summary (--report): counts, and each stale scope with its "since" or null."""
         data = asdict(self)
         for scope in data["stale"]:
             scope["since"] = scope["since"] and format_timestamp(scope["since"])

@@ -1,9 +1,10 @@
 """One home for each idea, read from the package's source with `ast` and `tokenize`.
 
-Timestamps are read and written in records/timestamps.py, ARNs split in records/arns.py, the record
-types named in records/record.py, scope statuses spelt in collect/run.py; the throttling design is
-written once (aws/adaptive_rate.py's docstring) and the other layers point to it; and comments and
-docstrings carry no benchmark figures, which go stale (the README has them, with their command).
+Timestamps are read and written in records/timestamps.py, ARNs split in records/arns.py, the
+record types named in records/record.py, scope statuses spelt in collect/outcome.py; the
+throttling design is written once (aws/adaptive_rate.py's docstring) and the other layers point to
+it; and comments and docstrings carry no benchmark figures, which go stale (the README has them,
+with their command).
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def test_scope_statuses_are_spelt_once(status: str) -> None:
         for defined, value in module_level_names(path.read_text())
         if isinstance(value, ast.Constant) and value.value == status
     ]
-    assert homes == [f"collect/run.py: {status.upper()}"]
+    assert homes == [f"collect/outcome.py: {status.upper()}"]
 
 
 def module_docstring(module: str) -> str:

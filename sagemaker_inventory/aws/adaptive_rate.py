@@ -42,7 +42,7 @@ Who paces, who retries, who backs off, for each request smi sends:
    Its waits, and the Pacer's, end at once when the run is cancelled.
 
 Layers 1 and 2 as written are set up on each scope's SageMaker and tagging clients, one Pacer per
-account x region (`collect.run`). The run's few other calls get less: STS and Organizations have
+account x region (`scope_clients`). The run's few other calls get less: STS and Organizations have
 botocore's retries with its own backoff, then layer 3; the Price List (`smi report --cost`) has
 botocore's retries only, a few quick attempts (`pricing.MAX_ATTEMPTS`). The other retry settings
 are `sessions.ClientOptions`'s. Every retry of a run, botocore's or ThrottleRetry's, is counted in

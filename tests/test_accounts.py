@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from accounts_helpers import CALLER, role
 
-from sagemaker_inventory.aws.accounts import (
+from sagemaker_inventory.collect.accounts import (
     AccountInputError,
     RoleArn,
     default_session_name,

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from accounts_helpers import ACCOUNTS, CALLER, REGIONS, create_org, role, seed_accounts, seed_jobs
 
-from sagemaker_inventory.aws.accounts import (
+from sagemaker_inventory.aws.accounts import resolve_account_sources
+from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect import run as inventory
+from sagemaker_inventory.collect.accounts import (
     AccountRequest,
     RoleArn,
     parse_role_arn,
     read_accounts_file,
-    resolve_account_sources,
 )
-from sagemaker_inventory.aws.sessions import SessionFactory
-from sagemaker_inventory.collect import run as inventory
 from sagemaker_inventory.collect.outcome import RunSummary
 from sagemaker_inventory.collect.run import CollectOptions, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes

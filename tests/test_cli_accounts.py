@@ -14,10 +14,10 @@ import pytest
 from accounts_helpers import ACCOUNTS, CALLER, create_org, role, seed_accounts
 from click.testing import CliRunner, Result
 
-from sagemaker_inventory.aws.accounts import AccountRequest
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.cli.account_options import account_options, resolve_sources
 from sagemaker_inventory.cli.region_options import resolve_regions
+from sagemaker_inventory.collect.accounts import AccountRequest
 
 
 @click.command()

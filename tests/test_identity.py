@@ -22,9 +22,10 @@ import pytest
 from accounts_helpers import ACCOUNTS, CALLER, REGIONS, create_org, role, seed_accounts
 
 import sagemaker_inventory.aws.fetch
-from sagemaker_inventory.aws.accounts import AccountRequest, parse_role_arn, resolve_account_sources
+from sagemaker_inventory.aws.accounts import resolve_account_sources
 from sagemaker_inventory.aws.identity import identity_regions
 from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.accounts import AccountRequest, parse_role_arn
 from sagemaker_inventory.collect.outcome import RunSummary
 from sagemaker_inventory.collect.run import CollectOptions, run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes

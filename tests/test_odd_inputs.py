@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from sagemaker_inventory.aws.accounts import AccountInputError, parse_role_arn
 from sagemaker_inventory.aws.pacing import BadRateError, RateCaps
 from sagemaker_inventory.cli import cli
+from sagemaker_inventory.collect.accounts import AccountInputError, parse_role_arn
 
 
 def run(*args: str, stdin: str | None = None) -> Result:

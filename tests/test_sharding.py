@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from sagemaker_inventory.aws.accounts import shard_sources
+from sagemaker_inventory.collect.accounts import shard_sources
 from sagemaker_inventory.collect.scopes import AccountSource
 from sagemaker_inventory.collect.sharding import Shard, ShardError, parse_shard, shard_index
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from sagemaker_inventory.aws.accounts import (
+from sagemaker_inventory.cli.choices import completer, profile_names
+from sagemaker_inventory.cli.common import ParamType
+from sagemaker_inventory.collect.accounts import (
     DEFAULT_ROLE_NAME,
     AccountInputError,
     AccountRequest,
@@ -29,8 +31,6 @@ from sagemaker_inventory.aws.accounts import (
     parse_session_name,
     read_accounts_file,
 )
-from sagemaker_inventory.cli.choices import completer, profile_names
-from sagemaker_inventory.cli.common import ParamType
 
 if TYPE_CHECKING:
     import boto3

@@ -49,9 +49,9 @@ from sagemaker_inventory.output.sinks import OutputFormat
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sagemaker_inventory.aws.accounts import AccountRequest
     from sagemaker_inventory.aws.pacing import RateCaps
     from sagemaker_inventory.cli.output import RunFiles
+    from sagemaker_inventory.collect.accounts import AccountRequest
     from sagemaker_inventory.collect.outcome import RunSummary
     from sagemaker_inventory.collect.run import CollectOptions
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from signalled_run import signal_mid_run, slow_cli_script
 
 # smi's console entry point, with a SIGNAL sent to itself while options are still being checked
 # (what Ctrl-C in the first half second hits: click used to answer "Aborted!" and exit 1).
@@ -27,21 +28,7 @@ main(args=sys.argv[2:])
 
 # smi's console entry point with a JSON lines sink that writes slowly, so a signal lands mid-run
 # while the progress display is live (FORCE_COLOR makes rich draw it into the pipe).
-SLOW = """
-import sys, time
-from sagemaker_inventory.output import sinks
-from sagemaker_inventory.cli import main
-
-original = sinks.JsonLinesSink.write
-
-def slow_write(self, record):
-    original(self, record)
-    print("written", file=sys.__stdout__, flush=True)
-    time.sleep(0.3)
-
-sinks.JsonLinesSink.write = slow_write
-main(args=sys.argv[1:])
-"""
+SLOW = slow_cli_script("from sagemaker_inventory.cli import main; main(args=sys.argv[1:])")
 
 
 @pytest.mark.parametrize(("name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
@@ -66,19 +53,9 @@ def test_sigint_mid_run_prints_its_line_after_the_progress_display_is_gone(
     script = tmp_path / "slow.py"
     script.write_text(SLOW)
     monkeypatch.setenv("FORCE_COLOR", "1")
-    process = subprocess.Popen(
-        [sys.executable, str(script), "collect", "--demo", "-r", "us-east-1", "-o", "o.jsonl"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "written\n"
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=30)
-    assert process.returncode == 130, err
+    command = [sys.executable, str(script), "collect", "--demo", "-r", "us-east-1", "-o", "o.jsonl"]
+    code, err = signal_mid_run(command, tmp_path, signal.SIGINT)
+    assert code == 130, err
     assert "scopes 0/1" in err  # the live display was drawn
     # Nothing (no cursor move, no erase) comes after the line: the display had already stopped.
     last = err.rsplit("\x1b[", 1)[-1]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from jobs import backend_job, create_jobs, delete_job, set_job
+from signalled_run import files_in, previous_files, signal_mid_run, slow_cli_script
 
 from sagemaker_inventory.cli import cli
 
@@ -126,51 +125,21 @@ def test_a_held_lock_is_exit_4_at_once(tmp_path: Path) -> None:
 
 # The real command in a process of its own, with a JSON lines sink that writes slowly, so a
 # signal lands mid-run. The demo backend provides the jobs.
-SLOW_CLI = """
-import sys, time
-from sagemaker_inventory.output import sinks
-from sagemaker_inventory.cli import cli
-
-original = sinks.JsonLinesSink.write
-
-def slow_write(self, record):
-    original(self, record)
-    print("written", file=sys.__stdout__, flush=True)
-    time.sleep(0.3)
-
-sinks.JsonLinesSink.write = slow_write
-cli.main(sys.argv[1:], prog_name="smi")
-"""
+SLOW_CLI = slow_cli_script(
+    'from sagemaker_inventory.cli import cli; cli.main(sys.argv[1:], prog_name="smi")'
+)
 
 
 def test_sigterm_stops_the_command_and_leaves_every_file_as_it_was(tmp_path: Path) -> None:
     script = tmp_path / "slow_cli.py"
     script.write_text(SLOW_CLI)
     work = tmp_path / "work"
-    work.mkdir()
+    before = previous_files(work, "123456789012")
     args = ["collect", "--demo", "-r", "us-east-1", "--snapshot", "s.jsonl", "-o", "o.jsonl"]
-    arn = "arn:aws:sagemaker:us-east-1:123456789012:training-job/old"
-    (work / "s.jsonl").write_text(
-        json.dumps({"account_id": "123456789012", "training_job_arn": arn}) + "\n"
-    )
-    (work / "o.jsonl").write_text("previous\n")
-    before = {p.name: p.read_bytes() for p in work.iterdir()}
-    process = subprocess.Popen(
-        [sys.executable, str(script), *args, "--changes", "c.jsonl"],
-        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "written\n"
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=30)
-    assert process.returncode == 143, err
+    code, err = signal_mid_run([sys.executable, str(script), *args, "--changes", "c.jsonl"], work)
+    assert code == 143, err
     assert "smi: stopped by SIGTERM; not finished: " in err and "no file was changed" in err
-    after = {p.name: p.read_bytes() for p in work.iterdir() if p.name != "s.jsonl.lock"}
-    assert after == before
+    assert files_in(work) == before
 
 
 def _jsonl(result: Result) -> list[dict[str, Any]]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
+from sink_records import COMPLETED
 
 from sagemaker_inventory.output import columns
 from sagemaker_inventory.output.columns import (
@@ -66,27 +68,22 @@ SAMPLE_LEAVES = [
     "training_time_in_seconds",
 ]
 
+# sink_records.COMPLETED, changed where these tests look: its image from another region's registry
+# (the region column reads the job's ARN), its tags in the order of no sort (columns keep a
+# record's order), and without the fields below (absent cells show as "-").
+ABSENT = (
+    "secondary_status",
+    "training_time_in_seconds",
+    "training_start_time",
+    "training_end_time",
+)
 RECORD: dict[str, Any] = {
-    "account_id": "123456789012",
-    "algorithm_specification": {
-        "training_image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3",
-        "training_input_mode": "File",
-        "enable_sage_maker_metrics_time_series": False,
-    },
-    "billable_time_in_seconds": 3723,
-    "creation_time": "2026-03-01T12:00:00Z",
-    "enable_managed_spot_training": False,
-    "hyper_parameters": {"MaxDepth": "6", "eta": "0.3"},
-    "resource_config": {
-        "instance_count": 2,
-        "instance_type": "ml.p3.2xlarge",
-        "volume_size_in_gb": 50,
-    },
+    **{key: value for key, value in copy.deepcopy(COMPLETED).items() if key not in ABSENT},
     "tags": ["team:vision", "cost-center:42"],
-    "training_job_arn": "arn:aws:sagemaker:eu-west-1:123456789012:training-job/resnet-1",
-    "training_job_name": "resnet-1",
-    "training_job_status": "Completed",
 }
+RECORD["algorithm_specification"]["training_image"] = (
+    "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3"
+)
 
 
 @pytest.fixture
@@ -176,7 +173,7 @@ def test_describe_instances_absent() -> None:
 
 
 def test_derived_columns() -> None:
-    assert column("region").csv_cell(RECORD) == "eu-west-1"
+    assert column("region").csv_cell(RECORD) == "eu-west-1"  # the ARN's, not the image's
     assert column("instance").csv_cell(RECORD) == "ml.p3.2xlarge x 2"
     assert column("instance_count").csv_cell(RECORD) == "2"
     assert column("region").csv_cell({}) == ""
@@ -221,6 +218,7 @@ def test_path_column_csv_is_exact_and_table_humanizes_durations() -> None:
         "50",
     )
     assert column("hyper_parameters").csv_cell(RECORD) == '{"MaxDepth":"6","eta":"0.3"}'
+    assert column("tags").csv_cell(RECORD) == '["team:vision","cost-center:42"]'  # not re-sorted
 
 
 def test_leaf_paths_flattens_structures_in_order() -> None:

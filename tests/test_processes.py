@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 from conftest import running_moto_server
+from signalled_run import files_in, previous_files, signal_mid_run, slow_cli_script
 
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.collect import process_count, processes
@@ -185,30 +185,21 @@ def test_a_killed_worker_fails_its_scopes_and_the_others_finish(
 
 # The real command in a subprocess; each record written in this process prints "written" to the
 # real stdout and takes 0.3 s, so that SIGTERM lands mid-run. Worker pids go to PIDS.
-SLOW_CLI = """
-import sys, time
+SLOW_CLI = slow_cli_script(
+    'from sagemaker_inventory.cli import cli; cli.main(sys.argv[2:], prog_name="smi")',
+    patches="""
 from sagemaker_inventory.collect import processes
-from sagemaker_inventory.output import sinks
-from sagemaker_inventory.cli import cli
 
-original_write = sinks.JsonLinesSink.write
 original_start = processes._ProcessRun._start_worker
-
-def slow_write(self, record):
-    original_write(self, record)
-    print("written", file=sys.__stdout__, flush=True)
-    time.sleep(0.3)
 
 def start_worker(self):
     original_start(self)
     with open(sys.argv[1], "a") as pids:
         pids.write(f"{self.workers[-1].process.pid}\\n")
 
-if __name__ == "__main__":
-    sinks.JsonLinesSink.write = slow_write
-    processes._ProcessRun._start_worker = start_worker
-    cli.main(sys.argv[2:], prog_name="smi")
-"""
+processes._ProcessRun._start_worker = start_worker
+""",
+)
 
 
 def gone(pid: int) -> bool:
@@ -222,32 +213,14 @@ def test_sigterm_stops_every_worker_and_changes_no_file(server: str, tmp_path: P
     script, pids = tmp_path / "slow_cli.py", tmp_path / "pids"
     script.write_text(SLOW_CLI)
     work = tmp_path / "work"
-    work.mkdir()
-    arn = "arn:aws:sagemaker:us-east-1:111111111111:training-job/old"
-    (work / "s.jsonl").write_text(
-        json.dumps({"account_id": "111111111111", "training_job_arn": arn}) + "\n"
-    )
-    (work / "o.jsonl").write_text("previous\n")
-    before = {p.name: p.read_bytes() for p in work.iterdir()}
+    before = previous_files(work, "111111111111")
     args = ["collect", "--endpoint-url", server, "-r", ",".join(REGIONS), "--no-tags", *roles()]
     files = ["--snapshot", "s.jsonl", "--changes", "c.jsonl", "-o", "o.jsonl", "--processes", "2"]
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(pids), *args, *files],
-        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "written\n"
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=30)
-    assert process.returncode == 143, err
+    code, err = signal_mid_run([sys.executable, str(script), str(pids), *args, *files], work)
+    assert code == 143, err
     assert err.strip().splitlines()[-1].startswith("smi: stopped by SIGTERM; not finished: ")
     assert err.strip().splitlines()[-1].endswith("; no file was changed")
-    after = {p.name: p.read_bytes() for p in work.iterdir() if p.name != "s.jsonl.lock"}
-    assert after == before
+    assert files_in(work) == before
     workers = [int(pid) for pid in pids.read_text().split()]
     assert len(workers) == 2 and all(gone(pid) for pid in workers)
 

@@ -83,6 +83,23 @@ def test_only_the_aws_layer_imports_boto3_and_botocore() -> None:
     assert package_violations() == []
 
 
+def test_sessions_are_made_in_one_place_and_the_caller_asked_in_one() -> None:
+    """Every boto3 and botocore session comes from aws/sessions.py; GetCallerIdentity is sent from
+    aws/identity.py only (the demo asks through it too)."""
+    session_makers, identity_askers = set(), set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = str(path.relative_to(PACKAGE))
+        source = path.read_text(encoding="utf-8")
+        for _, module, name in runtime_imports(source):
+            if _top(module) == "boto3" or module == "botocore.session" or name == "session":
+                session_makers.add(relative)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Attribute) and node.attr == "get_caller_identity":
+                identity_askers.add(relative)
+    assert session_makers == {"aws/sessions.py"}
+    assert identity_askers == {"aws/identity.py"}
+
+
 def test_the_rule_sees_runtime_imports_and_skips_type_checking_ones() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"

@@ -31,19 +31,18 @@ class HandlerTemplate:
     services and of every service; None keeps all of them."""
 
     def __init__(self, services: Iterable[str] | None = None) -> None:
-        import botocore.session
         from botocore import handlers
         from botocore.hooks import HierarchicalEmitter
+
+        from sagemaker_inventory.aws.sessions import botocore_session
 
         self.services = None if services is None else frozenset(services)
         self._emitter = HierarchicalEmitter()
         if self.services is None:
             # The session registers the built-in handlers (aliased event names and all) into it.
-            botocore.session.Session(event_hooks=self._emitter)
+            botocore_session(event_hooks=self._emitter)
             return
-        session = botocore.session.Session(
-            event_hooks=self._emitter, include_builtin_handlers=False
-        )
+        session = botocore_session(event_hooks=self._emitter, builtin_handlers=False)
         events = session.get_component("event_emitter")
         ids = {_event_service_id(name) for name in self.services}
         # As botocore.session.Session._register_builtin_handlers does, for the services kept.
@@ -64,12 +63,10 @@ class HandlerTemplate:
 
     def new_session(self, profile: str | None = None) -> Any:
         """A new botocore Session of `profile` whose events start as the template's."""
-        import botocore.session
+        from sagemaker_inventory.aws.sessions import botocore_session
 
-        return botocore.session.Session(
-            profile=profile,
-            event_hooks=copy.copy(self._emitter),
-            include_builtin_handlers=False,
+        return botocore_session(
+            profile, event_hooks=copy.copy(self._emitter), builtin_handlers=False
         )
 
 

@@ -256,13 +256,23 @@ def region_origin(profile: str | None) -> str:
     return f"the region of profile {profile!r}" if profile else "the AWS config file"
 
 
-def botocore_session(*, loader: Any = None) -> botocore.session.Session:
-    """A plain botocore session for what the config files and botocore's data say (profiles,
-    regions, operation names); the run's sessions and clients come from SessionFactory. `loader`
-    (e.g. `service_models.shared_loader()`) replaces the session's own data loader."""
+def botocore_session(
+    profile: str | None = None,
+    *,
+    loader: Any = None,
+    event_hooks: Any = None,
+    builtin_handlers: bool = True,
+) -> botocore.session.Session:
+    """A new botocore session of `profile`: every botocore session smi uses is made here. Plain
+    ones read what the config files and botocore's data say (profiles, regions, operation names);
+    `handler_template` makes role sessions' cores with `event_hooks` (an emitter to start from)
+    and without botocore's `builtin_handlers`. `loader` (e.g. `service_models.shared_loader()`)
+    replaces the session's own data loader."""
     import botocore.session
 
-    session = botocore.session.Session()
+    session = botocore.session.Session(
+        profile=profile, event_hooks=event_hooks, include_builtin_handlers=builtin_handlers
+    )
     if loader is not None:
         session.register_component("data_loader", loader)
     return session

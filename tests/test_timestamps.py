@@ -9,6 +9,7 @@ import pytest
 
 from sagemaker_inventory.records.timestamps import (
     BadDateError,
+    as_utc,
     format_timestamp,
     format_utc_seconds,
     parse_timestamp,
@@ -90,3 +91,14 @@ def test_what_is_written_reads_back() -> None:
     moment = datetime(2026, 1, 31, 10, 0, 0, 123000, tzinfo=timezone.utc)
     assert parse_timestamp(format_timestamp(moment)) == moment
     assert parse_timestamp(format_utc_seconds(moment)) == moment.replace(microsecond=0)
+
+
+def test_as_utc_reads_datetimes_and_epoch_seconds() -> None:
+    moment = datetime(2026, 1, 31, 10, 0, 0, 500000, tzinfo=timezone.utc)
+    assert as_utc(moment.timestamp()) == moment  # a response as sent
+    assert as_utc(int(moment.timestamp())) == moment.replace(microsecond=0)
+    assert as_utc(moment.astimezone(timezone(timedelta(hours=-7)))) == moment
+    assert as_utc(moment.replace(tzinfo=None)).tzinfo is timezone.utc
+    for value in (True, "2026-01-31T10:00:00Z", None):
+        with pytest.raises(TypeError, match="expected a datetime"):
+            as_utc(value)  # type: ignore[arg-type]

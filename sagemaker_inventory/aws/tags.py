@@ -15,6 +15,7 @@ from typing import Any
 from sagemaker_inventory.aws.errors import error_code
 from sagemaker_inventory.aws.fetch import ThrottleRetry, iter_tagged_jobs, list_job_tags
 from sagemaker_inventory.records.shape import format_tags
+from sagemaker_inventory.records.timestamps import as_utc
 
 DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
@@ -95,9 +96,7 @@ class TagLookup:
 
 
 def _is_after(moment: Any, reference: datetime) -> bool:
-    if isinstance(moment, (int, float)) and not isinstance(moment, bool):
-        moment = datetime.fromtimestamp(moment, timezone.utc)  # a response as sent
-    if not isinstance(moment, datetime):
+    try:
+        return as_utc(moment) > reference  # a response as sent has epoch seconds
+    except TypeError:  # no CreationTime
         return False
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return aware > reference

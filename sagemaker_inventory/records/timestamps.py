@@ -74,15 +74,20 @@ def format_timestamp(value: datetime | float | None) -> str | None:
     makes datetimes of them); None stays None."""
     if value is None:
         return None
+    moment = as_utc(value)
+    text = moment.replace(tzinfo=None, microsecond=0).isoformat()
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def as_utc(value: datetime | float) -> datetime:
+    """An aware UTC datetime from a datetime (naive taken as UTC) or from epoch seconds (an API
+    response as sent, before botocore makes datetimes of them); TypeError for anything else."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, timezone.utc)
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
-    text = value.replace(tzinfo=None, microsecond=0).isoformat()
-    millis = value.microsecond // 1000
-    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def format_utc_seconds(moment: datetime) -> str:

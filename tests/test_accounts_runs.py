@@ -21,7 +21,8 @@ from sagemaker_inventory.collect.accounts import (
     read_accounts_file,
 )
 from sagemaker_inventory.collect.outcome import RunSummary
-from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.run import run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 

@@ -205,7 +205,7 @@ def test_bad_input_is_exit_2_naming_the_value(args: list[str], named: str) -> No
 def test_statuses_match_botocore() -> None:
     import botocore.session
 
-    from sagemaker_inventory.cli.collect import TRAINING_JOB_STATUSES
+    from sagemaker_inventory.cli.collect_options import TRAINING_JOB_STATUSES
 
     model = botocore.session.get_session().get_service_model("sagemaker")
     assert tuple(model.shape_for("TrainingJobStatus").enum) == TRAINING_JOB_STATUSES

@@ -363,8 +363,8 @@ def test_progress_shows_its_totals_from_the_first_frame() -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from sagemaker_inventory.cli.progress import ProgressObserver, progress_columns
     from sagemaker_inventory.collect.outcome import ScopeResult
+    from sagemaker_inventory.collect.progress import ProgressObserver, progress_columns
 
     console = Console(record=True, width=100)
     progress = Progress(*progress_columns(), console=console, auto_refresh=False)

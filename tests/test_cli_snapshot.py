@@ -149,7 +149,8 @@ def _jsonl(result: Result) -> list[dict[str, Any]]:
 
 def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
     from sagemaker_inventory.aws.sessions import SessionFactory
-    from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+    from sagemaker_inventory.collect.plan import CollectOptions
+    from sagemaker_inventory.collect.run import run_inventory
     from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
     from sagemaker_inventory.snapshot.index import SnapshotSettings
     from sagemaker_inventory.snapshot.writer import snapshot_session

@@ -27,7 +27,8 @@ from sagemaker_inventory.aws.identity import identity_regions
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect.accounts import AccountRequest, parse_role_arn
 from sagemaker_inventory.collect.outcome import RunSummary
-from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.run import run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")

@@ -12,7 +12,8 @@ from jobs import ACCOUNT, create_jobs, delete_job, set_job
 from sagemaker_inventory.aws.fetch import ListFilters
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect.outcome import RunSummary
-from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.run import run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, Scope, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")

@@ -13,7 +13,8 @@ from test_throttling import json_error
 
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect.outcome import CANCELLED
-from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.run import run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 
 pytestmark = pytest.mark.usefixtures("moto_aws")

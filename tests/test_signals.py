@@ -23,7 +23,8 @@ from pathlib import Path
 from moto import mock_aws
 import boto3
 from sagemaker_inventory.output.files import atomic_writer
-from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.run import run_inventory
+from sagemaker_inventory.collect.plan import CollectOptions
 from sagemaker_inventory.snapshot.lock import SnapshotLocked, snapshot_lock
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 from sagemaker_inventory.aws.sessions import SessionFactory

@@ -19,7 +19,8 @@ from test_inventory import HookedFactory, client_error
 
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect.outcome import RunSummary
-from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.run import run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 from sagemaker_inventory.records.redaction import REDACTED, RedactionRules, redact
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for, open_snapshot

@@ -12,7 +12,8 @@ import pytest
 from jobs import ACCOUNT, create_jobs
 from test_snapshot import EAST, SHARED, WEST, run
 
-from sagemaker_inventory.collect.run import CollectOptions, run_inventory
+from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.run import run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 from sagemaker_inventory.snapshot.index import (
     SnapshotCancelled,

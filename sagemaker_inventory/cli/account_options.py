@@ -9,14 +9,14 @@ cannot be listed exit 1.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from sagemaker_inventory.cli.bundles import option_bundle
 from sagemaker_inventory.cli.choices import completer, profile_names
 from sagemaker_inventory.cli.common import ParamType
 from sagemaker_inventory.collect.accounts import (
@@ -177,17 +177,7 @@ _NAMES = (
 
 def account_options(command: F) -> F:
     """Add the account options; the command receives them as one `accounts: AccountRequest`."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        values = {name: kwargs.pop(name) for name in _NAMES}
-        kwargs["accounts"] = account_request(**values)
-        return command(*args, **kwargs)
-
-    decorated: Any = wrapper
-    for option in reversed(_OPTIONS):
-        decorated = option(decorated)
-    return cast(F, decorated)
+    return option_bundle(_OPTIONS, _NAMES, "accounts", account_request)(command)
 
 
 def account_request(

@@ -6,41 +6,19 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from sagemaker_inventory.collect.plan import Destination
 from sagemaker_inventory.output.sinks import OutputFormat
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.fetch import ListFilters
-    from sagemaker_inventory.collect.sharding import Shard
     from sagemaker_inventory.records.redaction import RedactionRules
 
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where records go and in which format."""
-
-    fmt: OutputFormat
-    path: Path | None
-    columns: list[str] | None
-    all_fields: bool = False
-    report: Path | None = None
-    file_mode: int = 0o600
-    snapshot: Path | None = None
-    changes: Path | None = None
-    redaction: RedactionRules | None = None  # None: --no-redact
-    shard: Shard | None = None  # --shard: the snapshot holds only this shard's accounts
-    # False with --snapshot and no -o: the snapshot is the output, stdout stays silent (cron).
-    records_out: bool = True
-    # --list-scopes: print the scopes in this format (text, jsonl, json, csv), collect nothing.
-    list_scopes: str | None = None
-    csv_raw: bool = False  # --csv-raw: CSV cells not neutralised against formulas
 
 
 def is_stdout(output: Path | None) -> bool:

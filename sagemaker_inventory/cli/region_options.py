@@ -6,11 +6,14 @@ An unknown region is a usage error (exit 2) naming it, raised before any AWS cal
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.cli.account_options import profile_session
+
+if TYPE_CHECKING:
+    from sagemaker_inventory.aws.sessions import SessionFactory
 
 
 def resolve_regions(

@@ -24,7 +24,8 @@ from typing import Any
 from sagemaker_inventory.aws.errors import describe_failure
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.outcome import FAILED, ScopeResult
-from sagemaker_inventory.collect.run import CollectOptions, ScopeRunner
+from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.run import ScopeRunner
 from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.scrubbing import scrub

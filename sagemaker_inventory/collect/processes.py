@@ -46,10 +46,10 @@ from sagemaker_inventory.collect.outcome import (
     account_calls_of,
     fail_skips_of_unreachable_accounts,
 )
+from sagemaker_inventory.collect.plan import CollectOptions
 from sagemaker_inventory.collect.process_count import choose_processes
 from sagemaker_inventory.collect.process_worker import Message, ScopeOrder, WorkerPlan, worker_main
 from sagemaker_inventory.collect.run import (
-    CollectOptions,
     NullObserver,
     Observer,
     OutputError,

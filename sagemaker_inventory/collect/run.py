@@ -19,14 +19,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sagemaker_inventory.aws.errors import describe_failure, is_region_not_enabled
 from sagemaker_inventory.aws.fetch import (
-    ListFilters,
     ThrottleRetry,
     describe_training_job,
     iter_job_summaries,
 )
 from sagemaker_inventory.aws.identity import IdentityUnknown
 from sagemaker_inventory.aws.metering import ApiMeter
-from sagemaker_inventory.aws.pacing import RateCaps
 from sagemaker_inventory.aws.scope_clients import make_scope_clients
 from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.aws.sessions import SessionFactory
@@ -40,6 +38,7 @@ from sagemaker_inventory.collect.outcome import (
     account_calls_of,
     fail_skips_of_unreachable_accounts,
 )
+from sagemaker_inventory.collect.plan import CollectOptions
 from sagemaker_inventory.collect.scopes import AccountSource, Scope
 from sagemaker_inventory.records.arns import account_id_from_arn
 from sagemaker_inventory.records.record import MutableRecord
@@ -49,29 +48,6 @@ if TYPE_CHECKING:
     from botocore.model import StructureShape
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CollectOptions:
-    """What to collect and how hard to push."""
-
-    filters: ListFilters = field(default_factory=ListFilters)
-    with_tags: bool = True
-    all_fields: bool = False
-    # More describes in flight help while round trips are slow; beyond this, CPU, not threads,
-    # bounds a run (scripts/bench.py shows it; the figures are in the README).
-    max_workers: int = 32
-    max_scopes: int = 8
-    # Processes collecting scopes (None: chosen from the number of scopes; see processes.py).
-    # run_inventory itself always runs in this process.
-    processes: int | None = None
-    # With --all-regions, a region the account has not enabled is skipped rather than failed.
-    skip_unenabled_regions: bool = False
-    # Given a TrainingJobSummary, a record still current for it (a snapshot's), or None to describe.
-    # Its tags are refreshed all the same.
-    reuse: Callable[[dict[str, Any]], MutableRecord | None] | None = None
-    # --rate OPERATION=N caps; every operation also adapts to the throttling it meets.
-    rate_caps: RateCaps = field(default_factory=RateCaps)
 
 
 class _Stopped(Exception):

@@ -1,6 +1,10 @@
-"""Where `smi collect` writes records: stdout or an atomically replaced file.
+"""The files one `smi collect` run writes, and what decides whether any is replaced.
 
-The run summary on stderr and the --report file are `collect.run_summary`'s.
+`open_run_files` watches SIGINT/SIGTERM for the whole run and, with --snapshot, locks and indexes
+the snapshot (`RunFiles`: its `emitter` redacts each record and keeps it for the snapshot, `commit`
+writes the snapshot and --changes unless a signal stopped the run). `open_records_sink` writes the
+records to stdout or to an atomically replaced -o FILE, which a failed run abandons, leaving the
+previous file. The run summary on stderr and the --report file are `collect.run_summary`'s.
 """
 
 from __future__ import annotations
@@ -16,17 +20,18 @@ from typing import TYPE_CHECKING, TextIO
 from rich.console import Console
 from rich.text import Text
 
+from sagemaker_inventory.collect.signals import StopRequest, stop_signals
 from sagemaker_inventory.output.files import atomic_writer, named_stream
 from sagemaker_inventory.output.sinks import OutputConsole, Sink, make_sink
 from sagemaker_inventory.records.record import MutableRecord, Record
+from sagemaker_inventory.records.redaction import RedactionRules, redact
 from sagemaker_inventory.records.timestamps import format_utc_seconds
+from sagemaker_inventory.snapshot.index import SnapshotCancelled, SnapshotSettings
+from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter, snapshot_session
 
 if TYPE_CHECKING:
-    from sagemaker_inventory.cli.destination import Destination
     from sagemaker_inventory.collect.outcome import RunSummary
-    from sagemaker_inventory.collect.signals import StopRequest
-    from sagemaker_inventory.records.redaction import RedactionRules
-    from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
+    from sagemaker_inventory.collect.plan import Destination
 
 
 class _Abandoned(Exception):
@@ -96,7 +101,6 @@ class RunFiles:
 
     def emitter(self, write: Callable[[MutableRecord], None]) -> Callable[[MutableRecord], None]:
         """The run's emit: redact, keep for the snapshot, then write."""
-        from sagemaker_inventory.records.redaction import redact
 
         def emit(record: MutableRecord) -> None:
             if self.redaction is not None:
@@ -109,8 +113,6 @@ class RunFiles:
 
     def commit(self, summary: RunSummary, destination: Destination) -> SnapshotOutcome | None:
         """Write the snapshot (and --changes); SnapshotCancelled if a signal stopped the run."""
-        from sagemaker_inventory.snapshot.index import SnapshotCancelled
-
         if self.stop.stopped:
             raise SnapshotCancelled("stopped by a signal")
         if self.keeper is None:
@@ -131,11 +133,6 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
     Raises SnapshotLocked (another run has it) or SnapshotError (not a snapshot) before any AWS
     call is made.
     """
-    from sagemaker_inventory.collect.signals import stop_signals
-    from sagemaker_inventory.records.redaction import redact
-    from sagemaker_inventory.snapshot.index import SnapshotSettings
-    from sagemaker_inventory.snapshot.writer import snapshot_session
-
     rules = destination.redaction
     with stop_signals() as stop:
         if destination.snapshot is None:

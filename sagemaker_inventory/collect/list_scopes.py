@@ -11,10 +11,9 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import click
-
+from sagemaker_inventory.collect.run import resolve_account_ids
 from sagemaker_inventory.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -27,19 +26,17 @@ FIELDS = ("account_id", "region", "via")
 def print_scopes(scopes: Sequence[Scope], factory: SessionFactory, fmt: str) -> ExitCode:
     """Write one row per scope to stdout in `fmt` (text, jsonl, json, csv); always exit 0, since
     nothing was collected: an account whose identity cannot be read shows as "?" with a warning."""
-    from sagemaker_inventory.collect.run import resolve_account_ids
-
     accounts = resolve_account_ids(scopes, factory)
     rows = [scope_row(scope, accounts.get(scope.source)) for scope in scopes]
     for source, account in accounts.items():
         if account is None:
-            click.echo(f"smi: warning: cannot tell the account of {source.label}", err=True)
+            print(f"smi: warning: cannot tell the account of {source.label}", file=sys.stderr)
     _write_rows(rows, fmt)
     return ExitCode.OK
 
 
-def scope_row(scope: Scope, account: Any) -> dict[str, str]:
-    known = account if isinstance(account, str) else scope.source.account_id
+def scope_row(scope: Scope, account: str | None) -> dict[str, str]:
+    known = account if account is not None else scope.source.account_id
     return {"account_id": known or "?", "region": scope.region, "via": reached_by(scope.source)}
 
 

@@ -1,0 +1,276 @@
+"""The option bundles of `smi collect`: each adds a group of options, handed to the command as one.
+
+The values are the options as given (click has converted and range-checked each one); how they fit
+together is checked by `cli.collect.plan_collect`, in one place and one order, so that of two bad
+options the same one is always named first. The filters need no further check and arrive as the
+`ListFilters` a run uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from sagemaker_inventory.aws.fetch import ListFilters
+from sagemaker_inventory.cli.bundles import option_bundle
+from sagemaker_inventory.cli.choices import (
+    CommaChoice,
+    column_names,
+    completer,
+    flatten,
+    region_names,
+)
+from sagemaker_inventory.cli.common import ENDPOINT_URL, ISO_OR_AGE
+from sagemaker_inventory.output.sinks import OutputFormat
+
+# TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
+TRAINING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+
+
+@dataclass(frozen=True)
+class RegionRequest:
+    """-r (repeatable, comma-separated), --all-regions and --endpoint-url."""
+
+    regions: tuple[str, ...]
+    all_regions: bool
+    endpoint_url: str | None
+
+
+@dataclass(frozen=True)
+class OutputRequest:
+    """-f, -o, --csv-raw and --columns."""
+
+    fmt: str | None
+    path: Path | None
+    csv_raw: bool
+    columns: str | None
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    """--no-tags and --all-fields: what each record holds."""
+
+    with_tags: bool
+    all_fields: bool
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """--snapshot and --changes."""
+
+    path: Path | None
+    changes: Path | None
+
+
+@dataclass(frozen=True)
+class RedactionRequest:
+    """--redact-pattern (repeatable) and --no-redact."""
+
+    patterns: tuple[str, ...]
+    no_redact: bool
+
+
+@dataclass(frozen=True)
+class PacingRequest:
+    """--max-workers, --rate (repeatable, OPERATION=N) and --max-scopes."""
+
+    max_workers: int
+    rates: tuple[str, ...]
+    max_scopes: int
+
+
+region_options = option_bundle(
+    (
+        click.option(
+            "-r",
+            "--region",
+            "regions",
+            multiple=True,
+            metavar="REGION",
+            shell_complete=completer(region_names),
+            help="Region to inventory; repeat or comma-separate. Default: AWS_REGION,"
+            " AWS_DEFAULT_REGION or the profile's region.",
+        ),
+        click.option(
+            "--all-regions",
+            is_flag=True,
+            help="Every region where SageMaker is offered; regions not enabled are skipped.",
+        ),
+        click.option(
+            "--endpoint-url",
+            type=ENDPOINT_URL,
+            help="Send every AWS call here (moto server, LocalStack). AWS_ENDPOINT_URL works too.",
+        ),
+    ),
+    ("regions", "all_regions", "endpoint_url"),
+    "regions",
+    RegionRequest,
+)
+
+
+def _filters(
+    statuses: tuple[tuple[str, ...], ...],
+    name_contains: str | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+    modified_after: datetime | None,
+) -> ListFilters:
+    return ListFilters(
+        flatten(statuses), name_contains, created_after, created_before, modified_after
+    )
+
+
+filter_options = option_bundle(
+    (
+        click.option(
+            "--status",
+            "statuses",
+            multiple=True,
+            type=CommaChoice("STATUS", TRAINING_JOB_STATUSES),
+            help="Only jobs with this status; repeat or comma-separate: "
+            + ", ".join(TRAINING_JOB_STATUSES)
+            + ".",
+        ),
+        click.option("--name-contains", metavar="TEXT", help="Only jobs whose name contains TEXT."),
+        click.option(
+            "--created-after", type=ISO_OR_AGE, help="ISO-8601 time or age (7d, 12h, 30m, 2w)."
+        ),
+        click.option("--created-before", type=ISO_OR_AGE, help="ISO-8601 time or age."),
+        click.option("--modified-after", type=ISO_OR_AGE, help="ISO-8601 time or age."),
+    ),
+    ("statuses", "name_contains", "created_after", "created_before", "modified_after"),
+    "filters",
+    _filters,
+)
+
+output_options = option_bundle(
+    (
+        click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=click.Choice([f.value for f in OutputFormat]),
+            help="Output format. Default: table on a terminal, else jsonl (or from -o's suffix).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+            help="Write to FILE atomically instead of stdout (only when something was"
+            " collected); '-' is stdout (with --snapshot, records go to stdout only then).",
+        ),
+        click.option(
+            "--csv-raw",
+            is_flag=True,
+            help="CSV cells exactly as the data has them. Default: a cell a spreadsheet would run"
+            " as a formula (starting with = + - @, tab or CR; plain numbers excepted) gets a"
+            " leading '.",
+        ),
+        click.option(
+            "--columns",
+            metavar="PATHS",
+            shell_complete=completer(column_names),
+            help="Comma-separated dotted paths for table/csv, e.g. resource_config.instance_type.",
+        ),
+    ),
+    ("fmt", "output", "csv_raw", "columns"),
+    "output",
+    OutputRequest,
+)
+
+
+def _records(no_tags: bool, all_fields: bool) -> RecordRequest:
+    return RecordRequest(with_tags=not no_tags, all_fields=all_fields)
+
+
+record_options = option_bundle(
+    (
+        click.option("--no-tags", is_flag=True, help="Skip the tag calls (records get tags: [])."),
+        click.option(
+            "--all-fields",
+            is_flag=True,
+            help="Also keep API members the documented shape leaves out.",
+        ),
+    ),
+    ("no_tags", "all_fields"),
+    "records",
+    _records,
+)
+
+snapshot_options = option_bundle(
+    (
+        click.option(
+            "--snapshot",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Keep FILE as the full JSONL inventory of these scopes: describe only new or"
+            " changed jobs, drop deleted ones, keep a failed scope's previous records. One run at"
+            " a time (FILE.lock); FILE.meta.json says when each scope was refreshed.",
+        ),
+        click.option(
+            "--changes",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="With --snapshot: write this run's differences as JSONL"
+            ' {"op": added|changed|removed, "record": ...} (empty when nothing changed).',
+        ),
+    ),
+    ("snapshot", "changes"),
+    "snapshot",
+    SnapshotRequest,
+)
+
+redaction_options = option_bundle(
+    (
+        click.option(
+            "--redact-pattern",
+            "redact_patterns",
+            multiple=True,
+            metavar="REGEX",
+            help="Also redact map values whose key matches REGEX (case-insensitive; repeatable).",
+        ),
+        click.option(
+            "--no-redact",
+            is_flag=True,
+            help="Keep values of secret-looking keys in environment, hyper_parameters and other"
+            " maps.",
+        ),
+    ),
+    ("redact_patterns", "no_redact"),
+    "redaction",
+    RedactionRequest,
+)
+
+pacing_options = option_bundle(
+    (
+        click.option(
+            "--max-workers",
+            type=click.IntRange(1, 256),
+            default=32,
+            show_default=True,
+            help="Concurrent DescribeTrainingJob calls per account x region.",
+        ),
+        click.option(
+            "--rate",
+            "rates",
+            multiple=True,
+            metavar="OPERATION=N",
+            help="At most N requests/s of an API per account x region, e.g."
+            " DescribeTrainingJob=20 (repeatable; for quotas shared with other tools). Every API"
+            " also slows down by itself when throttled.",
+        ),
+        click.option(
+            "--max-scopes",
+            type=click.IntRange(1, 256),
+            default=8,
+            show_default=True,
+            help="Accounts x regions collected at once.",
+        ),
+    ),
+    ("max_workers", "rates", "max_scopes"),
+    "pacing",
+    PacingRequest,
+)

@@ -91,7 +91,11 @@ def test_sessions_are_made_in_one_place_and_the_caller_asked_in_one() -> None:
         relative = str(path.relative_to(PACKAGE))
         source = path.read_text(encoding="utf-8")
         for _, module, name in runtime_imports(source):
-            if _top(module) == "boto3" or module == "botocore.session" or name == "session":
+            botocore_session = module == "botocore.session" or (module, name) == (
+                "botocore",
+                "session",
+            )
+            if _top(module) == "boto3" or botocore_session:
                 session_makers.add(relative)
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Attribute) and node.attr == "get_caller_identity":

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
+from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.secret_values import REDACTED, redact_arguments, redact_value
 from sagemaker_inventory.records.shape import Field, record_fields
 
@@ -150,7 +151,7 @@ _ARGUMENTS = "arguments"  # a command line as a list of strings
 ARGUMENT_LISTS = frozenset({"container_arguments", "container_entrypoint"})
 
 
-def redact(record: Mapping[str, Any], rules: RedactionRules) -> dict[str, Any]:
+def redact(record: Record, rules: RedactionRules) -> MutableRecord:
     """A copy of `record` with the secret-looking values of its user-data maps redacted."""
     return _redact_structure(record, _map_tree(), rules)
 

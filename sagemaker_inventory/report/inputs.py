@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 
 REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
@@ -110,7 +111,7 @@ class _Text:
             return value, start
 
 
-def read_records(chunks: Iterable[bytes | str], source: str) -> Iterator[dict[str, Any]]:
+def read_records(chunks: Iterable[bytes | str], source: str) -> Iterator[MutableRecord]:
     """Yield each record of an input (chunks of it, e.g. lines or `read_chunks`); raise
     InventoryError, naming `source` and the line, at the first value that is not a record."""
     text = _Text(chunks, source)
@@ -122,7 +123,7 @@ def read_records(chunks: Iterable[bytes | str], source: str) -> Iterator[dict[st
             yield _record(text)
 
 
-def _array_records(text: _Text) -> Iterator[dict[str, Any]]:
+def _array_records(text: _Text) -> Iterator[MutableRecord]:
     if text.next_char() == "]":
         text.pos += 1
         return
@@ -140,7 +141,7 @@ def _array_records(text: _Text) -> Iterator[dict[str, Any]]:
         text.pos += 1
 
 
-def _record(text: _Text) -> dict[str, Any]:
+def _record(text: _Text) -> MutableRecord:
     value, start = text.value()
     if not isinstance(value, dict):
         raise text.error(start, "not a JSON object")
@@ -209,7 +210,7 @@ class Duplicates:
     _seen: dict[str, tuple[object, int, int]] = field(default_factory=dict)
     losers: set[tuple[int, int]] = field(default_factory=set)
 
-    def note(self, record: dict[str, Any], number: int, ordinal: int) -> None:
+    def note(self, record: Record, number: int, ordinal: int) -> None:
         """Remember one record; a second copy of a job makes one of the two a loser."""
         arn = record["training_job_arn"]
         modified = record.get("last_modified_time")
@@ -241,7 +242,7 @@ class Inventory:
         *,
         skip: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset(),
         duplicates: Duplicates | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[MutableRecord]:
         """Every record of every input in order, except the copies in `skip`; each is noted in
         `duplicates` when given."""
         for number, item in enumerate(self.inputs):

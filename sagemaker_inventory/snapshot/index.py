@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from sagemaker_inventory.records.arns import region_of
-from sagemaker_inventory.records.record import MutableRecord
+from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import (
     format_timestamp,
     parse_timestamp,
@@ -82,7 +82,7 @@ def meta_path_for(path: str | os.PathLike[str]) -> Path:
     return target.with_name(target.name + META_SUFFIX)
 
 
-def dumps(record: Mapping[str, Any]) -> str:
+def dumps(record: Record) -> str:
     """One compact JSON line, keys in the record's (documented) order, as the jsonl sink writes."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
@@ -213,7 +213,7 @@ def _parse_line(line: bytes, where: str) -> Mapping[str, Any]:
     return record
 
 
-def _entry_of(record: Mapping[str, Any], offset: int, length: int, where: str) -> _Entry:
+def _entry_of(record: Record, offset: int, length: int, where: str) -> _Entry:
     arn, account = record.get("training_job_arn"), record.get("account_id")
     if not isinstance(arn, str) or not isinstance(account, str) or region_of(record) is None:
         raise SnapshotError(f"{where}: not a training job record (no training_job_arn/account_id)")
@@ -227,7 +227,7 @@ def _entry_of(record: Mapping[str, Any], offset: int, length: int, where: str) -
     )
 
 
-def scope_of(record: Mapping[str, Any]) -> ScopeKey:
+def scope_of(record: Record) -> ScopeKey:
     """(account_id, region of the ARN): the unit a run refreshes or carries over."""
     return (str(record.get("account_id")), region_of(record) or "")
 

@@ -21,14 +21,14 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
 from sagemaker_inventory.collect.outcome import OK, RunSummary
 from sagemaker_inventory.output.files import writing
-from sagemaker_inventory.records.record import MutableRecord
+from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import format_timestamp
 from sagemaker_inventory.snapshot.file_set import FileSet, journal_path_for, recover
 from sagemaker_inventory.snapshot.index import (
@@ -136,7 +136,7 @@ class SnapshotWriter:
         with contextlib.suppress(OSError):
             self._spool.close()
 
-    def add(self, record: Mapping[str, Any]) -> None:
+    def add(self, record: Record) -> None:
         """Keep one record of this run (the first one of a job ARN wins)."""
         line = dumps(record).encode("utf-8")
         arn = str(record.get("training_job_arn"))

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 import click
 
 from sagemaker_inventory.collect.plan import Destination
+from sagemaker_inventory.output.columns import UnknownColumnError, validate_columns
+from sagemaker_inventory.output.files import DestinationError, check_destination
 from sagemaker_inventory.output.sinks import OutputFormat
+from sagemaker_inventory.snapshot.file_set import journal_path_for
+from sagemaker_inventory.snapshot.index import meta_path_for
+from sagemaker_inventory.snapshot.lock import lock_path_for
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.fetch import ListFilters
@@ -72,10 +77,6 @@ def check_distinct_files(destination: Destination) -> None:
     """Usage error (exit 2) when two of the files this run writes are one file: symlinks and
     hard links resolved, the snapshot's sidecar, lock and commit journal included. Devices
     (`/dev/null`) may take several outputs."""
-    from sagemaker_inventory.snapshot.file_set import journal_path_for
-    from sagemaker_inventory.snapshot.index import meta_path_for
-    from sagemaker_inventory.snapshot.lock import lock_path_for
-
     named = [("'-o' / '--output'", destination.path), ("'--report'", destination.report)]
     snapshot = destination.snapshot
     if snapshot is not None:
@@ -113,6 +114,7 @@ def _file_identity(path: Path) -> object | None:
 
 
 def redaction_rules(patterns: tuple[str, ...], no_redact: bool) -> RedactionRules | None:
+    # Imported when the command runs: the redaction rules read botocore's SageMaker model.
     from sagemaker_inventory.records.redaction import RedactionRules
 
     if no_redact:
@@ -132,8 +134,6 @@ def checked_destination(
     all_fields: bool,
     report: Path | None = None,
 ) -> Destination:
-    from sagemaker_inventory.output.columns import UnknownColumnError, validate_columns
-
     if is_stdout(output):
         output = None
     _check_paths((output, "'-o' / '--output'"), (report, "'--report'"))
@@ -167,8 +167,6 @@ def default_format(output: Path | None) -> str:
 
 def _check_paths(*paths: tuple[Path | None, str]) -> None:
     """Each given path must be writable where it is to be created."""
-    from sagemaker_inventory.output.files import DestinationError, check_destination
-
     for path, hint in paths:
         if path is not None:
             try:

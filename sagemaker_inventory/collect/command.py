@@ -40,6 +40,12 @@ from sagemaker_inventory.collect.run_summary import (
 )
 from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.collect.signals import StopRequest, interruption_line
+from sagemaker_inventory.demo.backend import (
+    DEMO_NOTICE,
+    DEMO_REGIONS,
+    DemoUnavailableError,
+    demo_backend,
+)
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
 from sagemaker_inventory.snapshot.index import SnapshotCancelled
@@ -72,14 +78,6 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
 def _collect_demo(
     plan: CollectPlan, console: Console, files: RunFiles, resolve_scopes: ScopeResolver
 ) -> ExitCode:
-    # moto is imported only for --demo: a run against AWS never loads it.
-    from sagemaker_inventory.demo.backend import (
-        DEMO_NOTICE,
-        DEMO_REGIONS,
-        DemoUnavailableError,
-        demo_backend,
-    )
-
     console.print(Text(DEMO_NOTICE, style="bold yellow"))
     try:
         with demo_backend():

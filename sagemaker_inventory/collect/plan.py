@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sagemaker_inventory.aws.fetch import ListFilters
 from sagemaker_inventory.aws.pacing import RateCaps
+from sagemaker_inventory.records.record import MutableRecord
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.sessions import SessionFactory
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
     from sagemaker_inventory.collect.scopes import Scope
     from sagemaker_inventory.collect.sharding import Shard
     from sagemaker_inventory.output.sinks import OutputFormat
-    from sagemaker_inventory.records.record import MutableRecord
     from sagemaker_inventory.records.redaction import RedactionRules
+
+# Given a TrainingJobSummary, the record still current for it (a snapshot's), or None: describe.
+Reuse = Callable[[dict[str, Any]], MutableRecord | None]
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class CollectOptions:
     skip_unenabled_regions: bool = False
     # Given a TrainingJobSummary, a record still current for it (a snapshot's), or None to describe.
     # Its tags are refreshed all the same.
-    reuse: Callable[[dict[str, Any]], MutableRecord | None] | None = None
+    reuse: Reuse | None = None
     # --rate OPERATION=N caps; every operation also adapts to the throttling it meets.
     rate_caps: RateCaps = field(default_factory=RateCaps)
 

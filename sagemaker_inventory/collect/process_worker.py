@@ -19,12 +19,13 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
+from types import FrameType
 from typing import Any
 
 from sagemaker_inventory.aws.errors import describe_failure
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.outcome import FAILED, ScopeResult
-from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.plan import CollectOptions, Reuse
 from sagemaker_inventory.collect.run import ScopeRunner
 from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.records.record import MutableRecord
@@ -53,7 +54,7 @@ class ScopeOrder:
     index: int
     scope: Scope
     account: str | None
-    reuse: Any = None
+    reuse: Reuse | None = None
 
 
 class Outbox:
@@ -203,7 +204,7 @@ def _stop_on_signals(cancelled: threading.Event) -> None:
     """SIGINT (Ctrl-C reaches the whole process group) and SIGTERM stop this worker's scopes after
     their current job, as they do in the parent; the parent decides the run's exit code."""
 
-    def handle(signum: int, frame: Any) -> None:
+    def handle(signum: int, frame: FrameType | None) -> None:
         cancelled.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Final
 
 from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.aws.identity import Identities
@@ -46,7 +46,7 @@ from sagemaker_inventory.collect.outcome import (
     account_calls_of,
     fail_skips_of_unreachable_accounts,
 )
-from sagemaker_inventory.collect.plan import CollectOptions
+from sagemaker_inventory.collect.plan import CollectOptions, Reuse
 from sagemaker_inventory.collect.process_count import choose_processes
 from sagemaker_inventory.collect.process_worker import Message, ScopeOrder, WorkerPlan, worker_main
 from sagemaker_inventory.collect.run import (
@@ -59,14 +59,14 @@ from sagemaker_inventory.collect.run import (
 from sagemaker_inventory.collect.scopes import AccountSource, Scope
 from sagemaker_inventory.records.record import MutableRecord
 
-START_METHOD = "spawn"
+START_METHOD: Final = "spawn"
 # After a cancel, how long workers get to finish their current calls before they are killed.
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
 WORKER_DIED = "WorkerDied"
 
 # (account id, region) -> the snapshot's reuse hook for that scope, picklable, or None.
-ReuseFor = Callable[[str, str], Any]
+ReuseFor = Callable[[str, str], Reuse | None]
 
 
 def run_scopes(
@@ -214,7 +214,7 @@ class _ProcessRun:
         return min(same or open_, key=lambda w: len(w.in_flight))
 
     def _start_worker(self) -> None:
-        context: Any = multiprocessing.get_context(START_METHOD)
+        context = multiprocessing.get_context(START_METHOD)
         orders_in, orders_out = context.Pipe(duplex=False)
         messages_in, messages_out = context.Pipe(duplex=False)
         process = context.Process(

@@ -46,6 +46,7 @@ from sagemaker_inventory.records.shape import describe_output_shape, to_record
 
 if TYPE_CHECKING:
     from botocore.model import StructureShape
+    from mypy_boto3_sagemaker import SageMakerClient
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ class ScopeRunner:
     def _convert_all(
         self,
         scope: Scope,
-        sagemaker: Any,
+        sagemaker: SageMakerClient,
         convert: _Converter,
         retry: ThrottleRetry,
         result: ScopeResult,
@@ -258,7 +259,7 @@ class ScopeRunner:
 class _Converter:
     """One listed job -> its record: reused when still current, else described; None if vanished."""
 
-    sagemaker: Any
+    sagemaker: SageMakerClient
     tags: TagLookup | None
     retry: ThrottleRetry
     options: CollectOptions

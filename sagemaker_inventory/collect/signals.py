@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
 
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+# What signal.getsignal returns and signal.signal takes.
+SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 
 class StopRequest:
@@ -51,7 +52,7 @@ def stop_signals(
     if threading.current_thread() is not threading.main_thread():
         yield request
         return
-    previous: dict[signal.Signals, Any] = {s: signal.getsignal(s) for s in signals}
+    previous: dict[signal.Signals, SignalHandler] = {s: signal.getsignal(s) for s in signals}
 
     def restore() -> None:
         for sig, handler in previous.items():

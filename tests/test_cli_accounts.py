@@ -237,7 +237,7 @@ def jsonl(result: Result) -> list[dict[str, Any]]:
 
 
 @pytest.mark.usefixtures("moto_aws")
-def test_collect_three_accounts_by_role_arn_with_a_run_report(tmp_path: Path) -> None:
+def test_collect_three_accounts_by_role_arn_with_a_run_summary_file(tmp_path: Path) -> None:
     seed_accounts(ACCOUNTS)
     report_path = tmp_path / "run.json"
     args = [x for a in ACCOUNTS for x in ("--role-arn", role(a))]

@@ -169,7 +169,7 @@ def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("east")
-def test_the_run_report_shows_no_describes_on_an_unchanged_inventory_and_stale_scopes(
+def test_the_run_summary_shows_no_describes_on_an_unchanged_inventory_and_stale_scopes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from test_cli_collect import deny_region

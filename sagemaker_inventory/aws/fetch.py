@@ -1,7 +1,7 @@
 """AWS calls only: page ListTrainingJobs with filters pushed down, describe each job, fetch tags.
 
 Every function takes a ready client and yields or returns raw API dicts; nothing here converts,
-prints or decides what a failure means for the run (see `errors` and `inventory`).
+prints or decides what a failure means for the run (see `errors` and `collect.run`).
 """
 
 from __future__ import annotations

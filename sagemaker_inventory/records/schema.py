@@ -15,7 +15,7 @@ from typing import Any
 from sagemaker_inventory.records.shape import RESOURCE, Field, record_fields
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-# The exact form shape.format_timestamp writes; "date-time" alone would also admit offsets.
+# The exact form timestamps.format_timestamp writes; "date-time" alone would also admit offsets.
 UTC_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$"
 SCALARS: dict[str, dict[str, Any]] = {
     "STRING": {"type": "string"},

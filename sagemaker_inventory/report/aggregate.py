@@ -1,9 +1,9 @@
 """Streamed aggregation behind `smi report --by`: fold an inventory's records into group sums.
 
-Records (read by `report_input`) are added one at a time to one accumulator per group, so memory
+Records (read by `inputs`) are added one at a time to one accumulator per group, so memory
 grows with the number of groups, never with the number of jobs. Sums are kept exact (integer
 seconds) and rounded only when turned into JSON-ready dicts. The failures and running views live
-in `report_jobs`, rendering in `report_view`, option parsing in `cli.report`.
+in `jobs`, rendering in `view`, option parsing in `cli.report`.
 """
 
 from __future__ import annotations

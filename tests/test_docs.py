@@ -68,6 +68,19 @@ def test_help_does_not_import_boto3() -> None:
     assert out.stdout.strip().splitlines()[-1] == "False False"
 
 
+def test_collect_help_loads_no_botocore() -> None:
+    """The collect command defers the run's modules until it runs: its --help (and completion)
+    parse the options only."""
+    code = (
+        "import sys\n"
+        "from sagemaker_inventory.cli import cli\n"
+        "try:\n    cli.main(['collect', '--help'], prog_name='smi')\nexcept SystemExit:\n    pass\n"
+        "print('boto3' in sys.modules, 'botocore' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
 def test_every_exit_code_is_in_help_and_readme() -> None:
     from sagemaker_inventory.exit_codes import ExitCode
 

@@ -67,6 +67,25 @@ def test_secrets_are_redacted_by_default_and_kept_with_a_warning(tmp_path: Path)
 
 
 @pytest.mark.usefixtures("east")
+def test_redaction_reads_the_model_the_clients_parse_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: redaction found the user-data maps in botocore's bundled SageMaker model,
+    loaded from disk a second time for every run (CPU and memory before the first record)."""
+    import sagemaker_inventory.records.redaction as redaction
+    import sagemaker_inventory.records.shape as shape
+
+    def no_second_model() -> Any:
+        raise AssertionError("botocore's bundled SageMaker model loaded again")
+
+    monkeypatch.setattr(shape, "bundled_sagemaker_model", no_second_model)
+    redaction._map_tree.cache_clear()
+    result = run("collect", "-r", "us-east-1", "--all-fields")
+    assert result.exit_code == 0, result.stderr
+    assert _jsonl(result)[0]["hyper_parameters"]["api_key"] == "<redacted>"
+
+
+@pytest.mark.usefixtures("east")
 def test_file_mode_applies_to_every_file_smi_writes(tmp_path: Path) -> None:
     out, snap, changes = tmp_path / "o.jsonl", tmp_path / "s.jsonl", tmp_path / "c.jsonl"
     report = tmp_path / "run.json"

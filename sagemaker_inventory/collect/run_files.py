@@ -20,16 +20,20 @@ from typing import TYPE_CHECKING, TextIO
 from rich.console import Console
 from rich.text import Text
 
+from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.collect.signals import StopRequest, stop_signals
 from sagemaker_inventory.output.files import atomic_writer, named_stream
 from sagemaker_inventory.output.sinks import OutputConsole, Sink, make_sink
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.redaction import RedactionRules, redact
+from sagemaker_inventory.records.shape import describe_output_shape
 from sagemaker_inventory.records.timestamps import format_utc_seconds
 from sagemaker_inventory.snapshot.index import SnapshotCancelled, SnapshotSettings
 from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter, snapshot_session
 
 if TYPE_CHECKING:
+    from botocore.model import StructureShape
+
     from sagemaker_inventory.collect.outcome import RunSummary
     from sagemaker_inventory.collect.plan import Destination
 
@@ -102,9 +106,13 @@ class RunFiles:
     def emitter(self, write: Callable[[MutableRecord], None]) -> Callable[[MutableRecord], None]:
         """The run's emit: redact, keep for the snapshot, then write."""
 
+        shapes: list[StructureShape] = []
+
         def emit(record: MutableRecord) -> None:
             if self.redaction is not None:
-                record = redact(record, self.redaction)
+                if not shapes:  # the model the records were made with, read once a record comes
+                    shapes.append(describe_output_shape(sagemaker_model()))
+                record = redact(record, self.redaction, shapes[0])
             if self.keeper is not None:
                 self.keeper.add(record)
             write(record)

@@ -21,11 +21,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.secret_values import REDACTED, redact_arguments, redact_value
 from sagemaker_inventory.records.shape import Field, record_fields
+
+if TYPE_CHECKING:
+    from botocore.model import StructureShape
 
 NO_REDACT_WARNING = (
     "--no-redact: environment and hyper_parameters values are written as they are; "
@@ -151,9 +154,13 @@ _ARGUMENTS = "arguments"  # a command line as a list of strings
 ARGUMENT_LISTS = frozenset({"container_arguments", "container_entrypoint"})
 
 
-def redact(record: Record, rules: RedactionRules) -> MutableRecord:
-    """A copy of `record` with the secret-looking values of its user-data maps redacted."""
-    return _redact_structure(record, _map_tree(), rules)
+def redact(
+    record: Record, rules: RedactionRules, shape: StructureShape | None = None
+) -> MutableRecord:
+    """A copy of `record` with the secret-looking values of its user-data maps redacted. `shape`
+    is the DescribeTrainingJob output shape the record was made with (which members are maps);
+    by default botocore's bundled model's, which costs loading that model."""
+    return _redact_structure(record, _map_tree(shape), rules)
 
 
 def _redact_structure(
@@ -189,9 +196,9 @@ def _redact_map(values: Mapping[str, Any], rules: RedactionRules) -> dict[str, A
 
 
 @functools.cache
-def _map_tree() -> _Tree:
+def _map_tree(shape: StructureShape | None) -> _Tree:
     # all_fields: undocumented members (kept by --all-fields) may hold maps too.
-    return _tree_of(record_fields(all_fields=True))
+    return _tree_of(record_fields(all_fields=True, shape=shape))
 
 
 def _tree_of(fields: Iterable[Field]) -> _Tree:

@@ -72,8 +72,7 @@ def test_redaction_reads_the_model_the_clients_parse_with(
 ) -> None:
     """Regression: redaction found the user-data maps in botocore's bundled SageMaker model,
     loaded from disk a second time for every run (CPU and memory before the first record)."""
-    import sagemaker_inventory.records.redaction as redaction
-    import sagemaker_inventory.records.shape as shape
+    from sagemaker_inventory.records import redaction, shape
 
     def no_second_model() -> Any:
         raise AssertionError("botocore's bundled SageMaker model loaded again")

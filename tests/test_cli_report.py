@@ -1,6 +1,6 @@
 """`smi report` end to end through the `smi` group: options, stdin, JSON, exit 2 on bad input.
 
-Expected figures are derived by hand in tests/test_report.py's docstring (same fixture).
+Expected figures are derived by hand in tests/report_small.py (same fixture).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from report_small import REPORT_SMALL
 
 from sagemaker_inventory.cli import cli
 
-FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 GOOD_LINE = (
     '{"training_job_name": "a", "training_job_arn": "arn:aws:sagemaker:r:1:training-job/a"}\n'
 )
@@ -33,7 +33,7 @@ def ok_json(result: Result) -> Any:
 def test_json_by_instance_type_is_the_documented_shape() -> None:
     # p4d a+e+g + d's 2 instances: 10200 s (2.8333 h) / 9000 s (2.5), spot d 50 %; g5 b+c+f+h +
     # d's 1 instance: 12300 s (3.4167) / 6100 s (1.6944), spot b+h+d 1-2500/8700 = 71.26 %.
-    document = ok_json(smi(str(FIXTURE), "--by", "instance_type", "--format", "json"))
+    document = ok_json(smi(str(REPORT_SMALL), "--by", "instance_type", "--format", "json"))
 
     assert document == {
         "by": ["instance_type"],
@@ -66,7 +66,7 @@ def test_json_by_instance_type_is_the_documented_shape() -> None:
 
 
 def test_json_is_the_default_when_stdout_is_not_a_terminal() -> None:
-    document = ok_json(smi(str(FIXTURE)))
+    document = ok_json(smi(str(REPORT_SMALL)))
     assert document["by"] == ["status"]
     assert [g["key"]["status"] for g in document["groups"]] == [
         "Completed",
@@ -79,7 +79,7 @@ def test_json_is_the_default_when_stdout_is_not_a_terminal() -> None:
 def test_two_level_grouping_with_a_tag_key_containing_colons() -> None:
     # stack-1: a (111, Completed) and d (222, Failed); every other job lacks the tag -> null.
     document = ok_json(
-        smi(str(FIXTURE), "--by", "tag:aws:cloudformation:stack-name", "--by", "account_id")
+        smi(str(REPORT_SMALL), "--by", "tag:aws:cloudformation:stack-name", "--by", "account_id")
     )
     keys = [(g["key"], g["jobs"], g["billable_instance_hours"]) for g in document["groups"]]
     assert keys == [
@@ -94,7 +94,7 @@ def test_two_level_grouping_with_a_tag_key_containing_colons() -> None:
 
 @pytest.mark.parametrize("args", [["-"], []])
 def test_reads_stdin_with_dash_or_no_file(args: list[str]) -> None:
-    document = ok_json(smi(*args, "--by", "region", stdin=FIXTURE.read_bytes()))
+    document = ok_json(smi(*args, "--by", "region", stdin=REPORT_SMALL.read_bytes()))
     assert [(g["key"]["region"], g["instance_hours"]) for g in document["groups"]] == [
         ("us-east-1", 5.0),
         ("eu-west-1", 1.25),
@@ -102,7 +102,7 @@ def test_reads_stdin_with_dash_or_no_file(args: list[str]) -> None:
 
 
 def test_failures_json_groups_folded_reasons_newest_first() -> None:
-    document = ok_json(smi(str(FIXTURE), "--failures"))
+    document = ok_json(smi(str(REPORT_SMALL), "--failures"))
     assert [(g["pattern"], g["jobs"], g["job_names"]) for g in document["failures"]] == [
         ("ClientError: Data download failed: <uri> [bt] not found", 1, ["job-h[/red]"]),
         (None, 1, ["job-e"]),
@@ -111,7 +111,7 @@ def test_failures_json_groups_folded_reasons_newest_first() -> None:
 
 
 def test_running_json_uses_the_injected_now() -> None:
-    document = ok_json(smi(str(FIXTURE), "--running", "--now", "2026-03-01T13:00:00Z"))
+    document = ok_json(smi(str(REPORT_SMALL), "--running", "--now", "2026-03-01T13:00:00Z"))
     assert document["now"] == "2026-03-01T13:00:00Z"
     assert document["near_limit_fraction"] == 0.8
     assert [
@@ -121,7 +121,7 @@ def test_running_json_uses_the_injected_now() -> None:
 
 
 def test_table_format_renders_rich_tables() -> None:
-    result = smi(str(FIXTURE), "--by", "month", "--format", "table")
+    result = smi(str(REPORT_SMALL), "--by", "month", "--format", "table")
     assert result.exit_code == 0, result.stderr
     assert "Training jobs by month" in result.stdout
     assert "2026-02" in result.stdout
@@ -129,7 +129,7 @@ def test_table_format_renders_rich_tables() -> None:
 
 
 def test_failures_table_keeps_markup_like_text() -> None:
-    result = smi(str(FIXTURE), "--failures", "--format", "table", columns=200)
+    result = smi(str(REPORT_SMALL), "--failures", "--format", "table", columns=200)
     assert result.exit_code == 0, result.stderr
     assert "job-h[/red]" in result.stdout
     assert "[bt] not found" in result.stdout
@@ -200,7 +200,7 @@ def test_missing_file_exits_2_naming_it(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
-    result = smi(str(FIXTURE), *args)
+    result = smi(str(REPORT_SMALL), *args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""

@@ -4,16 +4,15 @@ and running views say which account and region each job is in (names are not uni
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from report_small import REPORT_SMALL
 
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.demo.backend import DEMO_EPOCH
 from sagemaker_inventory.records.timestamps import format_timestamp
 
-FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
 NOW = "2026-03-01T13:00:00Z"
 
 
@@ -23,13 +22,13 @@ def smi(*args: str, stdin: str | None = None, columns: int = 200) -> Result:
 
 def test_a_tag_key_no_job_has_is_named_with_its_case_variants() -> None:
     # Regression: --by tag:Team (the tag is "team") silently put every job in one null group.
-    result = smi(str(FIXTURE), "--by", "tag:Team", "--format", "json")
+    result = smi(str(REPORT_SMALL), "--by", "tag:Team", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["groups"][0]["key"] == {"tag:Team": None}
     assert result.stderr == (
         "smi: no job has the tag key 'Team'; keys differing only in case: 'team'\n"
     )
-    table = smi(str(FIXTURE), "--by", "tag:TEAM", "--by", "tag:owner", "--format", "table")
+    table = smi(str(REPORT_SMALL), "--by", "tag:TEAM", "--by", "tag:owner", "--format", "table")
     assert table.stderr.splitlines() == [
         "smi: no job has the tag key 'TEAM'; keys differing only in case: 'team'",
         "smi: no job has the tag key 'owner'",
@@ -37,7 +36,7 @@ def test_a_tag_key_no_job_has_is_named_with_its_case_variants() -> None:
 
 
 def test_a_tag_key_some_jobs_have_gives_no_warning() -> None:
-    result = smi(str(FIXTURE), "--by", "tag:team", "--format", "json")
+    result = smi(str(REPORT_SMALL), "--by", "tag:team", "--format", "json")
     assert result.exit_code == 0
     assert result.stderr == ""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from report_small import REPORT_SMALL
 
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.output.sinks import JsonArraySink
@@ -22,11 +23,9 @@ from sagemaker_inventory.report.inputs import (
     resolve_inputs,
 )
 
-FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
-
 
 def fixture_records() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in FIXTURE.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in REPORT_SMALL.read_text().splitlines() if line.strip()]
 
 
 def smi_report(*args: str, stdin: str | None = None) -> Result:
@@ -124,10 +123,10 @@ def test_report_reads_what_collect_json_writes(tmp_path: Path) -> None:
     array = tmp_path / "inventory.json"
     array.write_text(json_array_text(fixture_records()))
     assert report_json(str(array), "--by", "instance_type") == report_json(
-        str(FIXTURE), "--by", "instance_type"
+        str(REPORT_SMALL), "--by", "instance_type"
     )
     assert report_json("--failures", stdin=array.read_text()) == report_json(
-        str(FIXTURE), "--failures"
+        str(REPORT_SMALL), "--failures"
     )
 
 
@@ -147,7 +146,7 @@ def test_shards_in_a_directory_report_as_one_inventory(tmp_path: Path) -> None:
     # Files smi writes beside an inventory that are not records are not read.
     (tmp_path / "out" / "shard-0.jsonl.meta.json").write_text('{"scopes": {}}')
     (tmp_path / "out" / "notes.txt").write_text("not an inventory")
-    whole = report_json(str(FIXTURE), "--by", "account_id", "--by", "region")
+    whole = report_json(str(REPORT_SMALL), "--by", "account_id", "--by", "region")
     assert report_json(str(tmp_path / "out"), "--by", "account_id", "--by", "region") == whole
     files = [str(tmp_path / "out" / name) for name in ("shard-0.jsonl", "shard-1.json")]
     files.append(str(tmp_path / "out" / "shard-2.jsonl"))
@@ -166,7 +165,9 @@ def test_stdin_joins_the_files(tmp_path: Path) -> None:
     records = fixture_records()
     (tmp_path / "first.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:3]))
     rest = json_array_text(records[3:])
-    assert report_json(str(tmp_path / "first.jsonl"), "-", stdin=rest) == report_json(str(FIXTURE))
+    assert report_json(str(tmp_path / "first.jsonl"), "-", stdin=rest) == report_json(
+        str(REPORT_SMALL)
+    )
 
 
 @pytest.mark.parametrize(
@@ -180,7 +181,7 @@ def test_stdin_joins_the_files(tmp_path: Path) -> None:
 def test_missing_inputs_exit_2_naming_them(tmp_path: Path, make: Any, message: str) -> None:
     (tmp_path / "readme.txt").write_text("")
     first = make(tmp_path)
-    args = [str(FIXTURE), first] + (["-"] if first == "-" else [])
+    args = [str(REPORT_SMALL), first] + (["-"] if first == "-" else [])
     result = smi_report(*args, stdin="")
     assert result.exit_code == 2
     assert message in result.stderr
@@ -209,15 +210,15 @@ def test_a_job_in_two_inputs_counts_once_as_its_latest_copy(tmp_path: Path) -> N
     (tmp_path / "b.json").write_text(json_array_text([old, *records[1:4]]))
     result = smi_report(str(tmp_path), "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == report_json(str(FIXTURE))
+    assert json.loads(result.stdout) == report_json(str(REPORT_SMALL))
     assert "4 extra copies of jobs" in result.stderr
     # The older copy loses whichever input it is in.
     (tmp_path / "a.jsonl").write_text(json.dumps(old) + "\n")
     (tmp_path / "b.json").write_text(json_array_text([new, *records[1:]]))
-    assert report_json(str(tmp_path)) == report_json(str(FIXTURE))
+    assert report_json(str(tmp_path)) == report_json(str(REPORT_SMALL))
 
 
 def test_a_single_input_is_not_checked_for_copies() -> None:
     # One `smi collect` output has each job once; checking would cost memory per job.
-    line = FIXTURE.read_text().splitlines()[0] + "\n"
+    line = REPORT_SMALL.read_text().splitlines()[0] + "\n"
     assert report_json("-", stdin=line * 2)["totals"]["jobs"] == 2

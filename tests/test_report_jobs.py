@@ -1,28 +1,17 @@
 """The report's job lists: failure reasons folded into groups, running jobs against their limits.
 
-Records come from tests/data/report_small.jsonl; its jobs are tabulated by hand in the docstring of
-tests/test_report.py.
+Records come from tests/data/report_small.jsonl; its jobs are tabulated by hand in
+tests/report_small.py.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
 
 import pytest
+from report_small import NOW, A, B, records
 
-from sagemaker_inventory.report.inputs import read_records
 from sagemaker_inventory.report.jobs import collect_failures, collect_running, fold_reason
-
-FIXTURE = Path(__file__).parent / "data" / "report_small.jsonl"
-NOW = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)
-A, B = "111111111111", "222222222222"
-
-
-def records() -> list[dict[str, Any]]:
-    with FIXTURE.open("rb") as stream:
-        return list(read_records(stream, str(FIXTURE)))
 
 
 @pytest.mark.parametrize(

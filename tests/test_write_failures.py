@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from jobs import create_jobs
+from report_small import REPORT_SMALL
 
 from sagemaker_inventory.cli import cli
 from sagemaker_inventory.exit_codes import ExitCode
@@ -212,9 +213,6 @@ def test_collect_to_dev_full_is_exit_5() -> None:
     )
 
 
-REPORT_INPUT = Path(__file__).parent / "data" / "report_small.jsonl"
-
-
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("fmt", ["json", "table"])
 def test_report_to_dev_full_is_exit_5(fmt: str) -> None:
@@ -225,7 +223,7 @@ def test_report_to_dev_full_is_exit_5(fmt: str) -> None:
                 "-m",
                 "sagemaker_inventory",
                 "report",
-                str(REPORT_INPUT),
+                str(REPORT_SMALL),
                 "--format",
                 fmt,
             ],
@@ -248,7 +246,7 @@ def test_report_into_a_closed_pipe_exits_like_collect_quietly() -> None:
             "-m",
             "sagemaker_inventory",
             "report",
-            str(REPORT_INPUT),
+            str(REPORT_SMALL),
             "--by",
             "status",
             "--by",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -31,15 +31,16 @@ from sagemaker_inventory.collect.accounts import (
     parse_session_name,
     read_accounts_file,
 )
+from sagemaker_inventory.collect.sharding import Shard, ShardError, parse_shard
 
 if TYPE_CHECKING:
     import boto3
 
     from sagemaker_inventory.aws.sessions import SessionFactory
     from sagemaker_inventory.collect.scopes import AccountSource
-    from sagemaker_inventory.collect.sharding import Shard
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 # Options that only mean something when roles are assumed.
 ROLE_ONLY = {
@@ -50,16 +51,16 @@ ROLE_ONLY = {
 }
 
 
-class _Checked(ParamType[Any]):
+class _Checked(ParamType[T]):
     """A string option checked by one of accounts' parse_* functions."""
 
-    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+    def __init__(self, name: str, parse: Callable[[str], T]) -> None:
         self.name = name
         self._parse = parse
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> T:
         if not isinstance(value, str):
-            return value
+            return cast(T, value)  # a default, already converted
         try:
             return self._parse(value)
         except AccountInputError as exc:
@@ -73,23 +74,25 @@ SESSION_NAME = _Checked("NAME", parse_session_name)
 EXTERNAL_ID = _Checked("ID", parse_external_id)
 
 
-class _ShardType(ParamType[Any]):
+class _ShardType(ParamType[Shard]):
     """K/N or auto (read from the scheduler's environment at parse time)."""
 
     name = "K/N|auto"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from sagemaker_inventory.collect.sharding import ShardError, parse_shard
-
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Shard:
         if not isinstance(value, str):
-            return value
+            return cast(Shard, value)  # a default, already converted
         try:
             return parse_shard(value, os.environ)
         except ShardError as exc:
             self.fail(str(exc), param, ctx)
 
 
-def _read_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+def _read_file(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> list[str | RoleArn]:
     if value is None:
         return []
     try:

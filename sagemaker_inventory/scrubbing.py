@@ -1,9 +1,9 @@
 """Keeps credentials out of every message smi writes: stderr, the --report file, progress.
 
 `scrub` is the one function every sink of text applies (the CLI wraps stderr in `ScrubbedStream`,
-the run report is scrubbed as it is written, log lines pass through it too). It masks the actual
-secret values of the sessions in use, registered with `remember_secret` as sessions and their
-refreshed credentials appear (access key ids, secret keys, session tokens), in their plain,
+the --report run summary is scrubbed as it is written, log lines pass through it too). It masks
+the actual secret values of the sessions in use, registered with `remember_secret` as sessions and
+their refreshed credentials appear (access key ids, secret keys, session tokens), in their plain,
 repr-escaped and JSON-escaped forms, plus anything shaped like an AWS credential (access key ids,
 signed-request headers and query parameters, STS session tokens), whatever path the text took:
 an exception message echoing a request header, a service error quoting it, a traceback.

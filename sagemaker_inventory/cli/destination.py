@@ -1,5 +1,6 @@
-"""Where `smi collect` puts things: output format and file, run report, snapshot, changes, file
-mode and redaction, all checked before any AWS call so that bad paths are usage errors (exit 2)."""
+"""Where `smi collect` puts things: output format and file, the --report run summary, snapshot,
+changes, file mode and redaction, all checked before any AWS call so that bad paths are usage
+errors (exit 2)."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ class OutputError(Exception):
 
 
 class Observer(Protocol):
-    """Progress hooks; the CLI shows them on a terminal, tests record them."""
+    """Progress hooks; `progress` shows them on a terminal, tests record them."""
 
     def scope_started(self, scope: Scope) -> None: ...
     def job_done(self, scope: Scope) -> None: ...

@@ -1,12 +1,13 @@
 """Turns SIGINT and SIGTERM into a clean stop: a threading.Event the run watches, and an exit code.
 
 `stop_signals()` installs handlers that only set the run's `cancelled` event and remember the
-signal; the collection threads finish their current job and stop, the CLI abandons every atomic
-writer (so no existing file changes) and exits 128 + signal number (130 for SIGINT, 143 for
-SIGTERM) with one line from `interruption_line`. A second signal gets the handler that was there
-before (Ctrl-C twice raises KeyboardInterrupt, a second SIGTERM kills), for a run stuck in a slow
-call. The previous handlers are restored when the block ends. Handlers can only be installed from
-the main thread; elsewhere (an embedding application's worker) the block installs nothing.
+signal; the collection threads finish their current job and stop, `command.run_collect` abandons
+every atomic writer (so no existing file changes) and returns 128 + signal number (130 for SIGINT,
+143 for SIGTERM) after one line from `interruption_line`. A second signal gets the handler that
+was there before (Ctrl-C twice raises KeyboardInterrupt, a second SIGTERM kills), for a run stuck
+in a slow call. The previous handlers are restored when the block ends. Handlers can only be
+installed from the main thread; elsewhere (an embedding application's worker) the block installs
+nothing.
 """
 
 from __future__ import annotations

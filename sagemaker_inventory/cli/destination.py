@@ -115,7 +115,7 @@ def _file_identity(path: Path) -> object | None:
 
 
 def redaction_rules(patterns: tuple[str, ...], no_redact: bool) -> RedactionRules | None:
-    # Imported when the command runs: the redaction rules read botocore's SageMaker model.
+    # Imported when the command runs: records.redaction loads botocore (through records.shape).
     from sagemaker_inventory.records.redaction import RedactionRules
 
     if no_redact:

@@ -82,8 +82,7 @@ def test_iso_timestamps_are_read_and_written_in_records_timestamps_only() -> Non
     assert not found
 
 
-# aws/sessions.py takes the partition of a role ARN itself: the lead's file, to move to parse_arn.
-ARN_SPLITTERS = frozenset({"records/arns.py", "aws/sessions.py"})
+ARN_SPLITTERS = frozenset({"records/arns.py"})
 
 
 def test_arns_are_split_in_records_arns_only() -> None:

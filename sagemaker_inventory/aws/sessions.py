@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import (
@@ -35,6 +35,8 @@ from sagemaker_inventory.aws.keep_alive import use_keep_alive
 from sagemaker_inventory.aws.parsing import CompiledParserFactory
 from sagemaker_inventory.aws.service_models import shared_loader
 from sagemaker_inventory.collect.scopes import AccountSource
+from sagemaker_inventory.records.arns import parse_arn
+from sagemaker_inventory.records.timestamps import as_utc
 from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
 
 if TYPE_CHECKING:
@@ -183,7 +185,7 @@ class SessionFactory:
         base_credentials = base.get_credentials()
         if base_credentials is None:
             raise NoCredentialsError()
-        partition = role_arn.split(":")[1]
+        partition = parse_arn(role_arn).partition
         # Where the base credentials' STS already answered, if it was asked: another region's
         # endpoint may refuse (a region-deny policy, a region not enabled).
         sts_region = (
@@ -319,10 +321,10 @@ def parse_utc_timestamp(value: Any) -> datetime:
 
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
-            return datetime.fromtimestamp(value, timezone.utc)
+            return as_utc(value)
         except (OverflowError, OSError, ValueError):
             pass  # let botocore say what it makes of it
-    return parse_timestamp(value).astimezone(timezone.utc)
+    return as_utc(parse_timestamp(value))
 
 
 def _assume_role_args(source: AccountSource) -> dict[str, Any]:

@@ -84,8 +84,8 @@ def test_only_the_aws_layer_imports_boto3_and_botocore() -> None:
 
 
 def test_sessions_are_made_in_one_place_and_the_caller_asked_in_one() -> None:
-    """Every boto3 and botocore session comes from aws/sessions.py; GetCallerIdentity is sent from
-    aws/identity.py only (the demo asks through it too)."""
+    """Every boto3 and botocore session comes from aws/session_maker.py; GetCallerIdentity is
+    sent from aws/identity.py only (the demo asks through it too)."""
     session_makers, identity_askers = set(), set()
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = str(path.relative_to(PACKAGE))
@@ -100,7 +100,7 @@ def test_sessions_are_made_in_one_place_and_the_caller_asked_in_one() -> None:
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Attribute) and node.attr == "get_caller_identity":
                 identity_askers.add(relative)
-    assert session_makers == {"aws/sessions.py"}
+    assert session_makers == {"aws/session_maker.py"}
     assert identity_askers == {"aws/identity.py"}
 
 

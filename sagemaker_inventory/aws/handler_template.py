@@ -34,7 +34,7 @@ class HandlerTemplate:
         from botocore import handlers
         from botocore.hooks import HierarchicalEmitter
 
-        from sagemaker_inventory.aws.sessions import botocore_session
+        from sagemaker_inventory.aws.session_maker import botocore_session
 
         self.services = None if services is None else frozenset(services)
         self._emitter = HierarchicalEmitter()
@@ -63,7 +63,7 @@ class HandlerTemplate:
 
     def new_session(self, profile: str | None = None) -> Any:
         """A new botocore Session of `profile` whose events start as the template's."""
-        from sagemaker_inventory.aws.sessions import botocore_session
+        from sagemaker_inventory.aws.session_maker import botocore_session
 
         return botocore_session(
             profile, event_hooks=copy.copy(self._emitter), builtin_handlers=False

@@ -79,7 +79,7 @@ def canonical_operation(name: str) -> str | None:
 
 @functools.cache
 def _known_operations() -> dict[str, str]:
-    from sagemaker_inventory.aws.sessions import botocore_session
+    from sagemaker_inventory.aws.session_maker import botocore_session
 
     # Every operation of the service, not only smi's (the shared loader's model is cut to those).
     session = botocore_session()

@@ -41,6 +41,6 @@ def profile_session(factory: SessionFactory, profile: str | None) -> boto3.Sessi
 
 def profile_names() -> list[str]:
     """The profiles the AWS config files define, sorted (raises when they cannot be read)."""
-    from sagemaker_inventory.aws.sessions import botocore_session
+    from sagemaker_inventory.aws.session_maker import botocore_session
 
     return sorted(botocore_session().available_profiles)

@@ -49,7 +49,7 @@ def partition_of(region: str) -> str:
 
 def sagemaker_regions(partition: str = "aws") -> list[str]:
     """Regions of `partition` where botocore says SageMaker is offered, sorted."""
-    from sagemaker_inventory.aws.sessions import botocore_session
+    from sagemaker_inventory.aws.session_maker import botocore_session
 
     session = botocore_session(loader=shared_loader())
     return sorted(session.get_available_regions(SERVICE, partition_name=partition))

@@ -34,6 +34,7 @@ from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
 from sagemaker_inventory.aws.keep_alive import use_keep_alive
 from sagemaker_inventory.aws.parsing import CompiledParserFactory
 from sagemaker_inventory.aws.service_models import shared_loader
+from sagemaker_inventory.aws.session_maker import boto3_session
 from sagemaker_inventory.collect.scopes import AccountSource
 from sagemaker_inventory.records.arns import parse_arn
 from sagemaker_inventory.records.timestamps import as_utc
@@ -41,7 +42,6 @@ from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
 
 if TYPE_CHECKING:
     import boto3
-    import botocore.session
     from botocore.config import Config
 
 # botocore's retry settings, layer 2 of the throttling design (adaptive_rate's docstring, which
@@ -99,12 +99,10 @@ class SessionFactory:
 
         Raises botocore's ProfileNotFound for an unknown profile.
         """
-        import boto3
-
         with self._lock:
             if profile not in self._sessions:
                 session = self._share_loader(
-                    boto3.Session(profile_name=profile, region_name=aws_region_variable())
+                    boto3_session(profile, region_name=aws_region_variable())
                 )
                 _remember_keys_of(session)
                 self._sessions[profile] = session
@@ -164,7 +162,6 @@ class SessionFactory:
         )
 
     def _build_role_session(self, source: AccountSource, role_arn: str) -> boto3.Session:
-        import boto3
         from botocore.credentials import CredentialResolver
 
         base = self.session(source.base_profile)
@@ -173,7 +170,7 @@ class SessionFactory:
             self._handlers = HandlerTemplate(ROLE_SESSION_SERVICES)
         core = self._handlers.new_session(source.base_profile)
         core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
-        session = self._share_loader(boto3.Session(botocore_session=core))
+        session = self._share_loader(boto3_session(core=core))
         self._slim_sessions.add(id(session))  # kept in _role_sessions: the id stays its own
         return session
 
@@ -256,44 +253,6 @@ def region_origin(profile: str | None) -> str:
         return "AWS_DEFAULT_REGION"
     profile = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
     return f"the region of profile {profile!r}" if profile else "the AWS config file"
-
-
-def botocore_session(
-    profile: str | None = None,
-    *,
-    loader: Any = None,
-    event_hooks: Any = None,
-    builtin_handlers: bool = True,
-) -> botocore.session.Session:
-    """A new botocore session of `profile`: every botocore session smi uses is made here. Plain
-    ones read what the config files and botocore's data say (profiles, regions, operation names);
-    `handler_template` makes role sessions' cores with `event_hooks` (an emitter to start from)
-    and without botocore's `builtin_handlers`. `loader` (e.g. `service_models.shared_loader()`)
-    replaces the session's own data loader."""
-    import botocore.session
-
-    session = botocore.session.Session(
-        profile=profile, event_hooks=event_hooks, include_builtin_handlers=builtin_handlers
-    )
-    if loader is not None:
-        session.register_component("data_loader", loader)
-    return session
-
-
-def full_model_session() -> boto3.Session:
-    """A boto3 Session of the default credential chain whose clients have every operation of
-    botocore's models (a SessionFactory's SageMaker clients have only smi's): the demo seeds moto
-    with it. The models are parsed once per process, not once per session."""
-    import boto3
-
-    return boto3.Session(botocore_session=botocore_session(loader=_full_loader()))
-
-
-@functools.cache
-def _full_loader() -> Any:
-    from botocore.loaders import create_loader
-
-    return create_loader()
 
 
 def _remember_keys_of(session: boto3.Session) -> None:

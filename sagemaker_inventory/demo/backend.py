@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.identity import get_caller_identity
-from sagemaker_inventory.aws.sessions import full_model_session
+from sagemaker_inventory.aws.session_maker import full_model_session
 from sagemaker_inventory.demo.jobs import (
     DEMO_TAG,
     TERMINAL_STATUSES,

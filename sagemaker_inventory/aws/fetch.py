@@ -11,9 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sagemaker_inventory.aws.errors import is_throttling, is_vanished_job
+
+if TYPE_CHECKING:
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_sagemaker import SageMakerClient
 
 # ListTrainingJobs answers 10 jobs a page unless asked; 100 is its maximum.
 PAGE_SIZE = 100
@@ -99,7 +103,7 @@ class ThrottleRetry:
 
 
 def iter_job_summaries(
-    client: Any, filters: ListFilters, retry: ThrottleRetry | None = None
+    client: SageMakerClient, filters: ListFilters, retry: ThrottleRetry | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every TrainingJobSummary matching `filters`, page by page, newest first.
 
@@ -147,7 +151,7 @@ def resumable_pages(
 
 
 def describe_training_job(
-    client: Any, name: str, retry: ThrottleRetry | None = None
+    client: SageMakerClient, name: str, retry: ThrottleRetry | None = None
 ) -> dict[str, Any] | None:
     """The DescribeTrainingJob response, or None when the job vanished since it was listed.
 
@@ -155,8 +159,9 @@ def describe_training_job(
     timestamps are epoch seconds, not datetimes."""
     retry = retry or ThrottleRetry()
     try:
-        response: dict[str, Any] = retry.call(
-            lambda: client.describe_training_job(TrainingJobName=name)
+        # Not the stubs' DescribeTrainingJobResponseTypeDef: its datetimes are epoch seconds here.
+        response = retry.call(
+            lambda: cast("dict[str, Any]", client.describe_training_job(TrainingJobName=name))
         )
     except Exception as exc:
         if is_vanished_job(exc):
@@ -167,7 +172,7 @@ def describe_training_job(
 
 
 def list_job_tags(
-    client: Any, arn: str, retry: ThrottleRetry | None = None
+    client: SageMakerClient, arn: str, retry: ThrottleRetry | None = None
 ) -> list[dict[str, str]]:
     """The job's tags through SageMaker ListTags (one job at a time)."""
     retry = retry or ThrottleRetry()
@@ -177,14 +182,14 @@ def list_job_tags(
         for page in client.get_paginator("list_tags").paginate(
             ResourceArn=arn, PaginationConfig={"PageSize": PAGE_SIZE}
         ):
-            tags.extend(page.get("Tags", []))
+            tags.extend(cast("list[dict[str, str]]", page.get("Tags", [])))
         return tags
 
     return retry.call(fetch)
 
 
 def iter_tagged_jobs(
-    tagging_client: Any, retry: ThrottleRetry | None = None
+    tagging_client: ResourceGroupsTaggingAPIClient, retry: ThrottleRetry | None = None
 ) -> Iterator[tuple[str, list[dict[str, str]]]]:
     """(ARN, tags) of every tagged training job of the region, 100 per GetResources call.
 

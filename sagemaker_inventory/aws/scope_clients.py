@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter
@@ -20,13 +20,16 @@ from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.aws.tags import TagLookup
 from sagemaker_inventory.collect.scopes import AccountSource
 
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
 
 @dataclass(frozen=True)
 class ScopeClients:
     """A scope's SageMaker client, its tag lookup (None without tags), and the ThrottleRetry for
     the calls smi asks again itself."""
 
-    sagemaker: Any
+    sagemaker: SageMakerClient
     tags: TagLookup | None
     retry: ThrottleRetry
 

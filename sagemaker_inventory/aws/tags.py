@@ -10,12 +10,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.errors import error_code
 from sagemaker_inventory.aws.fetch import ThrottleRetry, iter_tagged_jobs, list_job_tags
 from sagemaker_inventory.records.shape import format_tags
 from sagemaker_inventory.records.timestamps import as_utc
+
+if TYPE_CHECKING:
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_sagemaker import SageMakerClient
 
 DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
@@ -32,7 +36,10 @@ class TagLookup:
     """
 
     def __init__(
-        self, sagemaker: Any, make_tagging: Callable[[], Any] | None, retry: ThrottleRetry
+        self,
+        sagemaker: SageMakerClient,
+        make_tagging: Callable[[], ResourceGroupsTaggingAPIClient] | None,
+        retry: ThrottleRetry,
     ) -> None:
         self._sagemaker = sagemaker
         self._retry = retry
@@ -72,7 +79,7 @@ class TagLookup:
         except BaseException as exc:  # handed to whoever asks for tags
             self._bulk.set_exception(exc)
 
-    def _load_bulk(self, tagging: Any) -> dict[str, list[str]] | None:
+    def _load_bulk(self, tagging: ResourceGroupsTaggingAPIClient) -> dict[str, list[str]] | None:
         try:
             # SageMaker writes names lower-case in ARNs; compare case-insensitively all the same.
             return {

@@ -103,8 +103,8 @@ class SnapshotWriter:
     """This run's records, spooled to an anonymous temporary file until `commit` merges them.
 
     `carry`, when given, rewrites every record taken from the previous snapshot, carried over or
-    written to --changes as removed (the CLI passes the run's redaction, so no unredacted value
-    written by an earlier --no-redact run survives a redacting run).
+    written to --changes as removed (collect/run_files passes the run's redaction, so no
+    unredacted value written by an earlier --no-redact run survives a redacting run).
     """
 
     def __init__(

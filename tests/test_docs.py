@@ -57,24 +57,14 @@ def test_readme_demo_command_is_real() -> None:
     assert "python3 -m pip install '.[demo]' && smi collect --demo" in README
 
 
-def test_help_does_not_import_boto3() -> None:
+@pytest.mark.parametrize("args", [["--help"], ["collect", "--help"]])
+def test_help_loads_neither_boto3_nor_botocore(args: list[str]) -> None:
+    """The group loads a command only when it runs, and the collect command defers the run's
+    modules until it starts: --help (and completion) parse the options only."""
     code = (
         "import sys\n"
         "from sagemaker_inventory.cli import cli\n"
-        "try:\n    cli.main(['--help'], prog_name='smi')\nexcept SystemExit:\n    pass\n"
-        "print('boto3' in sys.modules, 'botocore' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False False"
-
-
-def test_collect_help_loads_no_botocore() -> None:
-    """The collect command defers the run's modules until it runs: its --help (and completion)
-    parse the options only."""
-    code = (
-        "import sys\n"
-        "from sagemaker_inventory.cli import cli\n"
-        "try:\n    cli.main(['collect', '--help'], prog_name='smi')\nexcept SystemExit:\n    pass\n"
+        f"try:\n    cli.main({args!r}, prog_name='smi')\nexcept SystemExit:\n    pass\n"
         "print('boto3' in sys.modules, 'botocore' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -124,29 +124,35 @@ class SessionFactory:
 
         Raises ValueError for a client of a service role sessions do not serve (see
         `ROLE_SESSION_SERVICES`)."""
-        # boto3-stubs type `client` per service name; the service here is a runtime string.
-        maker: Any = session
         with self._lock:
             if id(session) in self._slim_sessions and service not in ROLE_SESSION_SERVICES:
                 raise ValueError(
                     f"a role session has botocore's handlers for {sorted(ROLE_SESSION_SERVICES)}"
                     f" only, not {service!r}: add it to ROLE_SESSION_SERVICES"
                 )
-            client = maker.client(
-                service,
-                region_name=region,
-                endpoint_url=self.options.endpoint_url,
-                config=self._config(),
-            )
-        _build_user_agent_once(client)
-        use_keep_alive(client)
-        return client
+            return self._new_client(session, service, region)
 
     def home_region(self, profile: str | None, partition: str = "aws") -> str:
         """The region for account-wide calls (STS, Organizations): the profile's, else the
         partition's home region."""
         region = self.session(profile).region_name
         return region or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
+
+    def _new_client(self, session: Any, service: str, region: str, **keys: Any) -> Any:
+        """A client of `session` with the run's endpoint, retries and timeouts, its User-Agent
+        built once and its requests sent by the keep-alive transport. `keys`: explicit
+        credentials (botocore's AssumeRole fetcher passes the base keys of the moment)."""
+        # `session: Any`: boto3-stubs type `client` per service name; here it is a runtime string.
+        client = session.client(
+            service,
+            region_name=region,
+            endpoint_url=self.options.endpoint_url,
+            config=self._config(),
+            **keys,
+        )
+        _build_user_agent_once(client)
+        use_keep_alive(client)
+        return client
 
     def _config(self) -> Config:
         from botocore.config import Config
@@ -191,7 +197,6 @@ class SessionFactory:
             or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
         )
         meter = self.identities.meter(source.label)
-        maker: Any = base
 
         def create_sts_client(service: str, **keys: Any) -> Any:
             # Called by botocore on every refresh, from whichever worker thread needs the keys,
@@ -199,14 +204,7 @@ class SessionFactory:
             cache_key = (service, sts_region, *sorted(keys.items()))
             with self._lock:
                 if cache_key not in self._sts_clients:
-                    client = maker.client(
-                        service,
-                        region_name=sts_region,
-                        endpoint_url=self.options.endpoint_url,
-                        config=self._config(),
-                        **keys,
-                    )
-                    use_keep_alive(client)
+                    client = self._new_client(base, service, sts_region, **keys)
                     # Shared by every role: each AssumeRole is counted for its role's account.
                     self.identities.attach_assume_role(client)
                     self._sts_clients[cache_key] = client

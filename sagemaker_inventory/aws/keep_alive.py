@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import (
@@ -64,12 +64,12 @@ class KeepAliveTransport:
         self._local = threading.local()
 
     def send(self, request: AWSPreparedRequest) -> AWSResponse:
-        if not self._carries(request):
+        parts = urlsplit(request.url)
+        if not self._carries(request, parts.scheme):
             return self._fallback.send(request)
-        url = request.url
-        connection = self._connection_for(url)
+        connection = self._connection_for(parts, request.url)
         try:
-            return self._exchange(connection, request)
+            return self._exchange(connection, request, parts)
         except BaseException:
             connection.close()  # never reuse a connection in an unknown state
             raise
@@ -79,33 +79,32 @@ class KeepAliveTransport:
             connection.close()
         self._fallback.close()
 
-    def _carries(self, request: AWSPreparedRequest) -> bool:
+    def _carries(self, request: AWSPreparedRequest, scheme: str) -> bool:
         return (
             not request.stream_output
             and isinstance(request.body, (bytes, str, type(None)))
-            and request.url.partition(":")[0].lower() not in self._settings.proxied_schemes
+            and scheme not in self._settings.proxied_schemes
             and not self._settings.client_cert
             and "expect" not in request.headers
         )
 
-    def _connection_for(self, url: str) -> Connection:
+    def _connection_for(self, parts: SplitResult, url: str) -> Connection:
         connections = getattr(self._local, "connections", None)
         if connections is None:
             connections = self._local.connections = _Connections()
-        parts = urlsplit(url)
         key = (parts.scheme, parts.netloc)
         connection = connections.get(key)
         if connection is not None and connection.sock is not None and _dropped(connection.sock):
             connection.close()  # the server closed it while idle: reconnect below
         if connection is None:
-            connection = connections[key] = self._new_connection(parts.scheme, parts)
+            connection = connections[key] = self._new_connection(parts)
         if connection.sock is None:
             self._connect(connection, url)
         return connection
 
-    def _new_connection(self, scheme: str, parts: Any) -> Connection:
+    def _new_connection(self, parts: SplitResult) -> Connection:
         host, port, timeout = parts.hostname or "", parts.port, self._settings.connect_timeout
-        if scheme == "https":
+        if parts.scheme == "https":
             return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
         return http.client.HTTPConnection(host, port, timeout=timeout)
 
@@ -147,12 +146,13 @@ class KeepAliveTransport:
             sock.setsockopt(*option)
         sock.settimeout(self._settings.read_timeout)
 
-    def _exchange(self, connection: Connection, request: AWSPreparedRequest) -> AWSResponse:
+    def _exchange(
+        self, connection: Connection, request: AWSPreparedRequest, parts: SplitResult
+    ) -> AWSResponse:
         url = request.url
         body = request.body.encode() if isinstance(request.body, str) else request.body
         assert body is None or isinstance(body, (bytes, bytearray))  # see _carries
         headers = request.headers
-        parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             connection.putrequest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -214,9 +215,13 @@ def test_a_region_without_jobs_costs_one_list_call_and_no_tagging_client() -> No
 
 def test_a_job_that_vanishes_between_list_and_describe_is_skipped() -> None:
     create_jobs("us-east-1", ["stays", "goes"])
+    # moto's GetResources walks its job table while answering: deleting a job meanwhile (from
+    # another thread) breaks moto's walk, not smi, so the job goes once the bulk tag read is done.
+    tags_read = threading.Event()
 
     def delete_before_describe(params: dict[str, Any], **_: Any) -> None:
         if params.get("TrainingJobName") == "goes":
+            assert tags_read.wait(30)
             delete_job("us-east-1", "goes")
 
     factory = HookedFactory(
@@ -224,7 +229,11 @@ def test_a_job_that_vanishes_between_list_and_describe_is_skipped() -> None:
             (
                 "us-east-1",
                 "before-parameter-build.sagemaker.DescribeTrainingJob",
-            ): delete_before_describe
+            ): delete_before_describe,
+            (
+                "us-east-1",
+                "after-call.resource-groups-tagging-api.GetResources",
+            ): lambda **_: tags_read.set(),
         }
     )
     records, summary = collect(["us-east-1"], factory=factory)

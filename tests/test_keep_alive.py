@@ -200,3 +200,43 @@ def test_tls_follows_botocores_verify_setting(verify: Any, tmp_path: Any) -> Non
     else:
         assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
         assert context.cert_store_stats()["x509_ca"] > 0
+
+
+def test_the_host_field_sent_is_the_host_botocore_signed(server: _Server) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    _client(server.url).list_training_jobs(MaxResults=7)
+    _, headers, body = server.requests[-1]
+    authorization = headers["Authorization"]
+    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert "host" in signed
+    # The server's view: the request rebuilt from the fields it received, signed again.
+    received = {name: value for name, value in headers.items() if name.lower() in signed}
+    request = AWSRequest("POST", f"http://{headers['Host']}/", received, body)
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    auth = SigV4Auth(Credentials("AKIDTESTKEEPALIVE", "secret"), "sagemaker", "us-east-1")
+    string_to_sign = auth.string_to_sign(request, auth.canonical_request(request))
+    assert authorization.endswith("Signature=" + auth.signature(string_to_sign, request))
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://api.sagemaker.us-east-1.amazonaws.com/", "api.sagemaker.us-east-1.amazonaws.com"),
+        ("https://Example.COM:443/", "example.com"),
+        ("http://example.com:80/", "example.com"),
+        ("http://127.0.0.1:8080/", "127.0.0.1:8080"),
+        ("https://[::1]:8443/", "[::1]:8443"),
+        ("https://[::1]/", "[::1]"),
+    ],
+)
+def test_the_host_field_is_botocores_signed_host(url: str, host: str) -> None:
+    from urllib.parse import urlsplit
+
+    from botocore.auth import _host_from_url
+
+    from sagemaker_inventory.aws.keep_alive import _host_header
+
+    assert _host_header(urlsplit(url)) == host == _host_from_url(url)

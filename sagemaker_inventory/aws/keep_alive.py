@@ -1,9 +1,10 @@
-"""botocore's transport, replaced by one keep-alive `http.client` connection per thread and host.
+"""botocore's transport, replaced by one keep-alive connection per thread and host.
 
 A describe-heavy run is CPU-bound, and botocore's urllib3 transport (a pool manager, a pool queue
 and its lock, urllib3's response wrapper, header dictionaries copied several times) costs about as
 much of a call's CPU as signing and parsing together. smi's calls are small, buffered JSON POSTs to
-a handful of hosts, so `KeepAliveTransport` carries them itself: botocore still serialises, signs,
+a handful of hosts, so `KeepAliveTransport` carries them itself, framed by `http_wire` (which says
+why not `http.client`): botocore still serialises, signs,
 retries (the errors below are botocore's own, so its retry rules apply unchanged), paces and
 parses every call; only the bytes travel another way.
 
@@ -37,6 +38,8 @@ from botocore.exceptions import SSLError as BotocoreSSLError
 from botocore.httpsession import URLLib3Session, create_urllib3_context, get_cert_path
 from urllib3.util.wait import wait_for_read
 
+from sagemaker_inventory.aws.http_wire import SocketOptions, WireConnection
+
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest
 
@@ -50,7 +53,8 @@ _CLOSED = (
     ConnectionAbortedError,
 )
 
-Connection = http.client.HTTPConnection
+Connection = WireConnection
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class KeepAliveTransport:
@@ -83,9 +87,11 @@ class KeepAliveTransport:
         return (
             not request.stream_output
             and isinstance(request.body, (bytes, str, type(None)))
+            and scheme in _DEFAULT_PORTS
             and scheme not in self._settings.proxied_schemes
             and not self._settings.client_cert
             and "expect" not in request.headers
+            and "host" not in request.headers  # the connection sends the Host field itself
         )
 
     def _connection_for(self, parts: SplitResult, url: str) -> Connection:
@@ -103,10 +109,15 @@ class KeepAliveTransport:
         return connection
 
     def _new_connection(self, parts: SplitResult) -> Connection:
-        host, port, timeout = parts.hostname or "", parts.port, self._settings.connect_timeout
-        if parts.scheme == "https":
-            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
-        return http.client.HTTPConnection(host, port, timeout=timeout)
+        settings = self._settings
+        options = SocketOptions(
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            socket_options=settings.socket_options,
+            tls=self._context() if parts.scheme == "https" else None,
+        )
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+        return WireConnection(parts.hostname or "", port, _host_header(parts), options)
 
     def _context(self) -> ssl.SSLContext:
         """botocore's own TLS settings: its context, and its CA bundle unless verify is off."""
@@ -140,11 +151,6 @@ class KeepAliveTransport:
         except OSError as error:
             connection.close()
             raise EndpointConnectionError(endpoint_url=url, error=error) from error
-        sock = connection.sock
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for option in self._settings.socket_options:
-            sock.setsockopt(*option)
-        sock.settimeout(self._settings.read_timeout)
 
     def _exchange(
         self, connection: Connection, request: AWSPreparedRequest, parts: SplitResult
@@ -152,17 +158,9 @@ class KeepAliveTransport:
         url = request.url
         body = request.body.encode() if isinstance(request.body, str) else request.body
         assert body is None or isinstance(body, (bytes, bytearray))  # see _carries
-        headers = request.headers
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            connection.putrequest(
-                request.method, target, skip_host="host" in headers, skip_accept_encoding=True
-            )
-            for name, value in headers.items():
-                connection.putheader(name, value)
-            connection.endheaders(body)
-            response = connection.getresponse()
-            payload = response.read()
+            answer = connection.exchange(request.method, target, _fields(request.headers), body)
         except TimeoutError as error:
             raise ReadTimeoutError(endpoint_url=url, error=error) from error
         except _CLOSED as error:
@@ -173,8 +171,8 @@ class KeepAliveTransport:
             raise ConnectionClosedError(endpoint_url=url, request=request, error=error) from error
         except http.client.HTTPException as error:
             raise HTTPClientError(error=error) from error
-        headers_received: Any = response.getheaders()  # AWSResponse copies them into HeadersDict
-        return AWSResponse(url, response.status, headers_received, _Body(payload))
+        headers_received: Any = answer.headers  # AWSResponse copies them into HeadersDict
+        return AWSResponse(url, answer.status, headers_received, _Body(answer.body))
 
 
 class _Connections(dict[tuple[str, str], Connection]):
@@ -201,6 +199,26 @@ class _Body:
 
     def close(self) -> None:
         pass
+
+
+def _fields(headers: Any) -> list[tuple[str, str | bytes]]:
+    """A request's header fields. botocore's HeadersDict yields them through the Mapping
+    protocol, a lookup per field; its own dict (of keys whose str() is the name as given)
+    gives them at once."""
+    fields = getattr(headers, "_dict", None)  # no public accessor
+    if isinstance(fields, dict):
+        return [(str(name), value) for name, value in fields.items()]
+    return list(headers.items())
+
+
+def _host_header(parts: SplitResult) -> str:
+    """The Host field botocore signs: the host, with its port unless the scheme's default."""
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    if parts.port is not None and parts.port != _DEFAULT_PORTS[parts.scheme]:
+        host = f"{host}:{parts.port}"
+    return host
 
 
 def _dropped(sock: socket.socket) -> bool:

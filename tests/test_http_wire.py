@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import threading
@@ -35,10 +36,8 @@ class _CannedServer:
                     return
                 self.received.append(_read_request(conn))
                 conn.sendall(answer)
-            try:
+            with contextlib.suppress(OSError):
                 conn.recv(1)  # wait for the client to go
-            except OSError:
-                pass
 
     def close(self) -> None:
         self.listener.close()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -66,3 +69,22 @@ def test_region_names_are_checked_even_with_an_endpoint(moto_server: str) -> Non
     )
     assert result.exit_code == 2
     assert "mars-north-1" in result.stderr and result.stdout == ""
+
+
+def test_quiet_jsonl_run_loads_no_rich(moto_server: str, tmp_path: Path) -> None:
+    """A quiet run to a JSON-lines file prints nothing on stderr, so it never imports rich: the
+    stderr console, the progress display, the table and the demo load only when they are used."""
+    out = tmp_path / "inventory.jsonl"
+    args = ["collect", "-r", "us-east-1", "--endpoint-url", moto_server, "-q"]
+    args += ["--format", "jsonl", "-o", str(out)]
+    code = (
+        "import sys\n"
+        "from sagemaker_inventory.cli import cli\n"
+        f"try:\n    cli.main({args!r}, prog_name='smi')\nexcept SystemExit as exc:\n"
+        "    print(exc.code)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich'}))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines()[-2:] == ["0", "[]"], run.stderr
+    assert run.stderr == ""
+    assert names(out.read_text()) == ["served-a", "served-b"]

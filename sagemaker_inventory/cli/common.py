@@ -7,10 +7,12 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -170,5 +172,28 @@ class SecretFilter(logging.Filter):
 
 
 def make_stderr_console(verbosity: int) -> Console:
-    """The console for progress and summaries: stderr, so stdout carries only records."""
-    return Console(stderr=True, quiet=verbosity < 0, highlight=False)
+    """The console for progress and summaries: stderr, so stdout carries only records. Under -q
+    it is made on first use: a quiet run that has nothing to say never imports rich."""
+    if verbosity < 0:
+        # Stands in for the Console it makes (see _QuietConsole): typed as one for its users.
+        return cast("Console", _QuietConsole())
+    from rich.console import Console
+
+    return Console(stderr=True, quiet=False, highlight=False)
+
+
+class _QuietConsole:
+    """A quiet stderr Console (-q), made only when something asks for more than `quiet`."""
+
+    quiet = True
+
+    def __init__(self) -> None:
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for attributes this object lacks: everything but `quiet` is the Console's.
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, quiet=True, highlight=False)
+        return getattr(self._console, name)

@@ -16,8 +16,8 @@ import click
 
 from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
 from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.output.console import OutputConsole
 from sagemaker_inventory.output.files import named_stream
-from sagemaker_inventory.output.sinks import OutputConsole
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 from sagemaker_inventory.report.aggregate import parse_dimension
 from sagemaker_inventory.report.answer import Answer, answer

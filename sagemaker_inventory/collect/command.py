@@ -16,9 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.list_scopes import print_scopes
@@ -40,23 +38,23 @@ from sagemaker_inventory.collect.run_summary import (
 )
 from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.collect.signals import StopRequest, interruption_line
-from sagemaker_inventory.demo.backend import (
-    DEMO_NOTICE,
-    DEMO_REGIONS,
-    DemoUnavailableError,
-    demo_backend,
-)
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
 from sagemaker_inventory.snapshot.index import SnapshotCancelled
 from sagemaker_inventory.snapshot.lock import SnapshotLocked
-from sagemaker_inventory.snapshot.writer import SnapshotOutcome
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sagemaker_inventory.snapshot.writer import SnapshotOutcome
 
 
 def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolver) -> ExitCode:
     """Run `plan`; progress, warnings and the summary go to `console` (stderr), records only to
     stdout or -o FILE. Returns the exit code (see `ExitCode`)."""
     if plan.destination.redaction is None:
+        from rich.text import Text
+
         console.print(Text(f"smi: warning: {NO_REDACT_WARNING}", style="yellow"))
     try:
         with open_run_files(plan.destination) as files:
@@ -78,6 +76,15 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
 def _collect_demo(
     plan: CollectPlan, console: Console, files: RunFiles, resolve_scopes: ScopeResolver
 ) -> ExitCode:
+    from rich.text import Text
+
+    from sagemaker_inventory.demo.backend import (
+        DEMO_NOTICE,
+        DEMO_REGIONS,
+        DemoUnavailableError,
+        demo_backend,
+    )
+
     console.print(Text(DEMO_NOTICE, style="bold yellow"))
     try:
         with demo_backend():

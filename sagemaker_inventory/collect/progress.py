@@ -11,20 +11,13 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-
 from sagemaker_inventory.collect.outcome import FAILED, ScopeResult
 from sagemaker_inventory.collect.run import NullObserver, Observer
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, ProgressColumn
+
     from sagemaker_inventory.collect.scopes import Scope
 
 
@@ -54,6 +47,8 @@ class ProgressObserver:
 
 
 def progress_columns() -> tuple[ProgressColumn, ...]:
+    from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return (
         SpinnerColumn(),
         TextColumn("scopes {task.completed:.0f}/{task.total:.0f}{task.fields[failed]}"),
@@ -65,8 +60,11 @@ def progress_columns() -> tuple[ProgressColumn, ...]:
 
 @contextlib.contextmanager
 def progress_observer(console: Console, scopes: int) -> Iterator[Observer]:
-    if not console.is_terminal or console.quiet:
+    # `quiet` first: a quiet console (-q) need not make rich's Console to answer is_terminal.
+    if console.quiet or not console.is_terminal:
         yield NullObserver()
         return
+    from rich.progress import Progress
+
     with Progress(*progress_columns(), console=console, transient=True) as progress:
         yield ProgressObserver(progress, scopes)

@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.text import Text
-
 from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.collect.signals import StopRequest, stop_signals
 from sagemaker_inventory.output.files import atomic_writer, named_stream
-from sagemaker_inventory.output.sinks import OutputConsole, Sink, make_sink
+from sagemaker_inventory.output.sinks import Sink, make_sink
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.redaction import RedactionRules, redact
 from sagemaker_inventory.records.shape import describe_output_shape
@@ -33,6 +30,7 @@ from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter,
 
 if TYPE_CHECKING:
     from botocore.model import StructureShape
+    from rich.console import Console
 
     from sagemaker_inventory.collect.outcome import RunSummary
     from sagemaker_inventory.collect.plan import Destination
@@ -157,6 +155,9 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
 def report_snapshot(outcome: SnapshotOutcome, path: Path | None, console: Console) -> None:
     """One line of counts; one warning per scope whose records were kept from an earlier run
     (shown under -q too: a stale scope is an error to whoever reads the snapshot)."""
+    from rich.console import Console
+    from rich.text import Text
+
     console.print(
         Text(
             f"smi: snapshot {path}: {outcome.records} records; {outcome.added} added, "
@@ -181,7 +182,11 @@ def _sink_on(
 ) -> Sink:
     # On a terminal the table follows its width; piped or in a file make_sink renders it plain and
     # at full width, so no cell is cut.
-    console = OutputConsole(file=stream) if not file_output and stream.isatty() else None
+    console = None
+    if not file_output and stream.isatty():
+        from sagemaker_inventory.output.console import OutputConsole
+
+        console = OutputConsole(file=stream)
     return make_sink(
         destination.fmt,
         stream,

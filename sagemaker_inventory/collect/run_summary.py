@@ -13,17 +13,14 @@ import os
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from sagemaker_inventory.collect.outcome import FAILED, OK, SKIPPED
 from sagemaker_inventory.output.files import atomic_writer
-from sagemaker_inventory.output.table_fit import cell
 from sagemaker_inventory.records.timestamps import format_utc_seconds
 from sagemaker_inventory.scrubbing import scrub
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from sagemaker_inventory.collect.outcome import ApiCalls, RunSummary, ScopeResult
 
 # Up to this many scopes the terminal table lists them all; beyond it, only those not collected.
@@ -108,10 +105,14 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     jobs that vanished between List and Describe, and a one-line total. A quiet console (-q)
     still shows what was not collected, as plain lines: -q silences information, not errors."""
     if console.quiet:
-        console = Console(file=console.file, highlight=False)
-        for scope in summary.scopes:
-            if scope.status != OK:
-                _print_line(console, _failure_line(scope))
+        # Made only for a scope to report: a quiet run that went well does not load rich.
+        failed = [scope for scope in summary.scopes if scope.status != OK]
+        if failed:
+            from rich.console import Console
+
+            loud = Console(file=console.file, highlight=False)
+            for scope in failed:
+                _print_line(loud, _failure_line(scope))
         return
     if console.is_terminal:
         _print_table(summary, console)
@@ -129,10 +130,17 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
 
 def _print_line(console: Console, line: str) -> None:
     # One line per fact, never wrapped, so that logs can be grepped.
+    from sagemaker_inventory.output.table_fit import cell
+
     console.print(cell(f"smi: {line}"), soft_wrap=True)
 
 
 def _print_table(summary: RunSummary, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from sagemaker_inventory.output.table_fit import cell
+
     scopes = summary.scopes
     shown = scopes if len(scopes) <= FULL_TABLE_SCOPES else [s for s in scopes if s.status != OK]
     if not shown:

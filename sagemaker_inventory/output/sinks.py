@@ -18,10 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import NoReturn, Protocol, TextIO
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, NoReturn, Protocol, TextIO
 
 from sagemaker_inventory.output.columns import (
     DEFAULT_TABLE_COLUMNS,
@@ -32,29 +29,15 @@ from sagemaker_inventory.output.columns import (
     table_shrink,
 )
 from sagemaker_inventory.output.safe_text import csv_cell
-from sagemaker_inventory.output.table_fit import (
-    FitColumn,
-    build_table,
-    cell,
-    fit_columns,
-    natural_widths,
-)
 from sagemaker_inventory.records.instances import instance_seconds
 from sagemaker_inventory.records.record import Record
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EMPTY_TABLE_MESSAGE = "No training jobs found."
 UNBOUNDED_WIDTH = 100_000
-
-
-class OutputConsole(Console):
-    """A Console for records on stdout or in a file. rich answers a reader gone away (EPIPE) with
-    SystemExit(1) of its own; here it is a BrokenPipeError like any other write's, so that the CLI
-    decides in one place how every command ends then."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError(32, "Broken pipe")
 
 
 class OutputFormat(str, Enum):
@@ -178,6 +161,17 @@ class TableSink:
         if self._closed:
             return
         self._closed = True
+        # rich and the table fitting load only here: the other formats never need them.
+        from rich.text import Text
+
+        from sagemaker_inventory.output.table_fit import (
+            FitColumn,
+            build_table,
+            cell,
+            fit_columns,
+            natural_widths,
+        )
+
         if not self._rows:
             if self._title:
                 self._console.print(cell(self._title))
@@ -258,6 +252,8 @@ def _stream_console(stream: TextIO) -> Console:
     # Off a terminal rich assumes 80 columns and squeezes a wide table into unreadable wrapped
     # cells; a file has no width, so the table takes the width its cells need, unless COLUMNS
     # says how wide the reader is (`COLUMNS=100 smi collect -f table | less`).
+    from sagemaker_inventory.output.console import OutputConsole
+
     if stream.isatty():
         return OutputConsole(file=stream)
     columns = os.environ.get("COLUMNS", "")

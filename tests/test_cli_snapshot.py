@@ -78,7 +78,7 @@ def test_redaction_reads_the_model_the_clients_parse_with(
         raise AssertionError("botocore's bundled SageMaker model loaded again")
 
     monkeypatch.setattr(shape, "bundled_sagemaker_model", no_second_model)
-    redaction._map_tree.cache_clear()
+    redaction._compiled_tree.cache_clear()
     result = run("collect", "-r", "us-east-1", "--all-fields")
     assert result.exit_code == 0, result.stderr
     assert _jsonl(result)[0]["hyper_parameters"]["api_key"] == "<redacted>"

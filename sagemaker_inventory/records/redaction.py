@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
 from sagemaker_inventory.records.record import MutableRecord, Record
@@ -112,6 +112,17 @@ class RedactionRules:
                 self._values[value] = redacted
         return redacted
 
+    def redact_map(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of a user-data map: the values of secret-looking keys replaced whole, the
+        secrets found in the other (string) values redacted."""
+        is_secret, redact_text = self.is_secret, self.redact_value
+        return {
+            key: REDACTED
+            if is_secret(key)
+            else (redact_text(value) if isinstance(value, str) else value)
+            for key, value in values.items()
+        }
+
 
 def _matches_default_patterns(key: str) -> bool:
     words = normalize_key(key)
@@ -153,6 +164,9 @@ _Tree = dict[str, Union["_Tree", str, None]]
 _ARGUMENTS = "arguments"  # a command line as a list of strings
 ARGUMENT_LISTS = frozenset({"container_arguments", "container_entrypoint"})
 
+# One step of a compiled tree: the value found under a name -> what the copy holds there.
+_Step = Callable[[Any, RedactionRules], Any]
+
 
 def redact(
     record: Record, rules: RedactionRules, shape: StructureShape | None = None
@@ -160,42 +174,17 @@ def redact(
     """A copy of `record` with the secret-looking values of its user-data maps redacted. `shape`
     is the DescribeTrainingJob output shape the record was made with (which members are maps);
     by default botocore's bundled model's, which costs loading that model."""
-    return _redact_structure(record, _map_tree(shape), rules)
-
-
-def _redact_structure(
-    value: Mapping[str, Any], tree: _Tree, rules: RedactionRules
-) -> dict[str, Any]:
-    out = dict(value)
-    for name, below in tree.items():
-        item = out.get(name)
-        if item is None:
-            continue
-        if below is None:
-            if isinstance(item, Mapping):
-                out[name] = _redact_map(item, rules)
-        elif isinstance(below, str):  # _ARGUMENTS
-            if isinstance(item, list):
-                out[name] = redact_arguments(item, rules.is_secret)
-        elif isinstance(item, Mapping):
-            out[name] = _redact_structure(item, below, rules)
-        elif isinstance(item, list):
-            out[name] = [
-                _redact_structure(e, below, rules) if isinstance(e, Mapping) else e for e in item
-            ]
-    return out
-
-
-def _redact_map(values: Mapping[str, Any], rules: RedactionRules) -> dict[str, Any]:
-    return {
-        key: REDACTED
-        if rules.is_secret(key)
-        else (rules.redact_value(v) if isinstance(v, str) else v)
-        for key, v in values.items()
-    }
+    redact_record: Callable[[Record, RedactionRules], MutableRecord] = _compiled_tree(shape)
+    return redact_record(record, rules)
 
 
 @functools.cache
+def _compiled_tree(shape: StructureShape | None) -> _Step:
+    # Compiled once per shape: a record then visits only the paths that lead to maps or command
+    # lines, with no tree to interpret on the way.
+    return _structure_step(_map_tree(shape))
+
+
 def _map_tree(shape: StructureShape | None) -> _Tree:
     # all_fields: undocumented members (kept by --all-fields) may hold maps too.
     return _tree_of(record_fields(all_fields=True, shape=shape))
@@ -213,3 +202,54 @@ def _tree_of(fields: Iterable[Field]) -> _Tree:
             if below:
                 tree[f.name] = below
     return tree
+
+
+def _structure_step(tree: _Tree) -> _Step:
+    """A copy of a structure with each member of `tree` redacted (values of another type than
+    the tree expects, or absent, are kept as they are)."""
+    steps = tuple((name, _step(below)) for name, below in tree.items())
+
+    def redact_structure(value: Any, rules: RedactionRules) -> Any:
+        if not _is_mapping(value):
+            return value
+        out = dict(value)
+        for name, step in steps:
+            item = out.get(name)
+            if item is not None:
+                out[name] = step(item, rules)
+        return out
+
+    return redact_structure
+
+
+def _step(below: _Tree | str | None) -> _Step:
+    if below is None:
+        return _map_step
+    if isinstance(below, str):  # _ARGUMENTS
+        return _arguments_step
+    return _each_element(_structure_step(below))
+
+
+def _map_step(values: Any, rules: RedactionRules) -> Any:
+    return rules.redact_map(values) if _is_mapping(values) else values
+
+
+def _arguments_step(arguments: Any, rules: RedactionRules) -> Any:
+    if not isinstance(arguments, list):
+        return arguments
+    return redact_arguments(arguments, rules.is_secret, rules.redact_value)
+
+
+def _each_element(structure: _Step) -> _Step:
+    # A structure member holds one structure, or a list of them (lists of structures).
+    def redact_structures(item: Any, rules: RedactionRules) -> Any:
+        if isinstance(item, list):
+            return [structure(element, rules) for element in item]
+        return structure(item, rules)
+
+    return redact_structures
+
+
+def _is_mapping(value: Any) -> bool:
+    # Records are dicts: the ABC's isinstance, much slower, only for other mappings.
+    return isinstance(value, (dict, Mapping))

@@ -22,6 +22,7 @@ copied from either.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -82,9 +83,16 @@ def redact_value(value: str, is_secret_name: IsSecretName) -> str:
     return _ASSIGNMENT.sub(lambda match: _replace_assignment(match, is_secret_name), text)
 
 
-def redact_arguments(arguments: list[Any], is_secret_name: IsSecretName) -> list[Any]:
+def redact_arguments(
+    arguments: list[Any],
+    is_secret_name: IsSecretName,
+    redact_text: Callable[[str], str] | None = None,
+) -> list[Any]:
     """A command line as a list (ContainerArguments): each element's value rules, and the
-    element after a secret-looking flag (`["--password", "hunter2"]`)."""
+    element after a secret-looking flag (`["--password", "hunter2"]`). `redact_text` is
+    `redact_value` with `is_secret_name` (a memo of it, e.g. `RedactionRules.redact_value`)."""
+    if redact_text is None:
+        redact_text = functools.partial(redact_value, is_secret_name=is_secret_name)
     out: list[Any] = []
     for index, argument in enumerate(arguments):
         previous = arguments[index - 1] if index else None
@@ -98,7 +106,7 @@ def redact_arguments(arguments: list[Any], is_secret_name: IsSecretName) -> list
         ):
             out.append(REDACTED)
         elif isinstance(argument, str):
-            out.append(redact_value(argument, is_secret_name))
+            out.append(redact_text(argument))
         else:
             out.append(argument)
     return out

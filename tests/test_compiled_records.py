@@ -1,8 +1,10 @@
-"""The compiled record path equals a straightforward reference: redaction's compiled tree against
-the walk it replaced, over responses from tests/model_responses.py at several densities."""
+"""The fast record path equals a straightforward reference, over responses from
+tests/model_responses.py at several densities: redaction's compiled tree against the walk it
+replaced, and the one configured JSON encoder against json.dumps."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 from model_responses import response_for_shape
 
+from sagemaker_inventory.records.record import record_json
 from sagemaker_inventory.records.redaction import (
     REDACTED,
     RedactionRules,
@@ -115,3 +118,13 @@ def test_values_of_unexpected_types_are_kept_as_the_reference_keeps_them() -> No
     }
     rules = RedactionRules()
     assert redact(record, rules) == reference_redact(record, rules)
+
+
+@pytest.mark.parametrize("presence", DENSITIES)
+def test_record_json_is_json_dumps_compact(presence: float) -> None:
+    for seed in SEEDS:
+        record = to_record(response(seed, presence), account_id="1", tags=["é:ü"], all_fields=True)
+        record["failure_reason"] = 'naïve "quote" \\ \n\t\u2028 😀'
+        record["billable_time_in_seconds"] = float("nan") if seed % 2 else 1e300
+        expected = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        assert record_json(record) == expected

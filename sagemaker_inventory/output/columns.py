@@ -11,7 +11,6 @@ any AWS call.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from sagemaker_inventory.output.durations import format_exact_duration
 from sagemaker_inventory.records.arns import region_of
 from sagemaker_inventory.records.instances import instance_count, instance_groups
-from sagemaker_inventory.records.record import Record
+from sagemaker_inventory.records.record import Record, record_json
 
 MISSING_TEXT = "-"
 
@@ -45,7 +44,7 @@ def format_cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return record_json(value)
     return str(value)
 
 

@@ -11,7 +11,6 @@ Sinks write to a stream they do not own: the caller opens and closes it (stdout 
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -30,7 +29,7 @@ from sagemaker_inventory.output.columns import (
 )
 from sagemaker_inventory.output.safe_text import csv_cell
 from sagemaker_inventory.records.instances import instance_seconds
-from sagemaker_inventory.records.record import Record
+from sagemaker_inventory.records.record import Record, record_json
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 
 if TYPE_CHECKING:
@@ -57,11 +56,6 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-def _dumps(record: Record) -> str:
-    # Key order is the documented field order; sorting would scramble it.
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-
-
 class JsonLinesSink:
     """One compact JSON object per line, flushed per line."""
 
@@ -69,7 +63,7 @@ class JsonLinesSink:
         self._stream = stream
 
     def write(self, record: Record) -> None:
-        self._stream.write(_dumps(record) + "\n")
+        self._stream.write(record_json(record) + "\n")
         self._stream.flush()
 
     def close(self) -> None:
@@ -85,7 +79,7 @@ class JsonArraySink:
         self._closed = False
 
     def write(self, record: Record) -> None:
-        self._stream.write(("[" if self._count == 0 else ",\n") + _dumps(record))
+        self._stream.write(("[" if self._count == 0 else ",\n") + record_json(record))
         self._stream.flush()
         self._count += 1
 

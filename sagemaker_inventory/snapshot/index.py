@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from sagemaker_inventory.records.arns import region_of
-from sagemaker_inventory.records.record import MutableRecord, Record
+from sagemaker_inventory.records.record import MutableRecord, Record, record_json
 from sagemaker_inventory.records.timestamps import (
     format_timestamp,
     parse_timestamp,
@@ -84,7 +84,7 @@ def meta_path_for(path: str | os.PathLike[str]) -> Path:
 
 def dumps(record: Record) -> str:
     """One compact JSON line, keys in the record's (documented) order, as the jsonl sink writes."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return record_json(record)
 
 
 class Snapshot:

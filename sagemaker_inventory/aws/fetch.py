@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
     from mypy_boto3_sagemaker import SageMakerClient
 
+    from sagemaker_inventory.aws.express import ExpressDescribe
+
 # ListTrainingJobs answers 10 jobs a page unless asked; 100 is its maximum.
 PAGE_SIZE = 100
 TRAINING_JOB_RESOURCE_TYPE = "sagemaker:training-job"
@@ -151,18 +153,26 @@ def resumable_pages(
 
 
 def describe_training_job(
-    client: SageMakerClient, name: str, retry: ThrottleRetry | None = None
+    client: SageMakerClient,
+    name: str,
+    retry: ThrottleRetry | None = None,
+    express: ExpressDescribe | None = None,
 ) -> dict[str, Any] | None:
     """The DescribeTrainingJob response, or None when the job vanished since it was listed.
 
-    From a SessionFactory client it is the JSON document as sent (DESCRIBE_OUTPUT_SHAPE):
-    timestamps are epoch seconds, not datetimes."""
+    From a SessionFactory client (or `express`, tried first) it is the JSON document as sent
+    (DESCRIBE_OUTPUT_SHAPE): timestamps are epoch seconds, not datetimes."""
     retry = retry or ThrottleRetry()
-    try:
+
+    def describe() -> dict[str, Any]:
+        document = express.describe(name) if express is not None else None
+        if document is not None:
+            return document
         # Not the stubs' DescribeTrainingJobResponseTypeDef: its datetimes are epoch seconds here.
-        response = retry.call(
-            lambda: cast("dict[str, Any]", client.describe_training_job(TrainingJobName=name))
-        )
+        return cast("dict[str, Any]", client.describe_training_job(TrainingJobName=name))
+
+    try:
+        response = retry.call(describe)
     except Exception as exc:
         if is_vanished_job(exc):
             return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -83,7 +84,7 @@ class WireConnection:
         self,
         method: str,
         target: str,
-        headers: list[tuple[str, str | bytes]],
+        headers: Sequence[tuple[str, str | bytes]],
         body: bytes | bytearray | None,
     ) -> Answer:
         """Send one request and read its whole answer (connected already: see `connect`)."""
@@ -99,7 +100,7 @@ def _request_bytes(
     method: str,
     target: str,
     host_line: bytes,
-    headers: list[tuple[str, str | bytes]],
+    headers: Sequence[tuple[str, str | bytes]],
     body: bytes | bytearray | None,
 ) -> bytes:
     parts = [f"{method} {target} HTTP/1.1\r\n".encode("latin-1"), host_line]

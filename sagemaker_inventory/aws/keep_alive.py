@@ -16,11 +16,12 @@ file-like body, a streamed response.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ from botocore.exceptions import SSLError as BotocoreSSLError
 from botocore.httpsession import URLLib3Session, create_urllib3_context, get_cert_path
 from urllib3.util.wait import wait_for_read
 
-from sagemaker_inventory.aws.http_wire import SocketOptions, WireConnection
+from sagemaker_inventory.aws.http_wire import Answer, SocketOptions, WireConnection
 
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest
@@ -66,17 +67,25 @@ class KeepAliveTransport:
         self._ssl_context: ssl.SSLContext | None = None
         self._ssl_lock = threading.Lock()
         self._local = threading.local()
+        # Told of every request this transport carried and its status (see `express`).
+        self.on_answer: Callable[[AWSPreparedRequest, int], None] | None = None
 
     def send(self, request: AWSPreparedRequest) -> AWSResponse:
         parts = urlsplit(request.url)
         if not self._carries(request, parts.scheme):
             return self._fallback.send(request)
-        connection = self._connection_for(parts, request.url)
-        try:
-            return self._exchange(connection, request, parts)
-        except BaseException:
-            connection.close()  # never reuse a connection in an unknown state
-            raise
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        assert body is None or isinstance(body, (bytes, bytearray))  # see _carries
+        fields = request_fields(request.headers)
+        answer = self._exchange(parts, request.method, fields, body, request)
+        if self.on_answer is not None:
+            self.on_answer(request, answer.status)
+        headers_received: Any = answer.headers  # AWSResponse copies them into HeadersDict
+        return AWSResponse(request.url, answer.status, headers_received, _Body(answer.body))
+
+    def post(self, url: str, fields: Sequence[tuple[str, str | bytes]], body: bytes) -> Answer:
+        """POST a request signed already to a URL this transport has carried a request to."""
+        return self._exchange(urlsplit(url), "POST", fields, body, None)
 
     def close(self) -> None:
         for connection in getattr(self._local, "connections", {}).values():
@@ -153,26 +162,42 @@ class KeepAliveTransport:
             raise EndpointConnectionError(endpoint_url=url, error=error) from error
 
     def _exchange(
-        self, connection: Connection, request: AWSPreparedRequest, parts: SplitResult
-    ) -> AWSResponse:
-        url = request.url
-        body = request.body.encode() if isinstance(request.body, str) else request.body
-        assert body is None or isinstance(body, (bytes, bytearray))  # see _carries
+        self,
+        parts: SplitResult,
+        method: str,
+        fields: Sequence[tuple[str, str | bytes]],
+        body: bytes | bytearray | None,
+        request: AWSPreparedRequest | None,
+    ) -> Answer:
+        url = parts.geturl()
+        connection = self._connection_for(parts, url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            answer = connection.exchange(request.method, target, _fields(request.headers), body)
-        except TimeoutError as error:
-            raise ReadTimeoutError(endpoint_url=url, error=error) from error
-        except _CLOSED as error:
-            raise ConnectionClosedError(endpoint_url=url, request=request, error=error) from error
-        except ssl.SSLError as error:
-            raise BotocoreSSLError(endpoint_url=url, error=error) from error
-        except OSError as error:
-            raise ConnectionClosedError(endpoint_url=url, request=request, error=error) from error
-        except http.client.HTTPException as error:
-            raise HTTPClientError(error=error) from error
-        headers_received: Any = answer.headers  # AWSResponse copies them into HeadersDict
-        return AWSResponse(url, answer.status, headers_received, _Body(answer.body))
+            return connection.exchange(method, target, fields, body)
+        except BaseException as error:
+            connection.close()  # never reuse a connection in an unknown state
+            mapped = _botocore_error(error, url, request)
+            if mapped is error:
+                raise
+            raise mapped from error
+
+
+def _botocore_error(
+    error: BaseException, url: str, request: AWSPreparedRequest | None
+) -> BaseException:
+    """The botocore exception for a failed exchange (botocore's retry rules read these); any
+    other exception as it is."""
+    if isinstance(error, TimeoutError):
+        return ReadTimeoutError(endpoint_url=url, error=error)
+    if isinstance(error, _CLOSED):
+        return ConnectionClosedError(endpoint_url=url, request=request, error=error)
+    if isinstance(error, ssl.SSLError):
+        return BotocoreSSLError(endpoint_url=url, error=error)
+    if isinstance(error, OSError):
+        return ConnectionClosedError(endpoint_url=url, request=request, error=error)
+    if isinstance(error, http.client.HTTPException):
+        return HTTPClientError(error=error)
+    return error
 
 
 class _Connections(dict[tuple[str, str], Connection]):
@@ -201,7 +226,7 @@ class _Body:
         pass
 
 
-def _fields(headers: Any) -> list[tuple[str, str | bytes]]:
+def request_fields(headers: Any) -> list[tuple[str, str | bytes]]:
     """A request's header fields. botocore's HeadersDict yields them through the Mapping
     protocol, a lookup per field; its own dict (of keys whose str() is the name as given)
     gives them at once."""
@@ -209,6 +234,12 @@ def _fields(headers: Any) -> list[tuple[str, str | bytes]]:
     if isinstance(fields, dict):
         return [(str(name), value) for name, value in fields.items()]
     return list(headers.items())
+
+
+@functools.lru_cache(maxsize=64)
+def host_field(url: str) -> str:
+    """The Host field of a request to `url`, as botocore signs it (and this transport sends it)."""
+    return _host_header(urlsplit(url))
 
 
 def _host_header(parts: SplitResult) -> str:

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from botocore.model import StructureShape
     from mypy_boto3_sagemaker import SageMakerClient
 
+    from sagemaker_inventory.aws.express import ExpressDescribe
+
 logger = logging.getLogger(__name__)
 
 
@@ -217,7 +219,9 @@ class ScopeRunner:
         )
         # The model the clients parse responses with, one object per process (one plan).
         shape = describe_output_shape(sagemaker_model())
-        convert = _Converter(clients.sagemaker, clients.tags, clients.retry, self.options, shape)
+        convert = _Converter(
+            clients.sagemaker, clients.tags, clients.retry, self.options, shape, clients.express
+        )
         try:
             self._convert_all(scope, clients.sagemaker, convert, clients.retry, result)
             result.tag_path = clients.tags.path if clients.tags else None
@@ -264,6 +268,7 @@ class _Converter:
     retry: ThrottleRetry
     options: CollectOptions
     shape: StructureShape
+    express: ExpressDescribe | None = None
     reused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -273,7 +278,8 @@ class _Converter:
             with self._lock:  # called from every describe worker
                 self.reused += 1
             return {**kept, "tags": self._tags(summary)}
-        response = describe_training_job(self.sagemaker, summary["TrainingJobName"], self.retry)
+        name = summary["TrainingJobName"]
+        response = describe_training_job(self.sagemaker, name, self.retry, self.express)
         if response is None:
             return None
         return to_record(

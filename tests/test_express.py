@@ -1,0 +1,263 @@
+"""Express describes: once botocore has sent a describe over the keep-alive transport, smi sends
+the next ones itself, signed as botocore signs them, paced and counted; anything but a 200 answer
+is botocore's full call to handle."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from sagemaker_inventory.aws.express import OPERATION, Template
+from sagemaker_inventory.aws.fetch import describe_training_job
+from sagemaker_inventory.aws.metering import ApiMeter
+from sagemaker_inventory.aws.pacing import RateCaps
+from sagemaker_inventory.aws.scope_clients import ScopeClients, make_scope_clients
+from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
+from sagemaker_inventory.aws.signing import FieldMapSigV4Auth, Fields
+from sagemaker_inventory.collect.scopes import AccountSource
+
+KEY, SECRET, TOKEN = "AKIDEXPRESSTEST", "express-secret", "express-token"
+
+
+def _document(name: str) -> dict[str, Any]:
+    # As SageMaker sends it: epoch-second timestamps, and a member botocore's model lacks.
+    return {
+        "TrainingJobName": name,
+        "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
+        "TrainingJobStatus": "Completed",
+        "CreationTime": 1700000000.125,
+        "NotYetModelled": {"x": [1, 2]},
+    }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.plan: list[str] = []  # the next describes' fate: "throttle", "vanish", "drop"
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def describes(self) -> list[tuple[dict[str, str], bytes]]:
+        return [r for r in self.requests if r[0]["X-Amz-Target"].endswith(OPERATION)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with self.server.lock:
+            self.server.requests.append((dict(self.headers), body))
+            action = self.server.plan.pop(0) if self.server.plan else "ok"
+        if not self.headers["X-Amz-Target"].endswith(OPERATION):
+            self._answer(200, {"TrainingJobSummaries": []})
+        elif action == "drop":
+            self.close_connection = True
+        elif action == "throttle":
+            self._answer(400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+        elif action == "vanish":
+            message = "Requested resource not found."
+            self._answer(400, {"__type": "ValidationException", "message": message})
+        else:
+            self._answer(200, _document(json.loads(body)["TrainingJobName"]))
+
+    def _answer(self, status: int, document: dict[str, Any]) -> None:
+        payload = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-amzn-RequestId", "req-1")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    server = _Server()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+
+
+def _scope(url: str) -> tuple[ScopeClients, ApiMeter]:
+    meter = ApiMeter()
+    clients = make_scope_clients(
+        SessionFactory(ClientOptions(endpoint_url=url, max_attempts=3)),
+        AccountSource(),
+        "us-east-1",
+        meter=meter,
+        rate_caps=RateCaps(),
+        sleep=lambda _: None,
+        with_tags=False,
+    )
+    return clients, meter
+
+
+def _describe(clients: ScopeClients, name: str) -> dict[str, Any] | None:
+    return describe_training_job(clients.sagemaker, name, clients.retry, clients.express)
+
+
+def _template(clients: ScopeClients) -> Template | None:
+    return clients.express.template if clients.express else None
+
+
+def _signature_holds(headers: dict[str, str], body: bytes, url: str) -> bool:
+    """What the service checks: the request rebuilt from the fields received, signed again."""
+    authorization = headers["Authorization"]
+    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+    received = {name: value for name, value in headers.items() if name.lower() in signed}
+    request = AWSRequest("POST", f"{url}/", received, body)
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    auth = SigV4Auth(Credentials(KEY, SECRET, TOKEN), "sagemaker", "us-east-1")
+    string_to_sign = auth.string_to_sign(request, auth.canonical_request(request))
+    return authorization.endswith("Signature=" + auth.signature(string_to_sign, request))
+
+
+def test_describes_after_botocores_first_go_direct_signed_and_as_sent(server: _Server) -> None:
+    clients, meter = _scope(server.url)
+    assert clients.express is not None and _template(clients) is None
+    first = _describe(clients, "job-a")  # botocore's: it shows the way
+    assert _template(clients) is not None
+    later = [_describe(clients, name) for name in ("job-b", "job-c")]
+    assert first == _document("job-a")
+    assert later == [_document("job-b"), _document("job-c")]
+    botocores, *directs = server.describes()
+    for headers, body in directs:
+        assert _signature_holds(headers, body, server.url)
+        assert headers["X-Amz-Security-Token"] == TOKEN
+        for name in ("User-Agent", "X-Amz-Target", "Content-Type", "Host"):
+            assert headers[name] == botocores[0][name]
+        assert headers["amz-sdk-invocation-id"] != botocores[0]["amz-sdk-invocation-id"]
+    assert [json.loads(body) for _, body in directs] == [
+        {"TrainingJobName": "job-b"},
+        {"TrainingJobName": "job-c"},
+    ]
+    assert meter.requests() == {OPERATION: 3} and meter.retries() == 0
+
+
+def test_a_throttled_direct_describe_is_learnt_and_asked_again_by_botocore(
+    server: _Server,
+) -> None:
+    clients, meter = _scope(server.url)
+    _describe(clients, "job-a")
+    server.plan = ["throttle"]
+    assert _describe(clients, "job-b") == _document("job-b")
+    assert [json.loads(b)["TrainingJobName"] for _, b in server.describes()] == [
+        "job-a",
+        "job-b",
+        "job-b",
+    ]
+    pace = clients.express._pace if clients.express else None
+    assert pace is not None and pace.throttles == 1 and pace.limit() is not None
+    assert meter.requests() == {OPERATION: 3} and meter.retries() == 1
+
+
+def test_a_job_that_vanished_is_none_as_botocore_reports_it(server: _Server) -> None:
+    clients, _ = _scope(server.url)
+    _describe(clients, "job-a")
+    server.plan = ["vanish", "vanish"]
+    assert _describe(clients, "job-gone") is None
+    assert len(server.describes()) == 3  # the direct attempt, then botocore's one call
+
+
+def test_a_dropped_connection_is_botocores_to_retry(server: _Server) -> None:
+    clients, meter = _scope(server.url)
+    _describe(clients, "job-a")
+    server.plan = ["drop"]
+    assert _describe(clients, "job-b") == _document("job-b")
+    assert meter.requests() == {OPERATION: 3} and meter.retries() == 1
+
+
+def test_describes_answered_inside_botocore_never_go_direct() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        clients, meter = _scope("https://api.sagemaker.us-east-1.amazonaws.com")
+        boto3.client("sagemaker", region_name="us-east-1").create_training_job(
+            TrainingJobName="job-moto",
+            AlgorithmSpecification={"TrainingImage": "img:1", "TrainingInputMode": "File"},
+            RoleArn="arn:aws:iam::123456789012:role/sm",
+            OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
+            ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+            StoppingCondition={"MaxRuntimeInSeconds": 60},
+        )
+        for _ in range(2):  # moto answers in botocore's before-send event: nothing goes out
+            assert (_describe(clients, "job-moto") or {})["TrainingJobName"] == "job-moto"
+        assert clients.express is not None and _template(clients) is None
+        assert meter.requests()[OPERATION] == 2
+
+
+FROZEN = datetime.datetime(2026, 11, 28, 9, 30, 15)
+
+
+@pytest.mark.parametrize(
+    ("url", "fields", "token"),
+    [
+        ("https://api.sagemaker.us-east-1.amazonaws.com/", {"X-Amz-Target": "a.B"}, None),
+        ("https://api.sagemaker.eu-west-1.amazonaws.com/", {"X-Amz-Target": "a.B"}, "tok"),
+        (
+            "http://127.0.0.1:8080/",
+            {
+                "Content-Type": "application/x-amz-json-1.1",
+                "User-Agent": "Boto3/1 smi",
+                "X-Amz-Target": "SageMaker.DescribeTrainingJob",
+                "amz-sdk-invocation-id": "0d5d6c3e",
+                "amz-sdk-request": "attempt=1; max=10",
+                "X-Odd-Spacing": "  a   b  ",
+            },
+            "tok",
+        ),
+        ("https://[::1]:8443/path", {"Expect": "100-continue", "x-amzn-trace-id": "t"}, None),
+    ],
+)
+def test_the_field_map_signer_signs_as_botocores_signer(
+    monkeypatch: pytest.MonkeyPatch, url: str, fields: dict[str, str], token: str | None
+) -> None:
+    class Frozen(datetime.datetime):
+        @classmethod
+        def utcnow(cls) -> Any:
+            return FROZEN
+
+    monkeypatch.setattr("botocore.auth.datetime", SimpleNamespace(datetime=Frozen))
+    credentials = Credentials("AKIDSIGN", "sign-secret", token).get_frozen_credentials()
+    body = b'{"TrainingJobName": "job-1"}'
+    botocores = AWSRequest("POST", url, dict(fields), body)
+    SigV4Auth(credentials, "sagemaker", "eu-west-1").add_auth(botocores)
+    ours = AWSRequest("POST", url, data=body)
+    ours.headers = Fields(fields.items())  # type: ignore[assignment]
+    FieldMapSigV4Auth(credentials, "sagemaker", "eu-west-1").add_auth(ours)
+    assert dict(ours.headers.items()) == dict(botocores.headers.items())

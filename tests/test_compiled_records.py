@@ -1,17 +1,22 @@
 """The fast record path equals a straightforward reference, over responses from
-tests/model_responses.py at several densities: redaction's compiled tree against the walk it
-replaced, and the one configured JSON encoder against json.dumps."""
+tests/model_responses.py at several densities (as botocore parses them, with datetimes, and as
+sent, with epoch seconds): the compiled conversion against an interpreter of the same plan,
+timestamps written without a datetime against datetime's own text, redaction's compiled tree
+against the walk it replaced, and the one configured JSON encoder against json.dumps."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from model_responses import response_for_shape
 
+from sagemaker_inventory.records.conversion import ListOf, MapOf, Member, StructureOf
 from sagemaker_inventory.records.record import record_json
 from sagemaker_inventory.records.redaction import (
     REDACTED,
@@ -21,7 +26,8 @@ from sagemaker_inventory.records.redaction import (
     redact,
 )
 from sagemaker_inventory.records.secret_values import redact_arguments, redact_value
-from sagemaker_inventory.records.shape import describe_output_shape, to_record
+from sagemaker_inventory.records.shape import conversion_plan, describe_output_shape, to_record
+from sagemaker_inventory.records.timestamps import format_timestamp
 
 DENSITIES = [1.0, 0.5, 0.1]
 SEEDS = range(6)
@@ -38,6 +44,119 @@ SECRET_ARGUMENTS: list[list[Any]] = [
     ["python", "train.py", "--db=postgresql://a:b@h/d", 7],
     [],
 ]
+
+
+def reference_record(
+    plan: StructureOf, value: Mapping[str, Any], extras: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Conversion as it was before it was compiled: the plan interpreted member by member."""
+    record: dict[str, Any] = {}
+    for source, target, member in plan.members:
+        if source is None:
+            if extras is not None:
+                record[target] = extras[target]
+            continue
+        item = value.get(source)
+        if item is not None:
+            record[target] = item if member is None else interpret(member)(item)
+    return record
+
+
+def interpret(member: Member) -> Callable[[Any], Any]:
+    if isinstance(member, StructureOf):
+        return lambda value: reference_record(member, value, None)
+    if isinstance(member, ListOf):
+        if member.element is None:
+            return list
+        element = interpret(member.element)
+        return lambda items: [element(item) for item in items]
+    if isinstance(member, MapOf):
+        if member.value is None:
+            return dict
+        value = interpret(member.value)
+        return lambda items: {key: value(item) for key, item in items.items()}
+    assert member is not None
+    return member
+
+
+def reference_timestamp(value: Any) -> str:
+    """format_timestamp as it was: through a datetime, whatever the value."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, timezone.utc)
+    elif isinstance(value, datetime):
+        moment = value.astimezone(timezone.utc) if value.tzinfo else value
+    else:
+        raise TypeError(type(value).__name__)
+    text = moment.replace(tzinfo=None, microsecond=0).isoformat()
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def outcome(write: Callable[[Any], str], value: Any) -> str | type[Exception]:
+    try:
+        return write(value)
+    except Exception as exc:
+        return type(exc)
+
+
+def as_sent(response: dict[str, Any]) -> dict[str, Any]:
+    """A response as the service sends it: timestamps as epoch seconds, blobs as base64."""
+
+    def wire(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        raise TypeError(type(value).__name__)
+
+    sent: dict[str, Any] = json.loads(json.dumps(response, default=wire))
+    return sent
+
+
+@pytest.mark.parametrize("presence", DENSITIES)
+@pytest.mark.parametrize("all_fields", [False, True])
+@pytest.mark.parametrize("form", ["parsed", "as sent"])
+def test_compiled_conversion_is_the_plan_interpreted(
+    presence: float, all_fields: bool, form: str
+) -> None:
+    plan = conversion_plan(all_fields=all_fields, shape=describe_output_shape())
+    for seed in SEEDS:
+        body = response_for_shape(describe_output_shape(), random.Random(seed), presence=presence)
+        body = as_sent(body) if form == "as sent" else body
+        ours = to_record(body, account_id="1", tags=["b:2", "a:1"], all_fields=all_fields)
+        theirs = reference_record(plan, body, {"account_id": "1", "tags": ["a:1", "b:2"]})
+        assert ours == theirs
+        assert repr(ours) == repr(theirs)  # same key order, same types at every depth
+
+
+EDGES = [0, 0.0, 1, 0.0005, 0.0004999, 0.9995, 0.9999994, 0.9999995, 0.9999996, 86399.9999996]
+EDGES += [951782400.5, 1772366400, 1772366400.123, 1772366400.1235, 253402300798.9999]
+EDGES += [253402300799, 253402300799.5, -1.5, -0.0000001]
+
+
+def test_epoch_seconds_are_written_as_datetime_writes_them() -> None:
+    rng = random.Random(0)
+    values = list(EDGES)
+    for _ in range(20_000):
+        whole = rng.randrange(0, 253402300799)
+        values += [whole, whole + rng.random(), whole + rng.randrange(1000) / 1000]
+        values.append(whole + rng.randrange(1000) / 1000 + rng.choice([-5e-7, 5e-7, 4e-4]))
+    for value in values:
+        assert format_timestamp(value) == reference_timestamp(value), value
+
+
+def test_datetimes_are_written_as_before() -> None:
+    rng = random.Random(1)
+    zones = [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-7))]
+    for _ in range(2_000):
+        moment = datetime(2026, 3, 1) + timedelta(microseconds=rng.randrange(10**14))
+        value = moment.replace(tzinfo=rng.choice([None, *zones]))
+        assert format_timestamp(value) == reference_timestamp(value), value
+
+
+@pytest.mark.parametrize("value", [True, "1772366400", float("nan"), float("inf"), 10**20, -1e20])
+def test_values_that_are_no_timestamp_fail_as_before(value: Any) -> None:
+    assert outcome(format_timestamp, value) == outcome(reference_timestamp, value)
 
 
 def reference_redact(record: Mapping[str, Any], rules: RedactionRules) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -22,6 +22,14 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
+from sagemaker_inventory.records.conversion import (
+    ListOf,
+    MapOf,
+    Member,
+    RecordConverter,
+    StructureOf,
+    compile_record,
+)
 from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.records.timestamps import format_timestamp
 
@@ -38,8 +46,6 @@ _SCALAR_TYPES = {
     "boolean": "BOOLEAN",
     "timestamp": "TIMESTAMP",
 }
-
-Converter = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -186,86 +192,61 @@ def to_record(
     hands over its clients' model: see `aws.service_models.sagemaker_model`); the default is
     botocore's bundled model's, loaded once."""
     extras = {"account_id": account_id, "tags": sorted(tags)}
-    return _plan(all_fields, shape)(response, extras)
-
-
-@dataclass(frozen=True)
-class _Structure:
-    """Conversion plan of one structure: (response key or None, record key, converter) in order."""
-
-    members: tuple[tuple[str | None, str, Converter | None], ...]
-
-    def __call__(
-        self, value: Mapping[str, Any], extras: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        record: dict[str, Any] = {}
-        for source, target, convert in self.members:
-            if source is None:
-                # account_id and tags are not response members: the caller supplies them.
-                if extras is not None:
-                    record[target] = extras[target]
-                continue
-            item = value.get(source)
-            if item is not None:
-                record[target] = item if convert is None else convert(item)
-        return record
+    return record_converter(all_fields=all_fields, shape=shape)(response, extras)
 
 
 _PLAN_LOCK = threading.Lock()
 
 
-def _plan(all_fields: bool, shape: StructureShape | None) -> _Structure:
+def record_converter(
+    *, all_fields: bool = False, shape: StructureShape | None = None
+) -> RecordConverter:
+    """`to_record`'s conversion as one function (response, {"account_id": ..., "tags": sorted})
+    -> record, compiled once per mode and shape (see `records.conversion`)."""
     # Every describe worker converts its first record at the same moment: unlocked, each of them
     # would build the plan (and, by default, load botocore's SageMaker model) again, doubling a
     # run's CPU and peak memory. Plans are kept per shape object: hand over one per process.
     with _PLAN_LOCK:
-        return _build_plan(all_fields, shape or describe_output_shape())
+        return _compiled_plan(all_fields, shape or describe_output_shape())
 
 
 @functools.cache
-def _build_plan(all_fields: bool, shape: StructureShape) -> _Structure:
-    return _structure_plan(record_fields(all_fields=all_fields, shape=shape), shape)
+def _compiled_plan(all_fields: bool, shape: StructureShape) -> RecordConverter:
+    return compile_record(conversion_plan(all_fields=all_fields, shape=shape))
 
 
-def _structure_plan(fields: Sequence[Field], shape: StructureShape) -> _Structure:
-    members: list[tuple[str | None, str, Converter | None]] = []
+def conversion_plan(*, all_fields: bool, shape: StructureShape) -> StructureOf:
+    """What `to_record` does, as data: each record key, the response member it comes from and how
+    its value is converted."""
+    return _structure_plan(RESOURCE, record_fields(all_fields=all_fields, shape=shape), shape)
+
+
+def _structure_plan(name: str, fields: Sequence[Field], shape: StructureShape) -> StructureOf:
+    members: list[tuple[str | None, str, Member]] = []
     for f in fields:
         if f.provider_name is None:
+            # account_id and tags are not response members: the caller supplies them.
             members.append((None, f.name, None))
             continue
         member = _member(shape, f.provider_name)
-        members.append((f.provider_name, f.name, _converter(member, f.fields)))
-    return _Structure(tuple(members))
+        members.append((f.provider_name, f.name, _conversion(f.name, member, f.fields)))
+    return StructureOf(name, tuple(members))
 
 
-def _converter(shape: Shape, children: Sequence[Field]) -> Converter | None:
+def _conversion(name: str, shape: Shape, children: Sequence[Field]) -> Member:
     """How to convert a value of this shape; None means "keep as is" (strings, ints, bools)."""
     if isinstance(shape, StructureShape):
-        return _structure_plan(children, shape)
+        return _structure_plan(name, children, shape)
     if isinstance(shape, ListShape):
-        element = _converter(shape.member, children)
-        if element is None:
-            return list
-        return functools.partial(_convert_list, element)
+        return ListOf(_conversion(name, shape.member, children))
     if isinstance(shape, MapShape):
-        value = _converter(shape.value, ())
-        if value is None:
-            return dict
-        return functools.partial(_convert_map, value)
+        # Keys are user data (hyperparameter names, environment variables): never renamed.
+        return MapOf(_conversion(name, shape.value, ()))
     if shape.type_name == "timestamp":
         return format_timestamp
     if shape.type_name in ("float", "double"):
         return float
     return None
-
-
-def _convert_list(element: Converter, items: Iterable[Any]) -> list[Any]:
-    return [element(item) for item in items]
-
-
-def _convert_map(value: Converter, items: Mapping[str, Any]) -> dict[str, Any]:
-    # Keys are user data (hyperparameter names, environment variables): never renamed.
-    return {key: value(item) for key, item in items.items()}
 
 
 def _member(shape: StructureShape, name: str) -> Shape:

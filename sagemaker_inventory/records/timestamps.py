@@ -9,10 +9,20 @@ since every timestamp smi writes is UTC.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import overload
 
+# The epoch seconds written without a datetime (see _format_epoch_seconds): plain numbers (not
+# bools, nor subclasses with arithmetic of their own) from the epoch to the last whole second of
+# datetime's year 9999, before which no rounding carries past it.
+_EPOCH_TYPES = frozenset({float, int})
+_LAST_SECOND = 253402300799
+_MAX_REMEMBERED_DAYS = 10_000
+_DAYS: dict[int, str] = {}  # days since the epoch -> "YYYY-MM-DDT"
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(60))
+_MILLIS_AND_Z = ("Z", *(f".{millis:03d}Z" for millis in range(1, 1000)))
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
+_EPOCH_DATE = date(1970, 1, 1)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -72,12 +82,36 @@ def format_timestamp(value: datetime | float | None) -> str | None:
     """The record convention: ISO-8601 UTC with "Z", milliseconds only when non-zero; naive
     datetimes are taken as UTC, numbers as epoch seconds (an API response as sent, before botocore
     makes datetimes of them); None stays None."""
+    if isinstance(value, float | int) and type(value) in _EPOCH_TYPES and 0 <= value < _LAST_SECOND:
+        return _format_epoch_seconds(value)
     if value is None:
         return None
     moment = as_utc(value)
-    text = moment.replace(tzinfo=None, microsecond=0).isoformat()
     millis = moment.microsecond // 1000
-    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+    return f"{moment.isoformat(timespec='seconds')[:19]}{_MILLIS_AND_Z[millis]}"
+
+
+def _format_epoch_seconds(seconds: float) -> str:
+    """format_timestamp of epoch seconds (how a response as sent carries timestamps), without
+    the datetime that costs most of a record's conversion otherwise: the same text, since the
+    fraction is rounded as datetime.fromtimestamp rounds it (to the microsecond, half to even)."""
+    whole = int(seconds)
+    millis = round((seconds - whole) * 1e6) // 1000
+    if millis == 1000:
+        whole, millis = whole + 1, 0
+    day, second = divmod(whole, 86400)
+    hours, minutes = _TWO_DIGITS[second // 3600], _TWO_DIGITS[second // 60 % 60]
+    return f"{_day_prefix(day)}{hours}:{minutes}:{_TWO_DIGITS[second % 60]}{_MILLIS_AND_Z[millis]}"
+
+
+def _day_prefix(day: int) -> str:
+    # Jobs cluster in time: the date of a day is worked out once (a bounded memo: days are data).
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = (_EPOCH_DATE + timedelta(days=day)).isoformat() + "T"
+        if len(_DAYS) < _MAX_REMEMBERED_DAYS:
+            _DAYS[day] = prefix
+    return prefix
 
 
 def as_utc(value: datetime | float) -> datetime:

@@ -10,7 +10,8 @@ exactly what the full model gives. A SageMaker operation smi starts calling must
 
 The process has one such loader (`shared_loader`): every session of every SessionFactory and the
 region checks read botocore's data through it, so each of its large files (endpoints.json,
-SageMaker's model) is parsed once per process rather than once per reader.
+SageMaker's model) is parsed once per process rather than once per reader, into plain dicts
+(`json_files`).
 """
 
 from __future__ import annotations
@@ -71,10 +72,23 @@ def shared_loader(make: Callable[[], Any] | None = None) -> CutLoader:
             if make is None:
                 from botocore.loaders import create_loader
 
-                _SHARED.append(CutLoader(create_loader(os.environ.get("AWS_DATA_PATH"))))
+                loader = create_loader(os.environ.get("AWS_DATA_PATH"))
             else:
-                _SHARED.append(CutLoader(make()))
+                loader = make()
+            _SHARED.append(CutLoader(_reading_plain_json(loader)))
         return _SHARED[0]
+
+
+def _reading_plain_json(loader: Any) -> Any:
+    """`loader`, reading botocore's JSON files into plain dicts (see `json_files`), unless it was
+    given a file reader of its own."""
+    from botocore.loaders import JSONFileLoader
+
+    from sagemaker_inventory.aws.json_files import PlainJSONFileLoader
+
+    if type(getattr(loader, "file_loader", None)) is JSONFileLoader:
+        loader.file_loader = PlainJSONFileLoader()
+    return loader
 
 
 _MODEL_LOCK = threading.Lock()

@@ -29,7 +29,8 @@ from sagemaker_inventory.snapshot.lock import SnapshotLocked, snapshot_lock
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect.signals import interruption_line, stop_signals
-from sagemaker_inventory.snapshot.index import SnapshotCancelled, SnapshotSettings, open_snapshot
+from sagemaker_inventory.snapshot.errors import SnapshotCancelled
+from sagemaker_inventory.snapshot.index import SnapshotSettings, open_snapshot
 from sagemaker_inventory.snapshot.writer import SnapshotWriter
 
 snapshot, output = Path(sys.argv[1]), Path(sys.argv[2])

@@ -15,12 +15,8 @@ from test_snapshot import EAST, SHARED, WEST, run
 from sagemaker_inventory.collect.plan import CollectOptions
 from sagemaker_inventory.collect.run import run_inventory
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
-from sagemaker_inventory.snapshot.index import (
-    SnapshotCancelled,
-    SnapshotSettings,
-    meta_path_for,
-    open_snapshot,
-)
+from sagemaker_inventory.snapshot.errors import SnapshotCancelled
+from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for, open_snapshot
 from sagemaker_inventory.snapshot.lock import SnapshotLocked
 from sagemaker_inventory.snapshot.writer import (
     SnapshotOutcome,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from jobs import ACCOUNT
 
-from sagemaker_inventory.snapshot.index import SnapshotError, SnapshotSettings, open_snapshot
+from sagemaker_inventory.snapshot.errors import SnapshotError
+from sagemaker_inventory.snapshot.index import SnapshotSettings, open_snapshot
 
 EAST = "us-east-1"
 

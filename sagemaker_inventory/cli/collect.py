@@ -56,7 +56,7 @@ from sagemaker_inventory.collect.accounts import AccountRequest
 from sagemaker_inventory.collect.plan import CollectOptions, CollectPlan, Destination
 from sagemaker_inventory.collect.process_count import in_process_aws
 from sagemaker_inventory.collect.scopes import Scope, build_scopes
-from sagemaker_inventory.snapshot.index import SnapshotError
+from sagemaker_inventory.snapshot.errors import SnapshotError
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.sessions import SessionFactory

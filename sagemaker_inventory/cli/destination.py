@@ -16,9 +16,6 @@ from sagemaker_inventory.collect.plan import Destination
 from sagemaker_inventory.output.columns import UnknownColumnError, validate_columns
 from sagemaker_inventory.output.files import DestinationError, check_destination
 from sagemaker_inventory.output.sinks import OutputFormat
-from sagemaker_inventory.snapshot.file_set import journal_path_for
-from sagemaker_inventory.snapshot.index import meta_path_for
-from sagemaker_inventory.snapshot.lock import lock_path_for
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.fetch import ListFilters
@@ -81,6 +78,10 @@ def check_distinct_files(destination: Destination) -> None:
     named = [("'-o' / '--output'", destination.path), ("'--report'", destination.report)]
     snapshot = destination.snapshot
     if snapshot is not None:
+        from sagemaker_inventory.snapshot.file_set import journal_path_for
+        from sagemaker_inventory.snapshot.index import meta_path_for
+        from sagemaker_inventory.snapshot.lock import lock_path_for
+
         named += [
             ("'--snapshot'", snapshot),
             (f"the snapshot's sidecar {meta_path_for(snapshot)}", meta_path_for(snapshot)),

@@ -40,7 +40,7 @@ from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.collect.signals import StopRequest, interruption_line
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
-from sagemaker_inventory.snapshot.index import SnapshotCancelled
+from sagemaker_inventory.snapshot.errors import SnapshotCancelled
 from sagemaker_inventory.snapshot.lock import SnapshotLocked
 
 if TYPE_CHECKING:

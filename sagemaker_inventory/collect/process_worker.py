@@ -18,9 +18,8 @@ import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.errors import describe_failure
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
@@ -30,6 +29,9 @@ from sagemaker_inventory.collect.run import ScopeRunner
 from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.scrubbing import scrub
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 # A worker's messages wait here while the pipe is busy; past this many, scopes wait for the parent
 # (who may be writing to a slow reader) instead of piling records up in memory.

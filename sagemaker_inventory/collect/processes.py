@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import multiprocessing
 import signal
 import threading
 import time
@@ -31,9 +30,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sagemaker_inventory.aws.errors import FailureReason
 from sagemaker_inventory.aws.identity import Identities
@@ -58,6 +55,11 @@ from sagemaker_inventory.collect.run import (
 )
 from sagemaker_inventory.collect.scopes import AccountSource, Scope
 from sagemaker_inventory.records.record import MutableRecord
+
+if TYPE_CHECKING:
+    # multiprocessing loads only when a run starts workers (see _ProcessRun).
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 START_METHOD: Final = "spawn"
 # After a cancel, how long workers get to finish their current calls before they are killed.
@@ -214,6 +216,8 @@ class _ProcessRun:
         return min(same or open_, key=lambda w: len(w.in_flight))
 
     def _start_worker(self) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context(START_METHOD)
         orders_in, orders_out = context.Pipe(duplex=False)
         messages_in, messages_out = context.Pipe(duplex=False)
@@ -256,6 +260,8 @@ class _ProcessRun:
     # --- messages in ------------------------------------------------------------------------
 
     def _receive(self, timeout: float) -> None:
+        from multiprocessing.connection import wait
+
         by_pipe = {w.messages: w for w in self.workers}
         for ready in wait(list(by_pipe), timeout):
             worker = by_pipe[ready]  # type: ignore[index]

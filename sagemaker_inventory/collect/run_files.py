@@ -25,8 +25,7 @@ from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.redaction import RedactionRules, redact
 from sagemaker_inventory.records.shape import describe_output_shape
 from sagemaker_inventory.records.timestamps import format_utc_seconds
-from sagemaker_inventory.snapshot.index import SnapshotCancelled, SnapshotSettings
-from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter, snapshot_session
+from sagemaker_inventory.snapshot.errors import SnapshotCancelled
 
 if TYPE_CHECKING:
     from botocore.model import StructureShape
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 
     from sagemaker_inventory.collect.outcome import RunSummary
     from sagemaker_inventory.collect.plan import Destination
+    from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
 
 
 class _Abandoned(Exception):
@@ -144,6 +144,10 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
         if destination.snapshot is None:
             yield RunFiles(stop, None, rules)
             return
+        # The snapshot's code loads only for a run that keeps one.
+        from sagemaker_inventory.snapshot.index import SnapshotSettings
+        from sagemaker_inventory.snapshot.writer import snapshot_session
+
         settings = SnapshotSettings(destination.all_fields, rules.patterns if rules else None)
         carry = functools.partial(redact, rules=rules) if rules else None
         with snapshot_session(

@@ -33,6 +33,7 @@ from sagemaker_inventory.records.timestamps import (
     parse_timestamp,
     parse_timestamp_or_none,
 )
+from sagemaker_inventory.snapshot.errors import SnapshotError
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +41,6 @@ ScopeKey = tuple[str, str]  # (account_id, region)
 
 META_SUFFIX = ".meta.json"
 META_FORMAT = 1
-
-
-class SnapshotError(ValueError):
-    """The snapshot (or its sidecar) cannot be read as one: message names FILE:LINE."""
-
-
-class SnapshotCancelled(Exception):
-    """The run was stopped before the new snapshot was moved into place: nothing was changed."""
 
 
 @dataclass(frozen=True)

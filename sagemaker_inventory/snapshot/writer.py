@@ -30,12 +30,12 @@ from sagemaker_inventory.collect.outcome import OK, RunSummary
 from sagemaker_inventory.output.files import writing
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import format_timestamp
+from sagemaker_inventory.snapshot.errors import SnapshotCancelled
 from sagemaker_inventory.snapshot.file_set import FileSet, journal_path_for, recover
 from sagemaker_inventory.snapshot.index import (
     META_FORMAT,
     ScopeKey,
     Snapshot,
-    SnapshotCancelled,
     SnapshotSettings,
     dumps,
     meta_path_for,

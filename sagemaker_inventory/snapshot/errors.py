@@ -1,0 +1,12 @@
+"""The errors of `--snapshot` that the run and the click layer catch, in a module of their own so
+that a run without a snapshot does not load the snapshot's code to name them."""
+
+from __future__ import annotations
+
+
+class SnapshotError(ValueError):
+    """The snapshot (or its sidecar) cannot be read as one: message names FILE:LINE."""
+
+
+class SnapshotCancelled(Exception):
+    """The run was stopped before the new snapshot was moved into place: nothing was changed."""

@@ -115,13 +115,21 @@ class RedactionRules:
     def redact_map(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """A copy of a user-data map: the values of secret-looking keys replaced whole, the
         secrets found in the other (string) values redacted."""
-        is_secret, redact_text = self.is_secret, self.redact_value
-        return {
-            key: REDACTED
-            if is_secret(key)
-            else (redact_text(value) if isinstance(value, str) else value)
-            for key, value in values.items()
-        }
+        # The memos answer almost every key and value of a run: read them here, and leave the
+        # methods (which fill them) to the first sight of each.
+        verdicts, texts = self._verdicts, self._values
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            secret = verdicts.get(key)
+            if secret is None:
+                secret = self.is_secret(key)
+            if secret:
+                out[key] = REDACTED
+            elif isinstance(value, str):
+                out[key] = texts.get(value) or self.redact_value(value)
+            else:
+                out[key] = value
+        return out
 
 
 def _matches_default_patterns(key: str) -> bool:

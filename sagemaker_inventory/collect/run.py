@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from sagemaker_inventory.aws.scope_clients import make_scope_clients
 from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.aws.tags import TagLookup
+from sagemaker_inventory.collect.in_order import in_order
 from sagemaker_inventory.collect.outcome import (
     CANCELLED,
     FAILED,
@@ -240,10 +240,10 @@ class ScopeRunner:
         summaries = iter_job_summaries(sagemaker, self.options.filters, retry)
         if convert.tags is not None:
             summaries = _before_first(summaries, convert.tags.start)
-        with (
-            ThreadPoolExecutor(workers, thread_name_prefix="describe") as pool,
-            closing(_in_order(summaries, convert, pool, window=4 * workers)) as converted,
-        ):
+        described = in_order(
+            summaries, convert, workers=workers, window=4 * workers, thread_name="describe"
+        )
+        with closing(described) as converted:
             for summary, record in converted:
                 if self.cancelled.is_set():
                     result.status, result.error = FAILED, CANCELLED
@@ -292,31 +292,6 @@ class _Converter:
 
     def _tags(self, job: dict[str, Any]) -> list[str]:
         return self.tags.tags_for(job) if self.tags else []
-
-
-def _in_order(
-    items: Iterator[dict[str, Any]],
-    work: Callable[[dict[str, Any]], MutableRecord | None],
-    pool: ThreadPoolExecutor,
-    window: int,
-) -> Generator[tuple[dict[str, Any], MutableRecord | None], None, None]:
-    """Run `work` on a pool while `items` are still arriving, yielding results in input order.
-
-    At most `window` results are in flight, so memory stays flat however many jobs a scope has.
-    """
-    pending: deque[tuple[dict[str, Any], Future[MutableRecord | None]]] = deque()
-    try:
-        for item in items:
-            pending.append((item, pool.submit(work, item)))
-            if len(pending) >= window:
-                item_done, future = pending.popleft()
-                yield item_done, future.result()
-        while pending:
-            item_done, future = pending.popleft()
-            yield item_done, future.result()
-    finally:
-        for _, future in pending:
-            future.cancel()
 
 
 def _before_first(

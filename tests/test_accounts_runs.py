@@ -46,7 +46,7 @@ def deny_assume_role(factory: SessionFactory, accounts: set[str]) -> list[str]:
             "ResponseMetadata": {"HTTPStatusCode": 403},
         }
 
-    factory.session(None).events.register("before-call.sts.AssumeRole", answer)
+    factory.session(None).register("before-call.sts.AssumeRole", answer)
     return asked
 
 

@@ -48,7 +48,7 @@ def test_role_arns_and_ids_mean_exactly_those_accounts() -> None:
 @pytest.mark.usefixtures("moto_aws")
 def test_account_ids_take_the_callers_partition() -> None:
     factory = SessionFactory()
-    factory.session(None).events.register("before-call.sts.GetCallerIdentity", _china_caller)
+    factory.session(None).register("before-call.sts.GetCallerIdentity", _china_caller)
     sources = resolve_account_sources(AccountRequest(account_ids=(ACCOUNTS[0],)), factory)
     assert (
         sources[0].role_arn == f"arn:aws-cn:iam::{ACCOUNTS[0]}:role/OrganizationAccountAccessRole"
@@ -87,7 +87,7 @@ def test_org_pages_through_list_accounts() -> None:
     create_org(members=24)
     factory = SessionFactory()
     pages: list[int] = []
-    factory.session(None).events.register(
+    factory.session(None).register(
         "before-call.organizations.ListAccounts", lambda **_: pages.append(1)
     )
     assert len(resolve_account_sources(AccountRequest(org=True), factory)) == 25
@@ -108,7 +108,7 @@ def test_an_org_that_cannot_be_listed_is_a_discovery_error() -> None:
         }
 
     factory = SessionFactory()
-    factory.session(None).events.register("before-call.organizations.ListAccounts", refuse)
+    factory.session(None).register("before-call.organizations.ListAccounts", refuse)
     with pytest.raises(AccountDiscoveryError, match="cannot list the organization's accounts"):
         resolve_account_sources(AccountRequest(org=True), factory)
 

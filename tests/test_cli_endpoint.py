@@ -71,10 +71,12 @@ def test_region_names_are_checked_even_with_an_endpoint(moto_server: str) -> Non
     assert "mars-north-1" in result.stderr and result.stdout == ""
 
 
-# What a quiet run to a JSON-lines file never needs: rich (it prints nothing), the demo, and the
-# snapshot's code (no --snapshot).
+# What a quiet run to a JSON-lines file never needs: rich (it prints nothing), the demo, the
+# snapshot's code (no --snapshot), boto3 (its sessions are botocore's) and multiprocessing.
 UNUSED_BY_A_QUIET_RUN = frozenset(
     {
+        "boto3",
+        "multiprocessing",
         "rich",
         "sagemaker_inventory.demo",
         "sagemaker_inventory.snapshot.index",
@@ -84,8 +86,9 @@ UNUSED_BY_A_QUIET_RUN = frozenset(
 
 
 def test_quiet_jsonl_run_loads_only_what_it_uses(moto_server: str, tmp_path: Path) -> None:
-    """The stderr console, the progress display, the table, the demo and the snapshot load only
-    when they are used: a quiet run to a JSON-lines file imports none of them."""
+    """The stderr console, the progress display, the table, the demo, the snapshot and worker
+    processes load only when they are used, and sessions need no boto3: a quiet run to a
+    JSON-lines file imports none of them."""
     out = tmp_path / "inventory.jsonl"
     args = ["collect", "-r", "us-east-1", "--endpoint-url", moto_server, "-q"]
     args += ["--format", "jsonl", "-o", str(out)]

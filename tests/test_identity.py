@@ -97,7 +97,7 @@ def faulty_factory(faults: Faults) -> SessionFactory:
     factory = SessionFactory()
     # On the base session: every client built from it (the identity's, AssumeRole's) inherits it,
     # ahead of moto's own before-send handler.
-    factory.session(None).events.register_first("before-send", faults)
+    factory.session(None).get_component("event_emitter").register_first("before-send", faults)
     return factory
 
 

@@ -82,10 +82,8 @@ def test_nulls_are_parsed_as_botocore_parses_them() -> None:
 def test_the_clients_smi_builds_parse_with_the_compiled_parser() -> None:
     factory = SessionFactory()
     session = factory.session(None)
-    assert isinstance(
-        session._session.get_component("response_parser_factory"), CompiledParserFactory
-    )
-    parser = session._session.get_component("response_parser_factory").create_parser("json")
+    assert isinstance(session.get_component("response_parser_factory"), CompiledParserFactory)
+    parser = session.get_component("response_parser_factory").create_parser("json")
     assert isinstance(parser, CompiledJSONParser)
 
 
@@ -143,7 +141,7 @@ def test_describe_responses_as_sent_make_the_records_botocores_parse_makes(
     output = describe_output()
     assert output.name == DESCRIBE_OUTPUT_SHAPE
     theirs = JSONParser(timestamp_parser=parse_utc_timestamp)
-    ours = SessionFactory().session(None)._session.get_component("response_parser_factory")
+    ours = SessionFactory().session(None).get_component("response_parser_factory")
     for seed in range(4):
         body = response_for_shape(output, random.Random(seed), presence=presence)
         as_sent = ours.create_parser("json").parse(http_response(body), output)

@@ -90,7 +90,9 @@ def test_throttled_answers_are_retried_without_botocores_backoff(
     client = (
         SessionFactory()
         .session()
-        .client("sagemaker", region_name="us-east-1", config=Config(retries={"mode": "standard"}))
+        .create_client(
+            "sagemaker", region_name="us-east-1", config=Config(retries={"mode": "standard"})
+        )
     )
     answers = iter([True, True])
 

@@ -50,7 +50,7 @@ def record_assume_role(factory: SessionFactory, profile: str | None = None) -> l
     def record(params: dict[str, Any], **_: Any) -> None:
         sent.append({**params["body"], "url": params["url"]})
 
-    factory.session(profile).events.register("before-call.sts.AssumeRole", record)
+    factory.session(profile).register("before-call.sts.AssumeRole", record)
     return sent
 
 
@@ -143,7 +143,7 @@ def test_role_sessions_are_assumed_from_the_base_profile(
 def test_without_a_region_sts_is_reached_in_the_roles_partition_home() -> None:
     factory = SessionFactory()
     sent = record_assume_role(factory)
-    factory.session(None).events.register("before-call.sts.AssumeRole", _deny)
+    factory.session(None).register("before-call.sts.AssumeRole", _deny)
     source = AccountSource(role_arn="arn:aws-cn:iam::111111111111:role/R", account_id="1" * 12)
     sagemaker = factory.client(factory.session_for(source), "sagemaker", "cn-northwest-1")
     with pytest.raises(Exception, match="AccessDenied"):
@@ -197,7 +197,7 @@ def test_every_session_shares_one_data_loader() -> None:
     factory = SessionFactory()
     other = AccountSource(role_arn="arn:aws:iam::222222222222:role/R", account_id="2" * 12)
     loaders = {
-        id(session._session.get_component("data_loader"))
+        id(session.get_component("data_loader"))
         for session in (
             factory.session(None),
             factory.session_for(SOURCE),
@@ -212,8 +212,8 @@ def test_every_factory_and_the_region_checks_share_the_process_loader() -> None:
     from sagemaker_inventory.aws.regions import known_regions, sagemaker_regions
     from sagemaker_inventory.aws.service_models import shared_loader
 
-    first = SessionFactory().session(None)._session.get_component("data_loader")
-    second = SessionFactory().session_for(SOURCE)._session.get_component("data_loader")
+    first = SessionFactory().session(None).get_component("data_loader")
+    second = SessionFactory().session_for(SOURCE).get_component("data_loader")
     assert first is second is shared_loader()
     assert "eu-west-1" in known_regions() and "us-east-1" in sagemaker_regions("aws")
 
@@ -222,9 +222,7 @@ def test_every_factory_and_the_region_checks_share_the_process_loader() -> None:
 def test_roles_assumed_with_the_same_base_keys_share_one_sts_client() -> None:
     factory = SessionFactory()
     built: list[str] = []
-    factory.session(None).events.register(
-        "creating-client-class.sts", lambda **_: built.append("sts")
-    )
+    factory.session(None).register("creating-client-class.sts", lambda **_: built.append("sts"))
     other = AccountSource(role_arn="arn:aws:iam::222222222222:role/R", account_id="2" * 12)
     assert caller_arn(factory, SOURCE).startswith("arn:aws:sts::111111111111:")
     assert caller_arn(factory, other).startswith("arn:aws:sts::222222222222:")
@@ -280,3 +278,38 @@ def test_a_client_of_a_service_role_sessions_do_not_serve_is_refused() -> None:
     with pytest.raises(ValueError, match="'s3'"):
         factory.client(factory.session_for(SOURCE), "s3", "us-east-1")
     assert factory.client(factory.session(None), "s3", "us-east-1").meta.service_model
+
+
+def test_run_sessions_send_the_user_agent_of_boto3_sessions() -> None:
+    """The run's sessions are botocore's set up as boto3 sets up its own: their clients' and
+    role sessions' User-Agent is the one boto3 Session clients sent, and no boto3 is needed."""
+    import boto3
+    import botocore
+
+    from sagemaker_inventory.aws.session_maker import boto3_version
+
+    def user_agent(client: Any) -> list[str]:
+        # "m/..." lists the botocore features the calling context has used so far: not the
+        # session's.
+        parts = client._user_agent_creator.to_string().split()
+        return [part for part in parts if not part.startswith("m/")]
+
+    factory = SessionFactory()
+    config = factory._config()
+    expected = user_agent(boto3.Session().client("sts", region_name="us-east-1", config=config))
+    assert expected[0] == f"Boto3/{boto3.__version__}"
+    assert expected[-2:] == [f"Botocore/{botocore.__version__}", "smi"]
+    for session in (factory.session(None), factory.session_for(SOURCE)):
+        assert user_agent(factory.client(session, "sts", "us-east-1")) == expected
+    assert boto3_version() == boto3.__version__
+
+
+def test_an_unknown_profile_fails_when_its_session_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As boto3.Session(profile_name=...) did: the config files are read as the session is made."""
+    from botocore.exceptions import ProfileNotFound
+
+    monkeypatch.setenv("AWS_PROFILE", "nowhere")
+    with pytest.raises(ProfileNotFound):
+        SessionFactory().session(None)
+    with pytest.raises(ProfileNotFound):
+        SessionFactory().session("nowhere-either")

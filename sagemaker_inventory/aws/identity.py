@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_inventory.aws.errors import FailureReason, describe_failure
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter, MeterCounts, RoutedMeter
+from sagemaker_inventory.aws.session_maker import session_region
 from sagemaker_inventory.records.arns import parse_arn
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ class Identities:
             session = factory.session(profile)
         except Exception as exc:  # e.g. ProfileNotFound: every scope of it will say so too
             return describe_failure(exc)
-        configured = [session.region_name, os.environ.get("AWS_REGION")]
+        configured = [session_region(session), os.environ.get("AWS_REGION")]
         retry = ThrottleRetry(on_retry=meter.add_retry)
         failures: list[tuple[str, FailureReason]] = []
         for region in identity_regions(configured, regions):

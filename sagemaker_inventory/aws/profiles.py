@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import boto3
+    from botocore.session import Session
 
     from sagemaker_inventory.aws.sessions import SessionFactory
 
@@ -26,7 +26,7 @@ class UnknownProfileError(LookupError):
         self.profile = profile
 
 
-def profile_session(factory: SessionFactory, profile: str | None) -> boto3.Session:
+def profile_session(factory: SessionFactory, profile: str | None) -> Session:
     """`factory.session(profile)`, raising ConfigFileError or UnknownProfileError for the
     config files' problems."""
     from botocore.exceptions import ConfigParseError, ProfileNotFound

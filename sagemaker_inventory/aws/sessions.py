@@ -1,6 +1,8 @@
-"""The one place that builds boto3 sessions and clients: profiles, roles, retries, endpoints.
+"""The one place that builds the run's sessions and clients: profiles, roles, retries, endpoints.
 
-boto3 Sessions are not thread-safe but clients are, so every session and client is built here,
+Sessions are botocore's, set up as a boto3 Session sets up its own (`session_maker.as_boto3_core`:
+the same clients, User-Agent and errors, without importing boto3). Sessions are not thread-safe
+but clients are, so every session and client is built here,
 under one lock, before it is handed to a worker thread. An assumed role gets a session of its own
 whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
 DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share the process's one
@@ -34,15 +36,19 @@ from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
 from sagemaker_inventory.aws.keep_alive import use_keep_alive
 from sagemaker_inventory.aws.parsing import CompiledParserFactory
 from sagemaker_inventory.aws.service_models import shared_loader
-from sagemaker_inventory.aws.session_maker import boto3_session
+from sagemaker_inventory.aws.session_maker import (
+    as_boto3_core,
+    configured_session,
+    session_region,
+)
 from sagemaker_inventory.collect.scopes import AccountSource
 from sagemaker_inventory.records.arns import parse_arn
 from sagemaker_inventory.records.timestamps import as_utc
 from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
 
 if TYPE_CHECKING:
-    import boto3
     from botocore.config import Config
+    from botocore.session import Session
 
 # botocore's retry settings, layer 2 of the throttling design (adaptive_rate's docstring, which
 # also says why "standard" and not "adaptive").
@@ -77,7 +83,7 @@ class ClientOptions:
 
 
 class SessionFactory:
-    """Builds and caches boto3 sessions per profile and per assumed role, and clients with the
+    """Builds and caches sessions per profile and per assumed role, and clients with the
     run's options. `clock` (tests) replaces the time botocore's refreshable credentials read."""
 
     def __init__(self, options: ClientOptions | None = None, *, clock: Clock | None = None) -> None:
@@ -85,8 +91,8 @@ class SessionFactory:
         self._clock = clock
         # Re-entrant: a refresh that runs while this thread builds a client must not deadlock.
         self._lock = threading.RLock()
-        self._sessions: dict[str | None, boto3.Session] = {}
-        self._role_sessions: dict[AccountSource, boto3.Session] = {}
+        self._sessions: dict[str | None, Session] = {}
+        self._role_sessions: dict[AccountSource, Session] = {}
         self._sts_clients: dict[tuple[Any, ...], Any] = {}
         # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
         self.identities = Identities()
@@ -94,7 +100,7 @@ class SessionFactory:
         self._slim_sessions: set[int] = set()
         self._parsers: CompiledParserFactory | None = None
 
-    def session(self, profile: str | None = None) -> boto3.Session:
+    def session(self, profile: str | None = None) -> Session:
         """The (cached) session for `profile`, or for the default credential chain when None.
 
         Raises botocore's ProfileNotFound for an unknown profile.
@@ -102,13 +108,13 @@ class SessionFactory:
         with self._lock:
             if profile not in self._sessions:
                 session = self._share_loader(
-                    boto3_session(profile, region_name=aws_region_variable())
+                    configured_session(profile, region_name=aws_region_variable())
                 )
                 _remember_keys_of(session)
                 self._sessions[profile] = session
             return self._sessions[profile]
 
-    def session_for(self, source: AccountSource) -> boto3.Session:
+    def session_for(self, source: AccountSource) -> Session:
         """The (cached) session of one account: its profile's, or the role's assumed from the base
         profile. The role is assumed on first use, so a role that cannot be assumed fails the
         first call made with the session (its error is AssumeRole's), not this one."""
@@ -119,7 +125,7 @@ class SessionFactory:
                 self._role_sessions[source] = self._build_role_session(source, source.role_arn)
             return self._role_sessions[source]
 
-    def client(self, session: boto3.Session, service: str, region: str) -> Any:
+    def client(self, session: Session, service: str, region: str) -> Any:
         """A client of `service` in `region` from `session`, with the run's retry/endpoint setup.
 
         Raises ValueError for a client of a service role sessions do not serve (see
@@ -135,15 +141,16 @@ class SessionFactory:
     def home_region(self, profile: str | None, partition: str = "aws") -> str:
         """The region for account-wide calls (STS, Organizations): the profile's, else the
         partition's home region."""
-        region = self.session(profile).region_name
+        region = session_region(self.session(profile))
         return region or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
 
     def _new_client(self, session: Any, service: str, region: str, **keys: Any) -> Any:
         """A client of `session` with the run's endpoint, retries and timeouts, its User-Agent
         built once and its requests sent by the keep-alive transport. `keys`: explicit
         credentials (botocore's AssumeRole fetcher passes the base keys of the moment)."""
-        # `session: Any`: boto3-stubs type `client` per service name; here it is a runtime string.
-        client = session.client(
+        # `session: Any`: botocore-stubs type `create_client` per service name; here it is a
+        # runtime string.
+        client = session.create_client(
             service,
             region_name=region,
             endpoint_url=self.options.endpoint_url,
@@ -167,7 +174,7 @@ class SessionFactory:
             user_agent_extra="smi",
         )
 
-    def _build_role_session(self, source: AccountSource, role_arn: str) -> boto3.Session:
+    def _build_role_session(self, source: AccountSource, role_arn: str) -> Session:
         from botocore.credentials import CredentialResolver
 
         base = self.session(source.base_profile)
@@ -176,12 +183,12 @@ class SessionFactory:
             self._handlers = HandlerTemplate(ROLE_SESSION_SERVICES)
         core = self._handlers.new_session(source.base_profile)
         core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
-        session = self._share_loader(boto3_session(core=core))
+        session = self._share_loader(as_boto3_core(core))
         self._slim_sessions.add(id(session))  # kept in _role_sessions: the id stays its own
         return session
 
     def _assumed_role_credentials(
-        self, source: AccountSource, role_arn: str, base: boto3.Session
+        self, source: AccountSource, role_arn: str, base: Session
     ) -> Credentials:
         from botocore.exceptions import NoCredentialsError
 
@@ -193,7 +200,7 @@ class SessionFactory:
         # endpoint may refuse (a region-deny policy, a region not enabled).
         sts_region = (
             self.identities.sts_region(source.base_profile)
-            or base.region_name
+            or session_region(base)
             or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
         )
         meter = self.identities.meter(source.label)
@@ -222,17 +229,16 @@ class SessionFactory:
             lambda: retry.call(fetcher.fetch_credentials), self._clock, source
         )
 
-    def _share_loader(self, session: boto3.Session) -> boto3.Session:
-        core = session._session  # boto3 exposes no public accessor for its botocore session
+    def _share_loader(self, session: Session) -> Session:
         # botocore makes every timestamp a tzlocal() datetime, which is slow, and a
         # DescribeTrainingJob answer has about 15; UTC ones are cheap and what records want.
         # Parsing JSON responses is compiled per shape, once for every session (see `parsing`).
         if self._parsers is None:
             self._parsers = CompiledParserFactory(as_sent=frozenset({DESCRIBE_OUTPUT_SHAPE}))
             self._parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
-        core.register_component("response_parser_factory", self._parsers)
-        loader = shared_loader(lambda: core.get_component("data_loader"))
-        core.register_component("data_loader", loader)
+        session.register_component("response_parser_factory", self._parsers)
+        loader = shared_loader(lambda: session.get_component("data_loader"))
+        session.register_component("data_loader", loader)
         return session
 
 
@@ -253,7 +259,7 @@ def region_origin(profile: str | None) -> str:
     return f"the region of profile {profile!r}" if profile else "the AWS config file"
 
 
-def _remember_keys_of(session: boto3.Session) -> None:
+def _remember_keys_of(session: Session) -> None:
     """Hand the session's keys to the scrubber, so that no message smi writes can show them,
     whichever error carries them. Credentials that cannot be loaded yet fail the first call
     made with them, as before; assumed-role keys are remembered as they are fetched."""

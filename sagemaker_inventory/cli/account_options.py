@@ -34,7 +34,7 @@ from sagemaker_inventory.collect.accounts import (
 from sagemaker_inventory.collect.sharding import Shard, ShardError, parse_shard
 
 if TYPE_CHECKING:
-    import boto3
+    from botocore.session import Session
 
     from sagemaker_inventory.aws.sessions import SessionFactory
     from sagemaker_inventory.collect.scopes import AccountSource
@@ -252,7 +252,7 @@ def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
         profile_session(factory, profile)
 
 
-def profile_session(factory: SessionFactory, profile: str | None) -> boto3.Session:
+def profile_session(factory: SessionFactory, profile: str | None) -> Session:
     """The session of `profile` (None: the default chain); a usage error (exit 2) naming the
     profile or the config file when the AWS config files cannot give it."""
     from sagemaker_inventory.aws import profiles

@@ -27,9 +27,10 @@ def resolve_regions(
         partition_of,
         sagemaker_regions,
     )
+    from sagemaker_inventory.aws.session_maker import session_region
     from sagemaker_inventory.aws.sessions import region_origin
 
-    default = profile_session(factory, profile).region_name
+    default = session_region(profile_session(factory, profile))
     if all_regions:
         if regions:
             raise click.UsageError("pass either --region or --all-regions, not both")

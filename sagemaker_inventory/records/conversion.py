@@ -80,7 +80,7 @@ def compile_structure(plan: StructureOf) -> Converter:
 
 def _compile(plan: StructureOf, *, extras: bool) -> Any:
     namespace: dict[str, Any] = {}
-    name = _bind(namespace, plan.name, None)
+    name = bind_name(namespace, plan.name, None)
     lines = [f"def {name}(value{', extras' if extras else ''}):", "    get = value.get"]
     lines.append("    record = {}")
     for source, target, member in plan.members:
@@ -92,7 +92,14 @@ def _compile(plan: StructureOf, *, extras: bool) -> Any:
         lines += [f"    item = get({source!r})", "    if item is not None:"]
         lines.append(f"        record[{target!r}] = {value}")
     lines.append("    return record")
-    filename = f"<record conversion {next(_UNIQUE)}: {plan.name}>"
+    return define_function(name, lines, namespace)
+
+
+def define_function(name: str, lines: list[str], namespace: dict[str, Any]) -> Any:
+    """The function `name` that `lines` (Python source) define, run in `namespace` (the names
+    it calls, bound with `bind_name`). Its text goes to `linecache` under a name of its own, so
+    that tracebacks and `inspect.getsource` show it."""
+    filename = f"<smi generated {next(_UNIQUE)}: {name}>"
     text = "\n".join(lines) + "\n"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     exec(compile(text, filename, "exec"), namespace)
@@ -116,11 +123,11 @@ def _expression(member: Member, var: str, depth: int, namespace: dict[str, Any])
         converted = _expression(member.value, value, depth + 1, namespace)
         return f"{{{key}: {converted} for {key}, {value} in {var}.items()}}"
     if isinstance(member, StructureOf):
-        return f"{_bind(namespace, member.name, compile_structure(member))}({var})"
-    return f"{_bind(namespace, getattr(member, '__name__', 'convert'), member)}({var})"
+        return f"{bind_name(namespace, member.name, compile_structure(member))}({var})"
+    return f"{bind_name(namespace, getattr(member, '__name__', 'convert'), member)}({var})"
 
 
-def _bind(namespace: dict[str, Any], name: str, value: Any) -> str:
+def bind_name(namespace: dict[str, Any], name: str, value: Any) -> str:
     """A name for `value` in the generated code's namespace: `name`, made unique."""
     base = _PREFIX + "".join(c if c.isalnum() else "_" for c in name)
     unique = base

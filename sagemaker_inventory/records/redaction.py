@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
+from sagemaker_inventory.records.conversion import bind_name, define_function
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.secret_values import REDACTED, redact_arguments, redact_value
 from sagemaker_inventory.records.shape import Field, record_fields
@@ -172,8 +173,8 @@ _Tree = dict[str, Union["_Tree", str, None]]
 _ARGUMENTS = "arguments"  # a command line as a list of strings
 ARGUMENT_LISTS = frozenset({"container_arguments", "container_entrypoint"})
 
-# One step of a compiled tree: the value found under a name -> what the copy holds there.
-_Step = Callable[[Any, RedactionRules], Any]
+# A structure's redaction: (value, rules) -> a copy with the secrets of its maps redacted.
+_Redactor = Callable[[Any, RedactionRules], Any]
 
 
 def redact(
@@ -187,10 +188,10 @@ def redact(
 
 
 @functools.cache
-def _compiled_tree(shape: StructureShape | None) -> _Step:
+def _compiled_tree(shape: StructureShape | None) -> _Redactor:
     # Compiled once per shape: a record then visits only the paths that lead to maps or command
     # lines, with no tree to interpret on the way.
-    return _structure_step(_map_tree(shape))
+    return _compile_tree("record", _map_tree(shape))
 
 
 def _map_tree(shape: StructureShape | None) -> _Tree:
@@ -212,52 +213,40 @@ def _tree_of(fields: Iterable[Field]) -> _Tree:
     return tree
 
 
-def _structure_step(tree: _Tree) -> _Step:
-    """A copy of a structure with each member of `tree` redacted (values of another type than
-    the tree expects, or absent, are kept as they are)."""
-    steps = tuple((name, _step(below)) for name, below in tree.items())
+def _compile_tree(name: str, tree: _Tree) -> _Redactor:
+    """A structure's redaction as one generated function (see `records.conversion`), e.g.
 
-    def redact_structure(value: Any, rules: RedactionRules) -> Any:
-        if not _is_mapping(value):
-            return value
-        out = dict(value)
-        for name, step in steps:
-            item = out.get(name)
+        def _redact_debug_hook_config(value, rules):
+            if not isinstance(value, (dict, Mapping)):
+                return value
+            out = dict(value)
+            item = out.get('hook_parameters')
             if item is not None:
-                out[name] = step(item, rules)
-        return out
+                out['hook_parameters'] = rules.redact_map(item) if isinstance(...) else item
+            ...
+            return out
 
-    return redact_structure
+    Values of another type than the tree expects are kept as they are."""
+    namespace: dict[str, Any] = {"Mapping": Mapping, "redact_arguments": redact_arguments}
+    function = bind_name(namespace, f"redact_{name}", None)
+    lines = [f"def {function}(value, rules):", "    if not isinstance(value, (dict, Mapping)):"]
+    lines += ["        return value", "    out = dict(value)"]
+    for member, below in tree.items():
+        lines += [f"    item = out.get({member!r})", "    if item is not None:"]
+        lines.append(f"        out[{member!r}] = {_redacted(member, below, namespace)}")
+    lines.append("    return out")
+    redactor: _Redactor = define_function(function, lines, namespace)
+    return redactor
 
 
-def _step(below: _Tree | str | None) -> _Step:
-    if below is None:
-        return _map_step
+def _redacted(member: str, below: _Tree | str | None, namespace: dict[str, Any]) -> str:
+    """Python source of the redacted `item` under `member`."""
+    if below is None:  # a map (dicts first: the ABC's isinstance is much slower)
+        return "rules.redact_map(item) if isinstance(item, (dict, Mapping)) else item"
     if isinstance(below, str):  # _ARGUMENTS
-        return _arguments_step
-    return _each_element(_structure_step(below))
-
-
-def _map_step(values: Any, rules: RedactionRules) -> Any:
-    return rules.redact_map(values) if _is_mapping(values) else values
-
-
-def _arguments_step(arguments: Any, rules: RedactionRules) -> Any:
-    if not isinstance(arguments, list):
-        return arguments
-    return redact_arguments(arguments, rules.is_secret, rules.redact_value)
-
-
-def _each_element(structure: _Step) -> _Step:
-    # A structure member holds one structure, or a list of them (lists of structures).
-    def redact_structures(item: Any, rules: RedactionRules) -> Any:
-        if isinstance(item, list):
-            return [structure(element, rules) for element in item]
-        return structure(item, rules)
-
-    return redact_structures
-
-
-def _is_mapping(value: Any) -> bool:
-    # Records are dicts: the ABC's isinstance, much slower, only for other mappings.
-    return isinstance(value, (dict, Mapping))
+        arguments = "redact_arguments(item, rules.is_secret, rules.redact_value)"
+        return f"{arguments} if isinstance(item, list) else item"
+    # One structure, or a list of them (lists of structures).
+    structure = bind_name(namespace, f"redact_{member}", _compile_tree(member, below))
+    each = f"[{structure}(e, rules) for e in item]"
+    return f"{each} if isinstance(item, list) else {structure}(item, rules)"

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any
@@ -47,6 +48,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each describe
         self.plan: list[str] = []  # the next describes' fate: "throttle", "vanish", "drop"
         self.lock = threading.Lock()
 
@@ -66,6 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         with self.server.lock:
             self.server.requests.append((dict(self.headers), body))
+            if self.headers["X-Amz-Target"].endswith(OPERATION):
+                self.server.arrivals.append(time.monotonic())
             action = self.server.plan.pop(0) if self.server.plan else "ok"
         if not self.headers["X-Amz-Target"].endswith(OPERATION):
             self._answer(200, {"TrainingJobSummaries": []})
@@ -113,15 +117,17 @@ def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
 
 
-def _scope(url: str) -> tuple[ScopeClients, ApiMeter]:
+def _scope(
+    url: str, caps: RateCaps | None = None, sleep: Callable[[float], None] = lambda _: None
+) -> tuple[ScopeClients, ApiMeter]:
     meter = ApiMeter()
     clients = make_scope_clients(
         SessionFactory(ClientOptions(endpoint_url=url, max_attempts=3)),
         AccountSource(),
         "us-east-1",
         meter=meter,
-        rate_caps=RateCaps(),
-        sleep=lambda _: None,
+        rate_caps=caps or RateCaps(),
+        sleep=sleep,
         with_tags=False,
     )
     return clients, meter
@@ -200,6 +206,17 @@ def test_a_dropped_connection_is_botocores_to_retry(server: _Server) -> None:
     server.plan = ["drop"]
     assert _describe(clients, "job-b") == _document("job-b")
     assert meter.requests() == {OPERATION: 3} and meter.retries() == 1
+
+
+def test_direct_describes_keep_to_the_rate_cap(server: _Server) -> None:
+    clients, _ = _scope(server.url, RateCaps({OPERATION: 20.0}), time.sleep)
+    for name in ("job-a", "job-b", "job-c", "job-d", "job-e"):
+        _describe(clients, name)
+    assert _template(clients) is not None
+    # At 20 a second, five requests span at least four intervals (a busy machine only widens
+    # the gaps), the direct ones as much as botocore's.
+    arrivals = server.arrivals
+    assert len(arrivals) == 5 and arrivals[-1] - arrivals[0] >= 4 / 20 - 0.02
 
 
 def test_describes_answered_inside_botocore_never_go_direct() -> None:

@@ -19,7 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from sagemaker_inventory.aws.express import OPERATION, Template
+from sagemaker_inventory.aws.express import OPERATION, Template, _is_throttle
 from sagemaker_inventory.aws.fetch import describe_training_job
 from sagemaker_inventory.aws.metering import ApiMeter
 from sagemaker_inventory.aws.pacing import RateCaps
@@ -73,6 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
             action = self.server.plan.pop(0) if self.server.plan else "ok"
         if not self.headers["X-Amz-Target"].endswith(OPERATION):
             self._answer(200, {"TrainingJobSummaries": []})
+        elif action == "garble":
+            self._answer(200, None)
         elif action == "drop":
             self.close_connection = True
         elif action == "throttle":
@@ -83,8 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._answer(200, _document(json.loads(body)["TrainingJobName"]))
 
-    def _answer(self, status: int, document: dict[str, Any]) -> None:
-        payload = json.dumps(document).encode()
+    def _answer(self, status: int, document: dict[str, Any] | None) -> None:
+        payload = json.dumps(document).encode() if document is not None else b"<html>proxy"
         self.send_response(status)
         self.send_header("Content-Type", "application/x-amz-json-1.1")
         self.send_header("Content-Length", str(len(payload)))
@@ -206,6 +208,31 @@ def test_a_dropped_connection_is_botocores_to_retry(server: _Server) -> None:
     server.plan = ["drop"]
     assert _describe(clients, "job-b") == _document("job-b")
     assert meter.requests() == {OPERATION: 3} and meter.retries() == 1
+
+
+def test_a_200_answer_that_is_not_a_document_is_botocores_to_judge(server: _Server) -> None:
+    clients, meter = _scope(server.url)
+    _describe(clients, "job-a")
+    server.plan = ["garble"]
+    assert _describe(clients, "job-b") == _document("job-b")
+    assert meter.requests() == {OPERATION: 3} and meter.retries() == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "throttle"),
+    [
+        ([], b'{"__type": "ThrottlingException", "message": "Rate exceeded"}', True),
+        ([], b'{"__type": "com.amazon.coral#ThrottlingException"}', True),
+        ([("x-amzn-ErrorType", "ThrottlingException:http://internal/")], b"{}", True),
+        ([], b'{"__type": "ValidationException"}', False),
+        ([], b"<html>bad gateway</html>", False),
+        ([], b"[]", False),
+    ],
+)
+def test_throttles_are_told_by_their_code(
+    headers: list[tuple[str, str]], body: bytes, throttle: bool
+) -> None:
+    assert _is_throttle(body, headers) is throttle
 
 
 def test_direct_describes_keep_to_the_rate_cap(server: _Server) -> None:

@@ -123,14 +123,10 @@ class ExpressDescribe:
             self._meter.count_direct(OPERATION, answered=False)
             logger.info("%s: a direct attempt failed (%s); botocore retries it", OPERATION, error)
             return None
-        if answer.status == 200:
-            self._pace.answered(False)
-            self._meter.count_direct(OPERATION, answered=True)
-            document: dict[str, Any] = json.loads(answer.body)
-            return document
-        self._pace.answered(_is_throttle(answer.body, answer.headers))
-        self._meter.count_direct(OPERATION, answered=False)
-        return None
+        document = _document(answer.body) if answer.status == 200 else None
+        self._pace.answered(document is None and _is_throttle(answer.body, answer.headers))
+        self._meter.count_direct(OPERATION, answered=document is not None)
+        return document
 
     def _learn(self, request: AWSPreparedRequest, status: int) -> None:
         if self.template is None and status == 200:
@@ -145,6 +141,16 @@ class ExpressDescribe:
         sign(template.url, fields, body, credentials, template.scope)
         fields["Content-Length"] = str(len(body))
         return fields
+
+
+def _document(body: bytes) -> dict[str, Any] | None:
+    """A describe's JSON document, or None if the body is not one (botocore's call will say
+    what is wrong with it)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _credential_scope(authorization: str) -> tuple[str, str] | None:

@@ -10,9 +10,10 @@ import base64
 import json
 import random
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+import dateutil.tz
 import pytest
 from model_responses import response_for_shape
 
@@ -145,13 +146,41 @@ def test_epoch_seconds_are_written_as_datetime_writes_them() -> None:
         assert format_timestamp(value) == reference_timestamp(value), value
 
 
+class NoOffset(tzinfo):
+    """A tzinfo that gives no offset: astimezone takes such a datetime as local time."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+ZONES: list[tzinfo | None] = [
+    None,
+    timezone.utc,
+    timezone(timedelta(hours=5, minutes=30)),
+    timezone(timedelta(hours=-7)),
+    timezone(timedelta(hours=1, seconds=17, microseconds=999)),
+    dateutil.tz.tzutc(),
+    dateutil.tz.tzlocal(),
+    dateutil.tz.gettz("America/New_York"),
+    NoOffset(),
+]
+
+
 def test_datetimes_are_written_as_before() -> None:
     rng = random.Random(1)
-    zones = [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-7))]
-    for _ in range(2_000):
-        moment = datetime(2026, 3, 1) + timedelta(microseconds=rng.randrange(10**14))
-        value = moment.replace(tzinfo=rng.choice([None, *zones]))
-        assert format_timestamp(value) == reference_timestamp(value), value
+    for _ in range(5_000):
+        moment = datetime(1, 1, 2) + timedelta(microseconds=rng.randrange(315_500_000_000_000_000))
+        value = moment.replace(tzinfo=rng.choice(ZONES), fold=rng.randrange(2))
+        assert outcome(format_timestamp, value) == outcome(reference_timestamp, value), value
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_datetimes_at_the_ends_of_their_range_are_written_or_fail_as_before(
+    zone: tzinfo | None,
+) -> None:
+    for moment in (datetime.min, datetime.max, datetime(2026, 3, 8, 2, 30), datetime(1970, 1, 1)):
+        value = moment.replace(tzinfo=zone)
+        assert outcome(format_timestamp, value) == outcome(reference_timestamp, value), value
 
 
 @pytest.mark.parametrize("value", [True, "1772366400", float("nan"), float("inf"), 10**20, -1e20])

@@ -23,6 +23,8 @@ _TWO_DIGITS = tuple(f"{number:02d}" for number in range(60))
 _MILLIS_AND_Z = ("Z", *(f".{millis:03d}Z" for millis in range(1, 1000)))
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _EPOCH_DATE = date(1970, 1, 1)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_EPOCH = _NAIVE_EPOCH.replace(tzinfo=timezone.utc)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -86,6 +88,10 @@ def format_timestamp(value: datetime | float | None) -> str | None:
     # every timestamp of every record.
     if type(value) in _EPOCH_TYPES and 0 <= value < _LAST_SECOND:  # type: ignore[operator]
         return _format_epoch_seconds(value)  # type: ignore[arg-type]
+    if type(value) is datetime:
+        text = _format_datetime(value)
+        if text is not None:
+            return text
     if value is None:
         return None
     moment = as_utc(value)
@@ -102,6 +108,21 @@ def _format_epoch_seconds(seconds: float) -> str:
     if millis == 1000:
         whole, millis = whole + 1, 0
     day, second = divmod(whole, 86400)
+    return _format_utc(day, second, millis)
+
+
+def _format_datetime(value: datetime) -> str | None:
+    """format_timestamp of a datetime (naive: UTC) from its exact distance to the epoch, without
+    the UTC datetime astimezone would make; None for a tzinfo that gives no offset."""
+    try:
+        since = value - (_EPOCH if value.tzinfo else _NAIVE_EPOCH)
+    except TypeError:  # aware, but no offset: as_utc takes it as astimezone does
+        return None
+    return _format_utc(since.days, since.seconds, since.microseconds // 1000)
+
+
+def _format_utc(day: int, second: int, millis: int) -> str:
+    """The text of day `day` since the epoch, `second` of that day and `millis` of that second."""
     hours, minutes = _TWO_DIGITS[second // 3600], _TWO_DIGITS[second // 60 % 60]
     # Jobs cluster in time: the date of a day is worked out once (a bounded memo: days are data).
     prefix = _DAYS.get(day) or _day_prefix(day)

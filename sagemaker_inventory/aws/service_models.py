@@ -11,7 +11,8 @@ exactly what the full model gives. A SageMaker operation smi starts calling must
 The process has one such loader (`shared_loader`): every session of every SessionFactory and the
 region checks read botocore's data through it, so each of its large files (endpoints.json,
 SageMaker's model) is parsed once per process rather than once per reader, into plain dicts
-(`json_files`).
+(`json_files`), and each service model is found without botocore's scan of every service
+directory (`load_service_model`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,12 +34,12 @@ _CUT = {"sagemaker": SAGEMAKER_OPERATIONS}
 class CutLoader:
     """Wraps a botocore Loader (register it as a session's "data_loader" component): service
     models of the services in `_CUT` keep only the listed operations; all else is the wrapped
-    loader's, cached as it caches."""
+    loader's. Each service model is loaded once (see `load_service_model`) and then cached."""
 
     def __init__(self, loader: Any) -> None:
         self._loader = loader
         self._lock = threading.Lock()
-        self._models: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self._models: dict[tuple[str, str, str | None], Any] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
@@ -45,19 +47,47 @@ class CutLoader:
     def load_service_model(
         self, service_name: str, type_name: str, api_version: str | None = None
     ) -> Any:
-        model = self._loader.load_service_model(service_name, type_name, api_version)
-        keep = _CUT.get(service_name)
-        if keep is None or type_name != "service-2":
-            return model
+        key = (service_name, type_name, api_version)
         with self._lock:
-            key = (service_name, api_version)
             if key not in self._models:
-                operations = model["operations"]
-                self._models[key] = {
-                    **model,
-                    "operations": {n: op for n, op in operations.items() if n in keep},
-                }
+                model = load_service_model(self._loader, service_name, type_name, api_version)
+                keep = _CUT.get(service_name)
+                if keep is not None and type_name == "service-2":
+                    operations = model["operations"]
+                    model = {
+                        **model,
+                        "operations": {n: op for n, op in operations.items() if n in keep},
+                    }
+                self._models[key] = model
             return self._models[key]
+
+
+def load_service_model(
+    loader: Any, service_name: str, type_name: str, api_version: str | None = None
+) -> Any:
+    """`loader.load_service_model(...)` without its first step, in which botocore lists every
+    service on the search path (hundreds of directories, once per model type: service-2,
+    endpoint-rule-set-1, paginators-1) only to check that `service_name` is one. A service with
+    a version of `type_name` is one: its model is loaded as botocore loads it (the latest version
+    unless `api_version` is given, its extras merged in). For any other, botocore's own method
+    raises its UnknownServiceError."""
+    from botocore.exceptions import DataNotFoundError
+    from botocore.loaders import ExtrasProcessor
+
+    try:
+        versions = loader.list_api_versions(service_name, type_name)
+    except DataNotFoundError:
+        return loader.load_service_model(service_name, type_name, api_version)
+    version = max(versions) if api_version is None else api_version
+    model = loader.load_data(str(PurePath(service_name, version, type_name)))
+    for extras_type in loader.extras_types:
+        name = str(PurePath(service_name, version, f"{type_name}.{extras_type}-extras"))
+        try:
+            extras = loader.load_data(name)
+        except DataNotFoundError:
+            continue
+        ExtrasProcessor().process(model, [extras])
+    return model
 
 
 _SHARED_LOCK = threading.Lock()

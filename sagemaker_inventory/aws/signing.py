@@ -10,7 +10,8 @@ request, the string to sign, key derivation, the HMACs, the Authorization field)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -75,6 +76,19 @@ class FieldMapSigV4Auth(SigV4Auth):
         return signed
 
 
+@dataclass
+class _Request:
+    """What SigV4Auth reads of a request. (botocore's AWSRequest prepares a whole new request,
+    fields copied, each time its `body` is read, and SigV4Auth reads it for the payload hash.)"""
+
+    url: str
+    headers: Fields
+    body: bytes
+    method: str = "POST"
+    params: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
 def sign(
     url: str,
     fields: Fields,
@@ -84,7 +98,6 @@ def sign(
 ) -> None:
     """Sign a POST of `body` to `url` for `scope` (region, signing name) the way botocore signs
     it: the date, token and Authorization fields are set in `fields`."""
-    request = AWSRequest("POST", url, data=body)
-    request.headers = fields  # type: ignore[assignment]  # see Fields
     region, signing_name = scope
+    request = cast("AWSRequest", _Request(url, fields, body))
     FieldMapSigV4Auth(credentials, signing_name, region).add_auth(request)

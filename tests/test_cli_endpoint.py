@@ -72,12 +72,14 @@ def test_region_names_are_checked_even_with_an_endpoint(moto_server: str) -> Non
 
 
 # What a quiet run to a JSON-lines file never needs: rich (it prints nothing), the demo, the
-# snapshot's code (no --snapshot), boto3 (its sessions are botocore's) and multiprocessing.
+# snapshot's code (no --snapshot), boto3 (its sessions are botocore's), multiprocessing and the
+# worker processes' side (one process).
 UNUSED_BY_A_QUIET_RUN = frozenset(
     {
         "boto3",
         "multiprocessing",
         "rich",
+        "sagemaker_inventory.collect.process_worker",
         "sagemaker_inventory.demo",
         "sagemaker_inventory.snapshot.index",
         "sagemaker_inventory.snapshot.writer",

@@ -45,7 +45,6 @@ from sagemaker_inventory.collect.outcome import (
 )
 from sagemaker_inventory.collect.plan import CollectOptions, Reuse
 from sagemaker_inventory.collect.process_count import choose_processes
-from sagemaker_inventory.collect.process_worker import Message, ScopeOrder, WorkerPlan, worker_main
 from sagemaker_inventory.collect.run import (
     NullObserver,
     Observer,
@@ -57,9 +56,11 @@ from sagemaker_inventory.collect.scopes import AccountSource, Scope
 from sagemaker_inventory.records.record import MutableRecord
 
 if TYPE_CHECKING:
-    # multiprocessing loads only when a run starts workers (see _ProcessRun).
+    # multiprocessing and the workers' side load only when a run starts workers (_ProcessRun).
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
+
+    from sagemaker_inventory.collect.process_worker import Message, WorkerPlan
 
 START_METHOD: Final = "spawn"
 # After a cancel, how long workers get to finish their current calls before they are killed.
@@ -93,6 +94,8 @@ def run_scopes(
         return run_inventory(scopes, factory, options, emit, observer, cancelled)
     started = datetime.now(timezone.utc)
     accounts = resolve_accounts({s.source for s in scopes}, factory, scopes)
+    from sagemaker_inventory.collect.process_worker import WorkerPlan
+
     plan = WorkerPlan(
         client_options=factory.options,
         options=replace(options, reuse=None),
@@ -182,6 +185,8 @@ class _ProcessRun:
     # --- scopes out -------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
+        from sagemaker_inventory.collect.process_worker import ScopeOrder
+
         while self.pending and sum(len(w.in_flight) for w in self.workers) < self.max_scopes:
             worker = self._pick(self.scopes[self.pending[0]].source)
             if worker is None:
@@ -217,6 +222,8 @@ class _ProcessRun:
 
     def _start_worker(self) -> None:
         import multiprocessing
+
+        from sagemaker_inventory.collect.process_worker import worker_main
 
         context = multiprocessing.get_context(START_METHOD)
         orders_in, orders_out = context.Pipe(duplex=False)

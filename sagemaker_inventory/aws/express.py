@@ -118,7 +118,7 @@ class ExpressDescribe:
         except Exception:  # no keys, a failed refresh: botocore's call says so its own way
             return None
         try:
-            answer = self._transport.post(template.url, fields.pairs(), body)
+            answer = self._transport.post(template.url, fields.items(), body)
         except Exception as error:
             self._meter.count_direct(OPERATION, answered=False)
             logger.info("%s: a direct attempt failed (%s); botocore retries it", OPERATION, error)

@@ -22,7 +22,7 @@ from sagemaker_inventory.aws.keep_alive import host_field
 
 class Fields:
     """Header fields by case-insensitive name, in the order first set; the operations SigV4Auth
-    applies to a request's fields (`in`, `[]`, `[]=`, `del`) and `pairs()` to send them."""
+    applies to a request's fields (`in`, `[]`, `[]=`, `del`, `items()`)."""
 
     __slots__ = ("_by_name",)
 
@@ -46,12 +46,9 @@ class Fields:
     def __delitem__(self, name: str) -> None:
         del self._by_name[name.lower()]
 
-    def pairs(self) -> list[tuple[str, str]]:
+    def items(self) -> list[tuple[str, str]]:
         """(name, value) of every field, names as first given."""
         return list(self._by_name.values())
-
-    def items(self) -> list[tuple[str, str]]:
-        return self.pairs()
 
 
 class _SignedFields(dict[str, list[str]]):

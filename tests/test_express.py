@@ -18,6 +18,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from loopback import offline_keys, serving, signature_holds
 
 from sagemaker_inventory.aws.express import OPERATION, Template, _is_throttle
 from sagemaker_inventory.aws.fetch import describe_training_job
@@ -101,22 +102,13 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[_Server]:
     server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield server
 
 
 @pytest.fixture(autouse=True)
 def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    offline_keys(monkeypatch, KEY, SECRET, TOKEN)
 
 
 def _scope(
@@ -143,18 +135,6 @@ def _template(clients: ScopeClients) -> Template | None:
     return clients.express.template if clients.express else None
 
 
-def _signature_holds(headers: dict[str, str], body: bytes, url: str) -> bool:
-    """What the service checks: the request rebuilt from the fields received, signed again."""
-    authorization = headers["Authorization"]
-    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
-    received = {name: value for name, value in headers.items() if name.lower() in signed}
-    request = AWSRequest("POST", f"{url}/", received, body)
-    request.context["timestamp"] = headers["X-Amz-Date"]
-    auth = SigV4Auth(Credentials(KEY, SECRET, TOKEN), "sagemaker", "us-east-1")
-    string_to_sign = auth.string_to_sign(request, auth.canonical_request(request))
-    return authorization.endswith("Signature=" + auth.signature(string_to_sign, request))
-
-
 def test_describes_after_botocores_first_go_direct_signed_and_as_sent(server: _Server) -> None:
     clients, meter = _scope(server.url)
     assert clients.express is not None and _template(clients) is None
@@ -165,7 +145,7 @@ def test_describes_after_botocores_first_go_direct_signed_and_as_sent(server: _S
     assert later == [_document("job-b"), _document("job-c")]
     botocores, *directs = server.describes()
     for headers, body in directs:
-        assert _signature_holds(headers, body, server.url)
+        assert signature_holds(headers, body, Credentials(KEY, SECRET, TOKEN))
         assert headers["X-Amz-Security-Token"] == TOKEN
         for name in ("User-Agent", "X-Amz-Target", "Content-Type", "Host"):
             assert headers[name] == botocores[0][name]

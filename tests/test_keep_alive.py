@@ -13,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from loopback import offline_keys, serving, signature_holds
 
 from sagemaker_inventory.aws.keep_alive import KeepAliveTransport
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
@@ -80,21 +82,13 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[_Server]:
     server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield server
 
 
 @pytest.fixture(autouse=True)
 def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTESTKEEPALIVE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    offline_keys(monkeypatch, "AKIDTESTKEEPALIVE", "secret")
 
 
 def _client(url: str, **options: Any) -> Any:
@@ -203,22 +197,9 @@ def test_tls_follows_botocores_verify_setting(verify: Any, tmp_path: Any) -> Non
 
 
 def test_the_host_field_sent_is_the_host_botocore_signed(server: _Server) -> None:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
     _client(server.url).list_training_jobs(MaxResults=7)
     _, headers, body = server.requests[-1]
-    authorization = headers["Authorization"]
-    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
-    assert "host" in signed
-    # The server's view: the request rebuilt from the fields it received, signed again.
-    received = {name: value for name, value in headers.items() if name.lower() in signed}
-    request = AWSRequest("POST", f"http://{headers['Host']}/", received, body)
-    request.context["timestamp"] = headers["X-Amz-Date"]
-    auth = SigV4Auth(Credentials("AKIDTESTKEEPALIVE", "secret"), "sagemaker", "us-east-1")
-    string_to_sign = auth.string_to_sign(request, auth.canonical_request(request))
-    assert authorization.endswith("Signature=" + auth.signature(string_to_sign, request))
+    assert signature_holds(headers, body, Credentials("AKIDTESTKEEPALIVE", "secret"))
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -17,7 +21,8 @@ class _CannedServer:
     """Accepts one connection and answers each request with the next canned bytes; None closes
     the connection at once. Keeps the requests it received."""
 
-    def __init__(self, answers: list[bytes | None]) -> None:
+    def __init__(self, answers: list[bytes | None], tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.answers = answers
@@ -28,6 +33,8 @@ class _CannedServer:
     def _serve(self) -> None:
         try:
             conn, _ = self.listener.accept()
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
         except OSError:  # the test ended before the connection was taken
             return
         with conn:
@@ -66,10 +73,12 @@ def serve() -> Iterator[list[_CannedServer]]:
         server.close()
 
 
-def _connect(serve: list[_CannedServer], *answers: bytes | None) -> WireConnection:
-    server = _CannedServer(list(answers))
+def _connect(
+    serve: list[_CannedServer], *answers: bytes | None, tls: TlsPair | None = None
+) -> WireConnection:
+    server = _CannedServer(list(answers), tls.server if tls else None)
     serve.append(server)
-    options = SocketOptions(connect_timeout=5, read_timeout=5)
+    options = SocketOptions(connect_timeout=5, read_timeout=5, tls=tls.client if tls else None)
     connection = WireConnection("127.0.0.1", server.port, f"127.0.0.1:{server.port}", options)
     connection.connect()
     return connection
@@ -182,6 +191,63 @@ def test_malformed_answers_raise_what_http_client_raises(
     connection = _connect(serve, answer, None)  # the server closes after its answer
     with pytest.raises(error):
         _post(connection)
+
+
+class TlsPair(NamedTuple):
+    server: ssl.SSLContext
+    client: ssl.SSLContext  # trusts the server's certificate only, and checks its name
+
+
+def _tls_pair(directory: Path) -> TlsPair:
+    """A self-signed certificate for 127.0.0.1, served by one context and trusted by the other."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smi-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return TlsPair(server, client)
+
+
+def test_answers_come_back_over_tls(serve: list[_CannedServer], tmp_path: Path) -> None:
+    # Real AWS endpoints are HTTPS: the answer is read through the TLS socket's file as well,
+    # chunked and plain, one after the other on the same connection.
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+    plain = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nplan"
+    connection = _connect(serve, chunked, plain, tls=_tls_pair(tmp_path))
+    assert isinstance(connection.sock, ssl.SSLSocket)
+    assert _post(connection)[::2] == (200, b"ok")
+    assert _post(connection)[::2] == (200, b"plan")
 
 
 def test_a_line_break_in_a_field_is_refused_before_anything_is_sent(

@@ -9,6 +9,8 @@ reusable generator (also for property-based tests); `full_response` is one whole
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import re
 from datetime import datetime, timedelta, timezone
@@ -134,3 +136,19 @@ def full_response(seed: int = 0) -> dict[str, Any]:
         "RetryAttempts": 0,
     }
     return response
+
+
+def wire(value: Any) -> Any:
+    """What the service sends for a parsed value: timestamps as epoch seconds, blobs as base64
+    (a `default` for json.dumps)."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
+
+
+def as_sent(response: dict[str, Any]) -> dict[str, Any]:
+    """A parsed response as the service sends it (see `wire`)."""
+    sent: dict[str, Any] = json.loads(json.dumps(response, default=wire))
+    return sent

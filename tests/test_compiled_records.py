@@ -6,7 +6,6 @@ against the walk it replaced, and the one configured JSON encoder against json.d
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 from collections.abc import Callable, Mapping
@@ -15,7 +14,7 @@ from typing import Any
 
 import dateutil.tz
 import pytest
-from model_responses import response_for_shape
+from model_responses import as_sent, response_for_shape
 
 from sagemaker_inventory.records.conversion import ListOf, MapOf, Member, StructureOf
 from sagemaker_inventory.records.record import record_json
@@ -98,20 +97,6 @@ def outcome(write: Callable[[Any], str], value: Any) -> str | type[Exception]:
         return write(value)
     except Exception as exc:
         return type(exc)
-
-
-def as_sent(response: dict[str, Any]) -> dict[str, Any]:
-    """A response as the service sends it: timestamps as epoch seconds, blobs as base64."""
-
-    def wire(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.timestamp()
-        if isinstance(value, bytes):
-            return base64.b64encode(value).decode()
-        raise TypeError(type(value).__name__)
-
-    sent: dict[str, Any] = json.loads(json.dumps(response, default=wire))
-    return sent
 
 
 @pytest.mark.parametrize("presence", DENSITIES)

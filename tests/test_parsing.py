@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import random
-from datetime import datetime
 from typing import Any
 
 import botocore.session
 import pytest
 from botocore.parsers import JSONParser
-from model_responses import response_for_shape
+from model_responses import response_for_shape, wire
 
 from sagemaker_inventory.aws.fetch import DESCRIBE_OUTPUT_SHAPE
 from sagemaker_inventory.aws.parsing import (
@@ -31,15 +30,6 @@ OPERATIONS = [
     ("resourcegroupstaggingapi", "GetResources"),
     ("organizations", "ListAccounts"),
 ]
-
-
-def wire(value: Any) -> Any:
-    """What the service sends: timestamps as epoch seconds, blobs as base64."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    raise TypeError(type(value).__name__)
 
 
 def http_response(body: Any) -> dict[str, Any]:

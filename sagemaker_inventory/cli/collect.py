@@ -168,7 +168,7 @@ def collect(
         accounts=accounts,
     )
     console = make_stderr_console(verbosity(quiet, verbose))
-    # The run's modules (boto3, botocore, rich's live display) load only here.
+    # The run's modules (botocore, and rich's live display if shown) load only here.
     from sagemaker_inventory.collect.command import run_collect
 
     try:

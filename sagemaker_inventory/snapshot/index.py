@@ -10,7 +10,7 @@ its ARN. The sidecar FILE.meta.json records when each scope was last refreshed a
 the records were made with (--all-fields, redaction patterns): records are reused only when those
 match this run's, since a reused record would otherwise keep the old form. Writing the new FILE
 (`SnapshotWriter`, `SnapshotOutcome`, `StaleScope`, `snapshot_session`) is
-`sagemaker_inventory.snapshot.writer`'s job; those names are importable from here too.
+`sagemaker_inventory.snapshot.writer`'s job.
 """
 
 from __future__ import annotations

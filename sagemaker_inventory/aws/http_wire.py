@@ -7,16 +7,25 @@ headers botocore has already built and signed, so `WireConnection` frames them i
 request as one buffer, the response read by RFC 9112's rules (status line, header fields, then a
 body delimited by Transfer-Encoding: chunked, Content-Length, or the connection's end). It raises
 what http.client raises for the same faults, so `keep_alive` maps them to botocore's errors.
+
+Timeouts on a plain connection are the kernel's (SO_RCVTIMEO, SO_SNDTIMEO) on a blocking socket.
+Python's own socket timeout polls the socket before every send and receive: a second system call,
+and a second release and retake of the GIL, which a run's describe threads contend for. A TLS
+connection keeps Python's timeout: CPython's blocking TLS read starts the read again when the
+kernel's timeout ends it, so it would wait forever.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import socket
 import ssl
+import struct
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 # http.client's own bounds: no answer may make smi read an unbounded header section.
 MAX_LINE = 65536
@@ -65,12 +74,14 @@ class WireConnection:
                 sock.setsockopt(*option)
             if options.tls is not None:
                 sock = options.tls.wrap_socket(sock, server_hostname=self.host)
-            sock.settimeout(options.read_timeout)
+                sock.settimeout(options.read_timeout)
+            elif not kernel_timeouts(sock, options.read_timeout):
+                sock.settimeout(options.read_timeout)
         except BaseException:
             sock.close()
             raise
         self.sock = sock
-        self._reader = sock.makefile("rb")
+        self._reader = io.BufferedReader(_Receiver(sock))
 
     def close(self) -> None:
         reader, sock = self._reader, self.sock
@@ -89,11 +100,50 @@ class WireConnection:
     ) -> Answer:
         """Send one request and read its whole answer (connected already: see `connect`)."""
         assert self.sock is not None and self._reader is not None
-        self.sock.sendall(_request_bytes(method, target, self._host_line, headers, body))
+        try:
+            self.sock.sendall(_request_bytes(method, target, self._host_line, headers, body))
+        except BlockingIOError:  # the kernel's send timeout ran out
+            raise TimeoutError("timed out") from None
         answer, keep_open = _read_answer(self._reader, method)
         if not keep_open:
             self.close()
         return answer
+
+
+def kernel_timeouts(sock: socket.socket, seconds: float) -> bool:
+    """Have the kernel end each send and receive of `sock` that waits longer than `seconds`, and
+    make the socket blocking; False (nothing changed) where the platform cannot."""
+    whole = int(seconds)
+    micro = round((seconds - whole) * 1_000_000)
+    if sys.platform == "win32" or (whole <= 0 and micro <= 0):  # Windows takes milliseconds
+        return False
+    timeval = struct.pack("ll", whole, micro)  # struct timeval; setsockopt checks its size
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    except OSError:
+        return False
+    sock.settimeout(None)
+    return True
+
+
+class _Receiver(io.RawIOBase):
+    """A socket's receiving side for a buffered reader. A receive the kernel's timeout ended
+    raises TimeoutError, as one that Python's timeout ended does (`makefile`'s reader would
+    take it for a non-blocking socket with nothing to read yet)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self._sock.recv_into(buffer)
+        except BlockingIOError:
+            raise TimeoutError("timed out") from None
 
 
 def _request_bytes(

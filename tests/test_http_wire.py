@@ -7,14 +7,16 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import struct
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from sagemaker_inventory.aws.http_wire import SocketOptions, WireConnection
+from sagemaker_inventory.aws.http_wire import SocketOptions, WireConnection, kernel_timeouts
 
 
 class _CannedServer:
@@ -74,11 +76,14 @@ def serve() -> Iterator[list[_CannedServer]]:
 
 
 def _connect(
-    serve: list[_CannedServer], *answers: bytes | None, tls: TlsPair | None = None
+    serve: list[_CannedServer],
+    *answers: bytes | None,
+    tls: TlsPair | None = None,
+    read_timeout: float = 5,
 ) -> WireConnection:
     server = _CannedServer(list(answers), tls.server if tls else None)
     serve.append(server)
-    options = SocketOptions(connect_timeout=5, read_timeout=5, tls=tls.client if tls else None)
+    options = SocketOptions(5, read_timeout, tls=tls.client if tls else None)
     connection = WireConnection("127.0.0.1", server.port, f"127.0.0.1:{server.port}", options)
     connection.connect()
     return connection
@@ -257,3 +262,68 @@ def test_a_line_break_in_a_field_is_refused_before_anything_is_sent(
     with pytest.raises(ValueError, match="X-Evil"):
         connection.exchange("POST", "/", [("X-Evil", "a\r\nInjected: 1")], b"")
     assert serve[0].received == []
+
+
+def _within(seconds: float, action: Callable[[], object]) -> BaseException | None:
+    """What `action` raised, or None; fails the test if it is still waiting after `seconds` (a
+    read that never times out would otherwise hang the suite)."""
+    raised: list[BaseException | None] = [None]
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as error:
+            raised[0] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "still waiting: the read timeout was lost"
+    return raised[0]
+
+
+@pytest.mark.parametrize("over_tls", [False, True], ids=["plain", "tls"])
+@pytest.mark.parametrize(
+    "answer",
+    [b"", b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"],
+    ids=["no answer", "a body that stops"],
+)
+def test_an_answer_that_stops_coming_ends_in_a_timeout(
+    serve: list[_CannedServer], tmp_path: Path, over_tls: bool, answer: bytes
+) -> None:
+    tls = _tls_pair(tmp_path) if over_tls else None
+    connection = _connect(serve, answer, tls=tls, read_timeout=0.2)
+    assert isinstance(_within(10, lambda: _post(connection)), TimeoutError)
+
+
+def test_a_send_the_server_never_takes_ends_in_a_timeout() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog, unread
+    port = listener.getsockname()[1]
+    connection = WireConnection("127.0.0.1", port, f"127.0.0.1:{port}", SocketOptions(5, 0.2))
+    connection.connect()
+    with listener:
+        error = _within(30, lambda: _post(connection, b"x" * (64 << 20)))
+    assert isinstance(error, TimeoutError)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SO_RCVTIMEO takes milliseconds on Windows")
+def test_plain_connections_wait_by_the_kernels_timeout_and_tls_ones_by_pythons(
+    serve: list[_CannedServer], tmp_path: Path
+) -> None:
+    # Python's timeout polls before every receive; CPython's blocking TLS read would restart a
+    # read the kernel's timeout ended, forever, so TLS keeps Python's.
+    plain = _connect(serve, b"", read_timeout=2.5)
+    assert plain.sock is not None and plain.sock.gettimeout() is None
+    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+        timeval = plain.sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("ll"))
+        assert struct.unpack("ll", timeval) == (2, 500000)
+    tls = _connect(serve, b"", tls=_tls_pair(tmp_path), read_timeout=2.5)
+    assert tls.sock is not None and tls.sock.gettimeout() == 2.5
+
+
+def test_no_kernel_timeout_stands_for_a_timeout_of_zero() -> None:
+    # SO_RCVTIMEO of zero means "wait forever": Python's timeout of 0 stays in charge.
+    with socket.socket() as sock:
+        sock.settimeout(0.0)
+        assert not kernel_timeouts(sock, 0.0)
+        assert sock.gettimeout() == 0.0

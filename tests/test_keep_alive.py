@@ -17,6 +17,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from loopback import offline_keys, serving, signature_holds
 
+from sagemaker_inventory.aws import keep_alive
 from sagemaker_inventory.aws.keep_alive import KeepAliveTransport
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 
@@ -32,8 +33,9 @@ class _Server(ThreadingHTTPServer):
         self.connections = 0
         self.plan: list[
             str
-        ] = []  # what to do with the next requests: "ok", "drop", "close", "hang"
+        ] = []  # what to do with the next requests: "ok", "drop", "close", "quiet close", "hang"
         self.lock = threading.Lock()
+        self.closed = threading.Event()  # set when a connection has ended
 
     @property
     def url(self) -> str:
@@ -71,9 +73,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-amzn-RequestId", "req-1")
         if action == "close":
             self.send_header("Connection", "close")
+        if action in ("close", "quiet close"):
             self.close_connection = True
         self.end_headers()
         self.wfile.write(EMPTY_PAGE)
+
+    def finish(self) -> None:
+        super().finish()
+        self.server.closed.set()
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -138,6 +145,38 @@ def test_a_connection_the_server_closed_is_replaced(server: _Server) -> None:
     client.list_training_jobs()
     assert server.connections == 2
     assert len(server.requests) == 2
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_it_is_used(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keep_alive, "TRUSTED_IDLE_S", 0.0)
+    client = _client(server.url, max_attempts=0)
+    server.plan = ["quiet close"]  # answered, then closed without a word
+    client.list_training_jobs()
+    assert server.closed.wait(5)
+    client.list_training_jobs()
+    assert (server.connections, len(server.requests)) == (2, 2)
+
+
+def test_a_connection_that_just_answered_is_used_again_without_a_poll(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    polls: list[object] = []
+    monkeypatch.setattr(keep_alive, "wait_for_read", lambda sock, timeout: polls.append(sock))
+    client = _client(server.url)
+    for _ in range(5):
+        client.list_training_jobs()
+    assert (server.connections, polls) == (1, [])
+
+
+def test_a_quiet_close_right_after_an_answer_is_retried_by_botocore(server: _Server) -> None:
+    client = _client(server.url, max_attempts=3)
+    server.plan = ["quiet close"]
+    client.list_training_jobs()
+    assert server.closed.wait(5)
+    assert client.list_training_jobs()["TrainingJobSummaries"] == []
+    assert server.connections == 2
 
 
 def test_a_connection_dropped_before_the_answer_is_retried_by_botocore(server: _Server) -> None:

@@ -23,6 +23,7 @@ import socket
 import ssl
 import struct
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -64,6 +65,7 @@ class WireConnection:
         self._host_line = f"Host: {host_header}\r\n".encode("latin-1")
         self.sock: socket.socket | None = None
         self._reader: BinaryIO | None = None
+        self.answered_at = 0.0  # time.monotonic() of the last whole answer
 
     def connect(self) -> None:
         options = self.options
@@ -107,6 +109,7 @@ class WireConnection:
         answer, keep_open = _read_answer(self._reader, method)
         if not keep_open:
             self.close()
+        self.answered_at = time.monotonic()
         return answer
 
 

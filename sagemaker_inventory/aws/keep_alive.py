@@ -21,6 +21,7 @@ import http.client
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,9 @@ _CLOSED = (
 )
 
 Connection = WireConnection
+# How long after an answer a connection is taken as still open (servers keep idle connections for
+# many seconds, and say so when they close one at once).
+TRUSTED_IDLE_S = 1.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -109,7 +113,11 @@ class KeepAliveTransport:
             connections = self._local.connections = _Connections()
         key = (parts.scheme, parts.netloc)
         connection = connections.get(key)
-        if connection is not None and connection.sock is not None and _dropped(connection.sock):
+        if (
+            connection is not None
+            and connection.sock is not None
+            and _dropped(connection, connection.sock)
+        ):
             connection.close()  # the server closed it while idle: reconnect below
         if connection is None:
             connection = connections[key] = self._new_connection(parts)
@@ -252,8 +260,14 @@ def _host_header(parts: SplitResult) -> str:
     return host
 
 
-def _dropped(sock: socket.socket) -> bool:
-    """An idle keep-alive socket that is readable has been closed (or broken) by the server."""
+def _dropped(connection: Connection, sock: socket.socket) -> bool:
+    """Whether the server closed (or broke) a connection while it was idle: its socket is
+    readable. A connection that answered less than `TRUSTED_IDLE_S` ago is taken as open, without
+    a poll that costs a system call and a turn of the GIL per request: a server that ends a
+    connection so soon without saying so (Connection: close) breaks the next exchange, which
+    botocore retries like any connection it finds closed."""
+    if time.monotonic() - connection.answered_at < TRUSTED_IDLE_S:
+        return False
     try:
         return bool(wait_for_read(sock, timeout=0.0))
     except OSError:

@@ -4,19 +4,15 @@ is botocore's full call to handle."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from loopback import offline_keys, serving, signature_holds
 
@@ -26,7 +22,6 @@ from sagemaker_inventory.aws.metering import ApiMeter
 from sagemaker_inventory.aws.pacing import RateCaps
 from sagemaker_inventory.aws.scope_clients import ScopeClients, make_scope_clients
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
-from sagemaker_inventory.aws.signing import FieldMapSigV4Auth, Fields
 from sagemaker_inventory.collect.scopes import AccountSource
 
 KEY, SECRET, TOKEN = "AKIDEXPRESSTEST", "express-secret", "express-token"
@@ -243,45 +238,3 @@ def test_describes_answered_inside_botocore_never_go_direct() -> None:
             assert (_describe(clients, "job-moto") or {})["TrainingJobName"] == "job-moto"
         assert clients.express is not None and _template(clients) is None
         assert meter.requests()[OPERATION] == 2
-
-
-FROZEN = datetime.datetime(2026, 11, 28, 9, 30, 15)
-
-
-@pytest.mark.parametrize(
-    ("url", "fields", "token"),
-    [
-        ("https://api.sagemaker.us-east-1.amazonaws.com/", {"X-Amz-Target": "a.B"}, None),
-        ("https://api.sagemaker.eu-west-1.amazonaws.com/", {"X-Amz-Target": "a.B"}, "tok"),
-        (
-            "http://127.0.0.1:8080/",
-            {
-                "Content-Type": "application/x-amz-json-1.1",
-                "User-Agent": "Boto3/1 smi",
-                "X-Amz-Target": "SageMaker.DescribeTrainingJob",
-                "amz-sdk-invocation-id": "0d5d6c3e",
-                "amz-sdk-request": "attempt=1; max=10",
-                "X-Odd-Spacing": "  a   b  ",
-            },
-            "tok",
-        ),
-        ("https://[::1]:8443/path", {"Expect": "100-continue", "x-amzn-trace-id": "t"}, None),
-    ],
-)
-def test_the_field_map_signer_signs_as_botocores_signer(
-    monkeypatch: pytest.MonkeyPatch, url: str, fields: dict[str, str], token: str | None
-) -> None:
-    class Frozen(datetime.datetime):
-        @classmethod
-        def utcnow(cls) -> Any:
-            return FROZEN
-
-    monkeypatch.setattr("botocore.auth.datetime", SimpleNamespace(datetime=Frozen))
-    credentials = Credentials("AKIDSIGN", "sign-secret", token).get_frozen_credentials()
-    body = b'{"TrainingJobName": "job-1"}'
-    botocores = AWSRequest("POST", url, dict(fields), body)
-    SigV4Auth(credentials, "sagemaker", "eu-west-1").add_auth(botocores)
-    ours = AWSRequest("POST", url, data=body)
-    ours.headers = Fields(fields.items())  # type: ignore[assignment]
-    FieldMapSigV4Auth(credentials, "sagemaker", "eu-west-1").add_auth(ours)
-    assert dict(ours.headers.items()) == dict(botocores.headers.items())

@@ -2,16 +2,22 @@
 
 botocore's AWSRequest keeps its header fields in an `email` package message, and SigV4Auth's
 `headers_to_sign` copies them into another one, twice per request: filling and reading those cost
-more than the signature itself. Here the fields live in `Fields`, a small case-insensitive map,
-and `FieldMapSigV4Auth` gathers the signed ones into a dict. Everything else (the canonical
-request, the string to sign, key derivation, the HMACs, the Authorization field) is botocore's.
+more than the signature itself. Here the fields live in `Fields`, a small case-insensitive map;
+`FieldMapSigV4Auth` gathers the signed ones into a dict once per signing and writes their
+canonical lines and names from it as botocore writes them. It also keeps signing keys: botocore
+derives one anew for every request with four HMACs, though it depends only on the secret key, the
+UTC date, the region and the service. Up to `_SIGNING_KEYS_KEPT` keys are kept, in this process's
+memory only, by those four (the oldest goes first): a new secret (a refresh) or a new day derives
+its own. Everything else (the canonical request, the string to sign, the key's derivation, the
+signature's HMAC, the date, token and Authorization fields) is botocore's.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -59,18 +65,82 @@ class _SignedFields(dict[str, list[str]]):
         return self[name]
 
 
+# request.context's entry for the fields being signed: gathered once per signing, read twice.
+_SIGNED_FIELDS = "smi_signed_fields"
+# Signing keys kept at once: one per scope a run signs for (a day's, and a secret's), with room
+# for the runs that sign for many scopes at once.
+_SIGNING_KEYS_KEPT = 64
+
+
 class FieldMapSigV4Auth(SigV4Auth):
     """botocore's SigV4Auth over a request whose `headers` are `Fields`."""
 
+    # (secret key, date stamp, region, service) -> the signing key derived from them, shared by
+    # every signer: dict reads and writes are atomic, so threads read it without a lock.
+    _signing_keys: ClassVar[dict[tuple[str, str, str, str], bytes]] = {}
+    _signing_keys_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def add_auth(self, request: AWSRequest) -> None:
+        request.context.pop(_SIGNED_FIELDS, None)  # signed again: its fields may have changed
+        super().add_auth(request)
+
     def headers_to_sign(self, request: AWSRequest) -> Any:
-        signed = _SignedFields()
-        for name, value in request.headers.items():
-            lname = name.lower()
-            if lname not in SIGNED_HEADERS_BLACKLIST:
-                signed.setdefault(lname, []).append(value)
-        if "host" not in signed:
-            signed["host"] = [host_field(request.url)]
+        signed = request.context.get(_SIGNED_FIELDS)
+        if signed is None:
+            signed = request.context[_SIGNED_FIELDS] = _signed_fields(request)
         return signed
+
+    def canonical_headers(self, headers_to_sign: Any) -> str:
+        # botocore's lines, from a plain dict: "name:value" by name, each value's whitespace runs
+        # made one space, a name's values joined by ",".
+        return "\n".join(
+            [
+                f"{name}:{','.join([' '.join(value.split()) for value in headers_to_sign[name]])}"
+                for name in sorted(headers_to_sign)
+            ]
+        )
+
+    def signed_headers(self, headers_to_sign: Any) -> str:
+        # The names are lower-case already; botocore strips them here (and only here).
+        return ";".join(sorted([name.strip() for name in headers_to_sign]))
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        # botocore derives the key anew for every request; it depends on these four alone.
+        scope = (
+            cast("str", self.credentials.secret_key),
+            request.context["timestamp"][0:8],
+            self._region_name,  # type: ignore[attr-defined]  # botocore-stubs omit it
+            self._service_name,  # type: ignore[attr-defined]
+        )
+        key = self._signing_keys.get(scope) or self._signing_key(scope)
+        sign = self._sign  # type: ignore[attr-defined]
+        return cast("str", sign(key, string_to_sign, hex=True))
+
+    def _signing_key(self, scope: tuple[str, str, str, str]) -> bytes:
+        """SigV4's signing key for `scope`, derived as botocore derives it, and kept (the oldest
+        kept goes first)."""
+        secret, date, region, service = scope
+        hmac = self._sign  # type: ignore[attr-defined]  # botocore-stubs omit it
+        key: bytes = hmac(f"AWS4{secret}".encode(), date)
+        for part in (region, service, "aws4_request"):
+            key = hmac(key, part)
+        with self._signing_keys_lock:
+            if scope not in self._signing_keys and len(self._signing_keys) >= _SIGNING_KEYS_KEPT:
+                del self._signing_keys[next(iter(self._signing_keys))]
+            self._signing_keys[scope] = key
+        return key
+
+
+def _signed_fields(request: AWSRequest) -> _SignedFields:
+    """The request's fields SigV4 signs, with Host as botocore signs it if none is set."""
+    signed = _SignedFields()
+    for name, value in request.headers.items():
+        lname = name.lower()
+        if lname not in SIGNED_HEADERS_BLACKLIST:
+            signed.setdefault(lname, []).append(value)
+    if "host" not in signed:
+        signed["host"] = [host_field(request.url)]
+    return signed
 
 
 @dataclass

@@ -13,8 +13,15 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials, ReadOnlyCredentials
+from botocore.exceptions import NoCredentialsError
 
-from sagemaker_inventory.aws.signing import _SIGNING_KEYS_KEPT, FieldMapSigV4Auth, Fields, sign
+from sagemaker_inventory.aws.signing import (
+    _SIGNING_KEYS_KEPT,
+    FieldMapSigV4Auth,
+    Fields,
+    sign,
+    sigv4_timestamp,
+)
 
 FROZEN = datetime.datetime(2026, 11, 28, 9, 30, 15)
 BODY = b'{"TrainingJobName": "job-1"}'
@@ -36,6 +43,8 @@ def freeze(monkeypatch: pytest.MonkeyPatch) -> Freeze:
 
     def at(when: datetime.datetime) -> None:
         monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *_, **__: when)
+        epoch = when.replace(tzinfo=datetime.timezone.utc).timestamp()
+        monkeypatch.setattr(sigv4_timestamp, "now", lambda: epoch)
 
     at(FROZEN)
     return at
@@ -85,6 +94,31 @@ def test_the_field_map_signer_signs_as_botocores_signer(
     """Rule: smi's signer gives every field (date, token, Authorization) botocore's gives."""
     ours, botocores = signed(fields, keys("sign-secret", token), url)
     assert ours == botocores
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        [1764322215.0, 1764322215.999999, 1764322216.0],  # within a second, then the next
+        [1764374399.5, 1764374400.25],  # 23:59:59 to 00:00:00 UTC
+        [1764322216.5, 1764322215.5, 0.0, 4102444800.75],  # the clock stepped back; the epoch
+    ],
+)
+def test_the_date_field_is_the_utc_second_as_botocore_writes_it(
+    monkeypatch: pytest.MonkeyPatch, times: list[float]
+) -> None:
+    """Rule: X-Amz-Date is botocore's SIGV4_TIMESTAMP of the second the clock reads, whichever
+    second was asked before."""
+    for now in times:
+        monkeypatch.setattr(sigv4_timestamp, "now", lambda now=now: now)
+        when = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+        assert sigv4_timestamp() == when.strftime(botocore.auth.SIGV4_TIMESTAMP)
+
+
+def test_no_keys_is_botocores_error() -> None:
+    """Rule: a request with no keys to sign it fails as botocore's signer fails it."""
+    with pytest.raises(NoCredentialsError):
+        sign(URL, Fields(DESCRIBE.items()), BODY, None, ("us-east-1", "sagemaker"))  # type: ignore[arg-type]
 
 
 def test_a_request_signed_again_signs_its_fields_as_they_are_then(freeze: Freeze) -> None:

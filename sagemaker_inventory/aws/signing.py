@@ -3,25 +3,30 @@
 botocore's AWSRequest keeps its header fields in an `email` package message, and SigV4Auth's
 `headers_to_sign` copies them into another one, twice per request: filling and reading those cost
 more than the signature itself. Here the fields live in `Fields`, a small case-insensitive map;
-`FieldMapSigV4Auth` gathers the signed ones into a dict once per signing and writes their
-canonical lines and names from it as botocore writes them. It also keeps signing keys: botocore
-derives one anew for every request with four HMACs, though it depends only on the secret key, the
-UTC date, the region and the service. Up to `_SIGNING_KEYS_KEPT` keys are kept, in this process's
-memory only, by those four (the oldest goes first): a new secret (a refresh) or a new day derives
-its own. Everything else (the canonical request, the string to sign, the key's derivation, the
-signature's HMAC, the date, token and Authorization fields) is botocore's.
+`FieldMapSigV4Auth` gathers the signed ones into a dict once per signing (botocore: twice) and
+writes their canonical lines and names from it as botocore writes them. Two things botocore
+redoes for every request are kept instead:
+- signing keys: botocore derives one with four HMACs, though it depends only on the secret key,
+  the UTC date, the region and the service. Up to `_SIGNING_KEYS_KEPT` keys are kept, in this
+  process's memory only, by those four (the oldest goes first): a new secret (a refresh) or a new
+  day derives its own;
+- the request's time as SigV4 writes it (X-Amz-Date), formatted once a second.
+Everything else (add_auth's steps, the canonical request, the string to sign, the key's
+derivation, the signature's HMAC, the date, token and Authorization fields) is botocore's.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
-from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
+from botocore.exceptions import NoCredentialsError
 
 from sagemaker_inventory.aws.keep_alive import host_field
 
@@ -81,14 +86,20 @@ class FieldMapSigV4Auth(SigV4Auth):
     _signing_keys_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def add_auth(self, request: AWSRequest) -> None:
-        request.context.pop(_SIGNED_FIELDS, None)  # signed again: its fields may have changed
-        super().add_auth(request)
+        # botocore's add_auth step for step (bar its debug logs: smi keeps botocore's loggers at
+        # WARNING), but for the time, formatted once a second rather than for every request, and
+        # the signed fields, gathered once rather than twice.
+        if self.credentials is None:
+            raise NoCredentialsError()
+        request.context["timestamp"] = sigv4_timestamp()
+        self._modify_request_before_signing(request)  # type: ignore[attr-defined]
+        request.context[_SIGNED_FIELDS] = _signed_fields(request)
+        string_to_sign = self.string_to_sign(request, self.canonical_request(request))
+        signature = self.signature(string_to_sign, request)
+        self._inject_signature_to_request(request, signature)  # type: ignore[attr-defined]
 
     def headers_to_sign(self, request: AWSRequest) -> Any:
-        signed = request.context.get(_SIGNED_FIELDS)
-        if signed is None:
-            signed = request.context[_SIGNED_FIELDS] = _signed_fields(request)
-        return signed
+        return request.context.get(_SIGNED_FIELDS) or _signed_fields(request)
 
     def canonical_headers(self, headers_to_sign: Any) -> str:
         # botocore's lines, from a plain dict: "name:value" by name, each value's whitespace runs
@@ -129,6 +140,25 @@ class FieldMapSigV4Auth(SigV4Auth):
                 del self._signing_keys[next(iter(self._signing_keys))]
             self._signing_keys[scope] = key
         return key
+
+
+class _Timestamps:
+    """UTC now as SigV4 dates a request (botocore's SIGV4_TIMESTAMP of its clock), formatted once
+    a second: botocore builds a datetime and formats it for each request."""
+
+    def __init__(self) -> None:
+        self.now: Callable[[], float] = time.time  # what tests freeze
+        self._last = (-1, "")  # (second, its timestamp), replaced whole: threads share it
+
+    def __call__(self) -> str:
+        second = int(self.now())
+        last = self._last
+        if last[0] != second:
+            last = self._last = (second, time.strftime(SIGV4_TIMESTAMP, time.gmtime(second)))
+        return last[1]
+
+
+sigv4_timestamp = _Timestamps()
 
 
 def _signed_fields(request: AWSRequest) -> _SignedFields:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, ItemsView, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NamedTuple, cast
 
 from botocore.auth import SIGNED_HEADERS_BLACKLIST, SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -61,13 +61,16 @@ class Fields:
         """(name, value) of every field, names as first given."""
         return list(self._by_name.values())
 
+    def by_lower_name(self) -> ItemsView[str, tuple[str, str]]:
+        """(lower-case name, (name, value)) of every field."""
+        return self._by_name.items()
 
-class _SignedFields(dict[str, list[str]]):
-    """The fields SigV4 signs as botocore's HTTPHeaders holds them: lower-case names, each with
-    its values (`get_all`)."""
 
-    def get_all(self, name: str) -> list[str]:
-        return self[name]
+class _SignedFields(NamedTuple):
+    """The fields SigV4 signs, as botocore's canonical request states them."""
+
+    lines: str  # "name:value" by name: names lower-case, each value's runs of whitespace one space
+    names: str  # the names by name, joined by ";"
 
 
 # request.context's entry for the fields being signed: gathered once per signing, read twice.
@@ -102,18 +105,10 @@ class FieldMapSigV4Auth(SigV4Auth):
         return request.context.get(_SIGNED_FIELDS) or _signed_fields(request)
 
     def canonical_headers(self, headers_to_sign: Any) -> str:
-        # botocore's lines, from a plain dict: "name:value" by name, each value's whitespace runs
-        # made one space, a name's values joined by ",".
-        return "\n".join(
-            [
-                f"{name}:{','.join([' '.join(value.split()) for value in headers_to_sign[name]])}"
-                for name in sorted(headers_to_sign)
-            ]
-        )
+        return cast("_SignedFields", headers_to_sign).lines
 
     def signed_headers(self, headers_to_sign: Any) -> str:
-        # The names are lower-case already; botocore strips them here (and only here).
-        return ";".join(sorted([name.strip() for name in headers_to_sign]))
+        return cast("_SignedFields", headers_to_sign).names
 
     def signature(self, string_to_sign: str, request: AWSRequest) -> str:
         # botocore derives the key anew for every request; it depends on these four alone.
@@ -162,15 +157,22 @@ sigv4_timestamp = _Timestamps()
 
 
 def _signed_fields(request: AWSRequest) -> _SignedFields:
-    """The request's fields SigV4 signs, with Host as botocore signs it if none is set."""
-    signed = _SignedFields()
-    for name, value in request.headers.items():
-        lname = name.lower()
-        if lname not in SIGNED_HEADERS_BLACKLIST:
-            signed.setdefault(lname, []).append(value)
-    if "host" not in signed:
-        signed["host"] = [host_field(request.url)]
-    return signed
+    """The request's fields SigV4 signs (with Host as botocore signs it if none is set), stated
+    as botocore's canonical_headers and signed_headers state them. (A name in `Fields` has one
+    value: botocore's joining of a name's several values with "," has nothing to join.)"""
+    fields = cast("Fields", request.headers)
+    values = {
+        lname: " ".join(value.split())
+        for lname, (_, value) in fields.by_lower_name()
+        if lname not in SIGNED_HEADERS_BLACKLIST
+    }
+    if "host" not in values:
+        values["host"] = " ".join(host_field(request.url).split())
+    names = sorted(values)
+    return _SignedFields(
+        "\n".join([f"{name}:{values[name]}" for name in names]),
+        ";".join(sorted([name.strip() for name in names])),  # botocore strips them here only
+    )
 
 
 @dataclass

@@ -147,6 +147,27 @@ def test_one_regions_sts_refusing_does_not_fail_the_account() -> None:
     assert factory.identities.sts_region(None) == "eu-west-1"
 
 
+def test_scopes_start_before_sts_has_named_the_account() -> None:
+    # STS was asked before any scope began: its client and round trip delayed every run.
+    seed_accounts([CALLER])
+    listed = threading.Event()
+    sts_waited_for_a_scope: list[bool] = []
+
+    def hold_sts_until_a_scope_lists(event_name: str, **_: Any) -> None:
+        if event_name.endswith(".ListTrainingJobs"):
+            listed.set()
+        elif event_name.endswith(".GetCallerIdentity"):
+            sts_waited_for_a_scope.append(listed.wait(10))
+
+    factory = SessionFactory()
+    emitter = factory.session(None).get_component("event_emitter")
+    emitter.register_first("before-send", hold_sts_until_a_scope_lists)
+    records, summary = collect([AccountSource()], factory)
+    assert sts_waited_for_a_scope == [True]
+    assert [(s.account_id, s.status) for s in summary.scopes] == [(CALLER, "ok"), (CALLER, "ok")]
+    assert len(records) == 4 and summary.accounts[0].api_calls == {"GetCallerIdentity": 1}
+
+
 def test_a_region_denied_for_sts_and_sagemaker_is_the_only_scope_that_fails() -> None:
     seed_accounts([CALLER])
     faults = Faults().add("GetCallerIdentity", sts_error("AccessDenied", 403), {"us-east-1"})

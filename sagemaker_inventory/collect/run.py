@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -108,13 +108,24 @@ def run_inventory(
                 cancelled.set()
                 raise OutputError(str(exc)) from exc
 
-    accounts = resolve_accounts({s.source for s in scopes}, factory, scopes)
     run = ScopeRunner(factory, options, locked_emit, observer, cancelled)
     with ThreadPoolExecutor(
-        max_workers=max(1, options.max_scopes), thread_name_prefix="scope"
+        max_workers=max(1, options.max_scopes) + 1, thread_name_prefix="scope"
     ) as pool:
-        futures = [pool.submit(run.scope, scope, accounts[scope.source]) for scope in scopes]
+        # STS names the caller's account beside the first scopes, not before them: records take
+        # their account from their ARNs, so only a scope's summary waits for the answer.
+        identified = pool.submit(resolve_accounts, {s.source for s in scopes}, factory, scopes)
+        futures = [
+            pool.submit(
+                run.scope,
+                scope,
+                known_account(scope.source),
+                identified_account(identified, scope.source),
+            )
+            for scope in scopes
+        ]
         results = [f.result() for f in futures]
+        accounts = identified.result()
     fail_skips_of_unreachable_accounts(scopes, results)
     discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
     return RunSummary(
@@ -136,8 +147,8 @@ def resolve_accounts(
     answers, else None: the scopes still run, and their records carry their ARNs' account."""
     resolved: dict[AccountSource, str | None] = {}
     for source in sources:
-        if source.account_id or source.role_arn:
-            resolved[source] = source.account_id or account_id_from_arn(str(source.role_arn))
+        if known_account(source) is not None:
+            resolved[source] = known_account(source)
             continue
         regions = [s.region for s in scopes if s.source == source]
         try:
@@ -153,6 +164,21 @@ def resolve_accounts(
     return resolved
 
 
+def known_account(source: AccountSource) -> str | None:
+    """The account id of `source` where it is known without asking STS (a role's)."""
+    if source.account_id or source.role_arn:
+        return source.account_id or account_id_from_arn(str(source.role_arn))
+    return None
+
+
+def identified_account(
+    identified: Future[dict[AccountSource, str | None]], source: AccountSource
+) -> Callable[[], str | None]:
+    """`source`'s account from `resolve_accounts` running in the background, waited for when
+    asked."""
+    return lambda: identified.result()[source]
+
+
 @dataclass
 class ScopeRunner:
     """What every scope of one run shares."""
@@ -163,14 +189,21 @@ class ScopeRunner:
     observer: Observer
     cancelled: threading.Event
 
-    def scope(self, scope: Scope, account: str | None) -> ScopeResult:
+    def scope(
+        self, scope: Scope, account: str | None, identify: Callable[[], str | None] | None = None
+    ) -> ScopeResult:
         """Collect one scope; any AWS failure becomes its ScopeResult, never the run's.
 
-        With `account` unknown (STS would not say), the first record's ARN tells it."""
+        With `account` unknown, the first record's ARN tells it, or else `identify` (STS, asked
+        in the background) once the scope is done."""
         if self.cancelled.is_set():
-            return ScopeResult(account, scope.region, status=FAILED, error=CANCELLED)
+            known = account or (identify() if identify else None)
+            return ScopeResult(known, scope.region, status=FAILED, error=CANCELLED)
         self.observer.scope_started(scope)
-        logger.info("%s %s: collecting (%s)", account or "?", scope.region, scope.source.label)
+        # The account may not be known yet (STS is asked beside the first scopes): the source's
+        # label names it, and the scope's last line gives its id.
+        where = f"{account} {scope.region}" if account else scope.region
+        logger.info("%s: collecting (%s)", where, scope.source.label)
         result = ScopeResult(account, scope.region)
         began = time.monotonic()
         meter = ApiMeter()
@@ -184,6 +217,8 @@ class ScopeRunner:
             skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
             result.status = SKIPPED if skip else FAILED
             result.error = describe_failure(exc)
+        if result.account_id is None and identify is not None:
+            result.account_id = identify()
         known = result.account_id
         result.seconds = round(time.monotonic() - began, 3)
         result.api_calls, result.retries = meter.requests(), meter.retries()

@@ -5,8 +5,10 @@ is botocore's full call to handle."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,7 +18,7 @@ import pytest
 from botocore.credentials import Credentials
 from loopback import offline_keys, serving, signature_holds
 
-from sagemaker_inventory.aws.express import OPERATION, Template, _is_throttle
+from sagemaker_inventory.aws.express import OPERATION, Template, _invocation_id, _is_throttle
 from sagemaker_inventory.aws.fetch import describe_training_job
 from sagemaker_inventory.aws.metering import ApiMeter
 from sagemaker_inventory.aws.pacing import RateCaps
@@ -208,6 +210,19 @@ def test_throttles_are_told_by_their_code(
     headers: list[tuple[str, str]], body: bytes, throttle: bool
 ) -> None:
     assert _is_throttle(body, headers) is throttle
+
+
+@pytest.mark.parametrize(
+    "random",
+    [bytes(16), b"\xff" * 16, bytes(range(16)), bytes.fromhex("7f3c9ae01b2d4c5e8f6a0b1c2d3e4f50")],
+)
+def test_the_invocation_id_is_botocores_uuid4_of_the_same_random_bytes(
+    monkeypatch: pytest.MonkeyPatch, random: bytes
+) -> None:
+    """Rule: a direct describe's amz-sdk-invocation-id is what botocore's str(uuid.uuid4()) makes
+    of the same 16 random bytes (version and variant bits set, lower-case, dashed)."""
+    monkeypatch.setattr(os, "urandom", lambda size: random[:size])
+    assert _invocation_id() == str(uuid.uuid4())
 
 
 def test_direct_describes_keep_to_the_rate_cap(server: _Server) -> None:

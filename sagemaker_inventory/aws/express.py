@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,9 @@ _PER_REQUEST = frozenset(
     }
 )
 _SIGV4 = "AWS4-HMAC-SHA256 "
+# What uuid.uuid4() makes of 16 random bytes: version 4 in bits 76-79, RFC 4122's variant in 62-63.
+_UUID4_CLEARED = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)
 
 
 @dataclass(frozen=True)
@@ -135,12 +138,19 @@ class ExpressDescribe:
     def _signed(self, template: Template, body: bytes) -> Fields:
         """The request's fields, signed."""
         fields = template.fields.copy()
-        fields["amz-sdk-invocation-id"] = str(uuid.uuid4())
+        fields["amz-sdk-invocation-id"] = _invocation_id()
         fields["amz-sdk-request"] = self._attempts
         credentials = self._credentials.get_frozen_credentials()
         sign(template.url, fields, body, credentials, template.scope)
         fields["Content-Length"] = str(len(body))
         return fields
+
+
+def _invocation_id() -> str:
+    """A random UUID as botocore writes one (`str(uuid.uuid4())`), without the UUID object."""
+    bits = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEARED | _UUID4_SET
+    digits = f"{bits:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _document(body: bytes) -> dict[str, Any] | None:

@@ -80,6 +80,20 @@ def test_temp_file_is_hidden_and_beside_target_while_writing(tmp_path: Path) -> 
     assert names[0].endswith(".tmp")
 
 
+def test_the_temporary_file_is_written_at_the_commit_not_record_by_record(
+    tmp_path: Path,
+) -> None:
+    # Flushing each record (as the JSON lines sink does, for readers of a pipe) into a file no
+    # one reads before the rename was a system call per record.
+    target = tmp_path / "jobs.jsonl"
+    with atomic_writer(target) as stream:
+        stream.write("{}\n")
+        stream.flush()
+        [temp] = [tmp_path / name for name in _entries(tmp_path)]
+        assert temp.stat().st_size == 0
+    assert target.read_text() == "{}\n"
+
+
 def test_newline_is_untranslated_so_csv_controls_line_endings(tmp_path: Path) -> None:
     target = tmp_path / "jobs.csv"
     with atomic_writer(target) as stream:

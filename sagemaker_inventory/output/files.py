@@ -36,16 +36,23 @@ class WriteFailed(Exception):
 
 class _NamedStream:
     """A text stream whose OS errors become WriteFailed naming the file. A reader that went away
-    (EPIPE) is not a failure of the file: BrokenPipeError passes through unchanged."""
+    (EPIPE) is not a failure of the file: BrokenPipeError passes through unchanged.
 
-    def __init__(self, stream: TextIO, name: str) -> None:
+    With `defer_flush`, `flush` leaves the buffer alone: a temporary file no one reads before it
+    is renamed is flushed once, when committed, not after every record (the JSON lines sink
+    flushes each line for readers of a pipe, a system call per record)."""
+
+    def __init__(self, stream: TextIO, name: str, defer_flush: bool = False) -> None:
         self._stream, self.name = stream, name
+        self._defer_flush = defer_flush
 
     def write(self, text: str) -> int:
         with writing(self.name):
             return self._stream.write(text)
 
     def flush(self) -> None:
+        if self._defer_flush:
+            return
         with writing(self.name):
             self._stream.flush()
 
@@ -53,9 +60,10 @@ class _NamedStream:
         return getattr(self._stream, attribute)
 
 
-def named_stream(stream: TextIO, name: str) -> TextIO:
-    """`stream`, raising WriteFailed(name, error) when a write or flush fails."""
-    return cast(TextIO, _NamedStream(stream, name))
+def named_stream(stream: TextIO, name: str, defer_flush: bool = False) -> TextIO:
+    """`stream`, raising WriteFailed(name, error) when a write or flush fails (see `_NamedStream`
+    for `defer_flush`)."""
+    return cast(TextIO, _NamedStream(stream, name, defer_flush))
 
 
 @contextlib.contextmanager
@@ -87,13 +95,18 @@ def check_destination(path: str | os.PathLike[str]) -> None:
         raise DestinationError(f"{target}: is a directory")
 
 
+_TEMP_BUFFER = 1 << 20  # bytes a temporary file gathers before each write to disk
+
+
 @contextlib.contextmanager
 def atomic_writer(
     path: str | os.PathLike[str], *, mode: int = 0o600, encoding: str = "utf-8"
 ) -> Iterator[TextIO]:
     """Yield a text stream whose content replaces `path` only if the block completes.
 
-    The stream uses newline="" so the csv module controls line endings. `mode` is applied
+    The stream uses newline="" so the csv module controls line endings. What is written reaches
+    the temporary file in large blocks, and all of it by the commit: a write that fails (a full
+    disk) fails there at the latest. `mode` is applied
     explicitly (not through the umask), also when an existing file had wider permissions.
 
     A symlink's target is replaced, not the link. A device or FIFO (`-o /dev/null`, a named
@@ -111,9 +124,9 @@ def atomic_writer(
     with writing(name):
         fd, temp_name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=TEMP_SUFFIX)
     temp = Path(temp_name)
-    stream = os.fdopen(fd, "w", encoding=encoding, newline="")
+    stream = os.fdopen(fd, "w", buffering=_TEMP_BUFFER, encoding=encoding, newline="")
     try:
-        yield named_stream(stream, name)
+        yield named_stream(stream, name, defer_flush=True)
         with writing(name):
             stream.flush()
             os.fsync(stream.fileno())

@@ -73,6 +73,8 @@ class _SignedFields(NamedTuple):
     names: str  # the names by name, joined by ";"
 
 
+# botocore's SIGNED_HEADERS_BLACKLIST (a list, looked through for every field), as a set.
+_UNSIGNED = frozenset(SIGNED_HEADERS_BLACKLIST)
 # request.context's entry for the fields being signed: gathered once per signing, read twice.
 _SIGNED_FIELDS = "smi_signed_fields"
 # Signing keys kept at once: one per scope a run signs for (a day's, and a secret's), with room
@@ -164,7 +166,7 @@ def _signed_fields(request: AWSRequest) -> _SignedFields:
     values = {
         lname: " ".join(value.split())
         for lname, (_, value) in fields.by_lower_name()
-        if lname not in SIGNED_HEADERS_BLACKLIST
+        if lname not in _UNSIGNED
     }
     if "host" not in values:
         values["host"] = " ".join(host_field(request.url).split())

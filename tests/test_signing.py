@@ -16,9 +16,11 @@ from botocore.credentials import Credentials, ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 
 from sagemaker_inventory.aws.signing import (
+    _PATHS_KEPT,
     _SIGNING_KEYS_KEPT,
     FieldMapSigV4Auth,
     Fields,
+    _normalized_paths,
     sign,
     sigv4_timestamp,
 )
@@ -183,6 +185,16 @@ def test_signing_keys_kept_are_bounded(freeze: Freeze) -> None:
     assert "secret-0" not in kept and f"secret-{_SIGNING_KEYS_KEPT + 4}" in kept
     ours, botocores = signed(DESCRIBE, keys("secret-0"))
     assert ours == botocores
+
+
+def test_paths_remembered_are_bounded(freeze: Freeze) -> None:
+    """Rule: URL paths, normalised as botocore does (dot segments, escapes), are remembered
+    a bounded number at a time."""
+    for n in range(_PATHS_KEPT + 5):
+        url = f"https://h/{n}/./a b/../%7e~/"
+        ours, botocores = signed(DESCRIBE, keys("sign-secret"), url)
+        assert ours == botocores
+        assert len(_normalized_paths) <= _PATHS_KEPT
 
 
 def test_threads_signing_at_once_each_sign_as_botocore(freeze: Freeze) -> None:

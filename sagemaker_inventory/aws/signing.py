@@ -4,15 +4,17 @@ botocore's AWSRequest keeps its header fields in an `email` package message, and
 `headers_to_sign` copies them into another one, twice per request: filling and reading those cost
 more than the signature itself. Here the fields live in `Fields`, a small case-insensitive map;
 `FieldMapSigV4Auth` gathers the signed ones into a dict once per signing (botocore: twice) and
-writes their canonical lines and names from it as botocore writes them. Two things botocore
+writes their canonical lines and names from it as botocore writes them. Three things botocore
 redoes for every request are kept instead:
 - signing keys: botocore derives one with four HMACs, though it depends only on the secret key,
   the UTC date, the region and the service. Up to `_SIGNING_KEYS_KEPT` keys are kept, in this
   process's memory only, by those four (the oldest goes first): a new secret (a refresh) or a new
   day derives its own;
-- the request's time as SigV4 writes it (X-Amz-Date), formatted once a second.
-Everything else (add_auth's steps, the canonical request, the string to sign, the key's
-derivation, the signature's HMAC, the date, token and Authorization fields) is botocore's.
+- the request's time as SigV4 writes it (X-Amz-Date), formatted once a second;
+- the URL's path as the canonical request states it (botocore's normalisation, by path).
+Everything else (add_auth's steps, the canonical request's other parts and its assembly, the
+string to sign, the key's derivation, the signature's HMAC, the date, token and Authorization
+fields) is botocore's.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class _SignedFields(NamedTuple):
 
 # botocore's SIGNED_HEADERS_BLACKLIST (a list, looked through for every field), as a set.
 _UNSIGNED = frozenset(SIGNED_HEADERS_BLACKLIST)
+# URL paths as SigV4's canonical request states them, by path (one per endpoint in practice).
+_normalized_paths: dict[str, str] = {}
+_PATHS_KEPT = 64
 # request.context's entry for the fields being signed: gathered once per signing, read twice.
 _SIGNED_FIELDS = "smi_signed_fields"
 # Signing keys kept at once: one per scope a run signs for (a day's, and a secret's), with room
@@ -102,6 +107,16 @@ class FieldMapSigV4Auth(SigV4Auth):
         string_to_sign = self.string_to_sign(request, self.canonical_request(request))
         signature = self.signature(string_to_sign, request)
         self._inject_signature_to_request(request, signature)  # type: ignore[attr-defined]
+
+    def _normalize_url_path(self, path: str) -> str:
+        # botocore's, remembered: a pure function of the path, which every describe shares.
+        normalized = _normalized_paths.get(path)
+        if normalized is None:
+            if len(_normalized_paths) >= _PATHS_KEPT:
+                _normalized_paths.clear()
+            normalized = super()._normalize_url_path(path)  # type: ignore[misc]
+            _normalized_paths[path] = normalized
+        return cast("str", normalized)
 
     def headers_to_sign(self, request: AWSRequest) -> Any:
         return request.context.get(_SIGNED_FIELDS) or _signed_fields(request)

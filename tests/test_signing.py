@@ -1,6 +1,6 @@
 """smi's SigV4 signer: every request it signs carries exactly the fields botocore's own SigV4Auth
 gives the same request at the same instant, whatever it keeps between requests (signing keys by
-secret, day, region and service)."""
+secret, day, region and service; the date field of the second; normalised URL paths)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from dateutil.tz import tzlocal
 
-from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
+from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory, utc_now
 from sagemaker_inventory.collect.scopes import AccountSource
 
 ROLE = "arn:aws:iam::111111111111:role/Inventory"
@@ -92,6 +92,15 @@ def test_nothing_is_assumed_until_a_call_needs_the_keys() -> None:
     sent = record_assume_role(factory)
     factory.client(factory.session_for(SOURCE), "sagemaker", "us-east-1")
     assert sent == []
+
+
+def test_role_keys_check_their_expiry_by_a_utc_clock() -> None:
+    # botocore's default clock asked tzlocal() for the local zone before every signature.
+    credentials = SessionFactory().session_for(SOURCE).get_credentials()
+    assert credentials._time_fetcher is utc_now
+    now = utc_now()
+    assert now.utcoffset() == timedelta(0)
+    assert abs((now - datetime.now(tzlocal())).total_seconds()) < 60
 
 
 @pytest.mark.usefixtures("moto_aws")

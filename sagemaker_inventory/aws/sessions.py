@@ -20,7 +20,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import (
@@ -324,16 +324,20 @@ class _Fixed(CredentialProvider):
         return self._credentials
 
 
+def utc_now() -> datetime:
+    """The time assumed-role keys check their expiry by, before every signature. botocore's
+    default clock asks tzlocal() for the local zone on each read, most of the check's cost; the
+    instant is the same in UTC."""
+    return datetime.now(timezone.utc)
+
+
 class _AssumedRoleCredentials(DeferredRefreshableCredentials):
     """Assumed-role keys fetched on first use and renewed by botocore before they expire."""
 
     def __init__(
         self, refresh_using: Callable[[], Any], clock: Clock | None, source: AccountSource
     ) -> None:
-        if clock is None:
-            super().__init__(refresh_using, "assume-role")
-        else:
-            super().__init__(refresh_using, "assume-role", time_fetcher=clock)
+        super().__init__(refresh_using, "assume-role", time_fetcher=clock or utc_now)
         if source.duration_seconds is not None:
             life = source.duration_seconds
             self._advisory_refresh_timeout = min(ADVISORY_REFRESH_SECONDS, life // 4)

@@ -321,9 +321,10 @@ def test_plain_connections_wait_by_the_kernels_timeout_and_tls_ones_by_pythons(
     assert tls.sock is not None and tls.sock.gettimeout() == 2.5
 
 
-def test_no_kernel_timeout_stands_for_a_timeout_of_zero() -> None:
-    # SO_RCVTIMEO of zero means "wait forever": Python's timeout of 0 stays in charge.
+@pytest.mark.parametrize("seconds", [0.0, 1e-9, 1e12], ids=["zero", "below a microsecond", "huge"])
+def test_timeouts_the_kernel_cannot_hold_stay_pythons(seconds: float) -> None:
+    # SO_RCVTIMEO of zero means "wait forever", and a struct timeval has its bounds.
     with socket.socket() as sock:
         sock.settimeout(0.0)
-        assert not kernel_timeouts(sock, 0.0)
+        assert not kernel_timeouts(sock, seconds)
         assert sock.gettimeout() == 0.0

@@ -36,6 +36,8 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 # DescribeTrainingJob answer in one receive, where io's default buffer took two, each a system
 # call and a turn of the GIL.
 READ_BUFFER = 64 * 1024
+# Seconds a struct timeval's fields hold on every platform (longer waits keep Python's timeout).
+_LONGEST_KERNEL_TIMEOUT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,11 @@ class WireConnection:
 def kernel_timeouts(sock: socket.socket, seconds: float) -> bool:
     """Have the kernel end each send and receive of `sock` that waits longer than `seconds`, and
     make the socket blocking; False (nothing changed) where the platform cannot."""
+    if sys.platform == "win32" or not 0 < seconds < _LONGEST_KERNEL_TIMEOUT:
+        return False  # Windows takes milliseconds; 0 would mean "wait forever" to the kernel
     whole = int(seconds)
     micro = round((seconds - whole) * 1_000_000)
-    if sys.platform == "win32" or (whole <= 0 and micro <= 0):  # Windows takes milliseconds
+    if whole == 0 and micro == 0:
         return False
     timeval = struct.pack("ll", whole, micro)  # struct timeval; setsockopt checks its size
     try:

@@ -179,18 +179,15 @@ def test_a_job_that_vanished_is_none_as_botocore_reports_it(server: _Server) -> 
     assert len(server.describes()) == 3  # the direct attempt, then botocore's one call
 
 
-def test_a_dropped_connection_is_botocores_to_retry(server: _Server) -> None:
+@pytest.mark.parametrize(
+    "fault", ["drop", "garble"], ids=["a dropped connection", "a 200 that is not a document"]
+)
+def test_a_direct_describe_that_fails_is_botocores_to_ask_again(
+    server: _Server, fault: str
+) -> None:
     clients, meter = _scope(server.url)
     _describe(clients, "job-a")
-    server.plan = ["drop"]
-    assert _describe(clients, "job-b") == _document("job-b")
-    assert meter.requests() == {OPERATION: 3} and meter.retries() == 1
-
-
-def test_a_200_answer_that_is_not_a_document_is_botocores_to_judge(server: _Server) -> None:
-    clients, meter = _scope(server.url)
-    _describe(clients, "job-a")
-    server.plan = ["garble"]
+    server.plan = [fault]
     assert _describe(clients, "job-b") == _document("job-b")
     assert meter.requests() == {OPERATION: 3} and meter.retries() == 1
 

@@ -22,7 +22,7 @@ PRODUCT_FAMILY = "ML Instance"
 TRAINING_COMPONENT = "Training"
 PRICING_REGION = "us-east-1"
 # A Price List failure ends the report: a few quick attempts, not a long retry storm.
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 4  # every attempt, the first included (three retries)
 
 
 class PriceListError(RuntimeError):

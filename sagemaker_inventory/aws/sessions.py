@@ -46,6 +46,7 @@ from sagemaker_inventory.aws.session_maker import (
     configured_session,
     session_region,
 )
+from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from sagemaker_inventory.collect.scopes import AccountSource
 from sagemaker_inventory.records.arns import parse_arn
 from sagemaker_inventory.records.timestamps import as_utc
@@ -54,12 +55,6 @@ from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
 if TYPE_CHECKING:
     from botocore.config import Config
     from botocore.session import Session
-
-# How long a client waits for a connection, and then for each read of an answer (the AWS CLI's
-# --cli-connect-timeout and --cli-read-timeout, whose defaults are 60 s each): a connection that
-# takes seconds is a dead endpoint, but a service may think for a while before it answers.
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 60.0
 
 # botocore refreshes 15 minutes (advisory) and 10 minutes (mandatory) before expiry; with
 # 15-minute credentials that would mean an AssumeRole before every request, so short sessions
@@ -135,10 +130,18 @@ class SessionFactory:
                 self._retries[profile] = self._session_retries[id(session)] = settings
             return self._sessions[profile]
 
-    def retries_in_use(self) -> list[RetrySettings]:
-        """The retry settings of the sessions made so far, each once, in the order first seen."""
+    def settings_report(self) -> dict[str, Any]:
+        """The retry settings and timeouts the run's clients use, for the --report file. One
+        `retry` object, or one per profile (with its name) where profiles set different ones."""
         with self._lock:
-            return list(dict.fromkeys(self._retries.values()))
+            by_profile = dict(self._retries)
+        opts = self.options
+        distinct = list(dict.fromkeys(by_profile.values()))
+        retry: Any = (distinct or [RetrySettings(opts.retry_mode, opts.max_attempts)])[0].to_json()
+        if len(distinct) > 1:
+            retry = [{"profile": name, **s.to_json()} for name, s in by_profile.items()]
+        timeouts = {"connect_seconds": opts.connect_timeout, "read_seconds": opts.read_timeout}
+        return {"retry": retry, "timeouts": timeouts}
 
     def session_for(self, source: AccountSource) -> Session:
         """The (cached) session of one account: its profile's, or the role's assumed from the base

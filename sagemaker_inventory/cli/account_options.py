@@ -247,8 +247,10 @@ def resolve_sources(
 
 
 def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
-    """Raise click.BadParameter naming the first profile the AWS config files do not define."""
-    for profile in profiles:
+    """Raise click.BadParameter naming the first profile the AWS config files do not define, a
+    usage error for a config file or retry setting botocore would refuse; no profile: the
+    default chain's."""
+    for profile in profiles or (None,):
         profile_session(factory, profile)
 
 

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_inventory.aws.account_source import AccountSource
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter
 from sagemaker_inventory.aws.pacing import Pacer, RateCaps
 from sagemaker_inventory.aws.retry_waits import wait_retries_with
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.aws.tags import TagLookup
-from sagemaker_inventory.collect.scopes import AccountSource
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

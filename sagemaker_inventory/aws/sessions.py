@@ -31,6 +31,7 @@ from botocore.credentials import (
 )
 from botocore.parsers import ResponseParserFactory
 
+from sagemaker_inventory.aws.account_source import AccountSource
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.handler_template import HandlerTemplate
 from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
@@ -47,7 +48,6 @@ from sagemaker_inventory.aws.session_maker import (
     session_region,
 )
 from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from sagemaker_inventory.collect.scopes import AccountSource
 from sagemaker_inventory.records.arns import parse_arn
 from sagemaker_inventory.records.timestamps import as_utc
 from sagemaker_inventory.scrubbing import remember_credentials, remember_secret

@@ -235,7 +235,8 @@ def resolve_sources(
 ) -> list[AccountSource]:
     """The accounts to inventory. Exit 2 for an unknown profile or conflicting accounts, exit 1
     (nothing can be collected) when the caller or the organization cannot be read."""
-    from sagemaker_inventory.aws.accounts import AccountDiscoveryError, resolve_account_sources
+    from sagemaker_inventory.aws.accounts import AccountDiscoveryError
+    from sagemaker_inventory.collect.account_sources import resolve_account_sources
 
     check_profiles(factory, accounts.profiles)
     try:

@@ -137,7 +137,7 @@ class SessionFactory:
             by_profile = dict(self._retries)
         opts = self.options
         distinct = list(dict.fromkeys(by_profile.values()))
-        retry: Any = (distinct or [RetrySettings(opts.retry_mode, opts.max_attempts)])[0].to_json()
+        retry: Any = (distinct or [self._defaults()])[0].to_json()
         if len(distinct) > 1:
             retry = [{"profile": name, **s.to_json()} for name, s in by_profile.items()]
         timeouts = {"connect_seconds": opts.connect_timeout, "read_seconds": opts.read_timeout}
@@ -182,9 +182,13 @@ class SessionFactory:
             service,
             region_name=region,
             endpoint_url=self.options.endpoint_url,
-            config=self._config(self._session_retries.get(id(session), RetrySettings())),
+            config=self._config(self._session_retries.get(id(session), self._defaults())),
             **keys,
         )
+
+    def _defaults(self) -> RetrySettings:
+        """smi's retry settings, for a session the user's were not read from."""
+        return RetrySettings(self.options.retry_mode, self.options.max_attempts)
 
     def _config(self, settings: RetrySettings) -> Config:
         from botocore.config import Config

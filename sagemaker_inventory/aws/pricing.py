@@ -125,13 +125,15 @@ def price_fetcher(
         if not clients:
             from botocore.exceptions import BotoCoreError
 
+            from sagemaker_inventory.aws.retry_settings import RetrySettingError
+
             factory = SessionFactory(
                 ClientOptions(endpoint_url=endpoint_url, max_attempts=MAX_ATTEMPTS)
             )
             try:
                 session = factory.session(profile)
                 clients.append(factory.client(session, "pricing", PRICING_REGION))
-            except BotoCoreError as error:
+            except (BotoCoreError, RetrySettingError) as error:
                 raise PriceListError(f"cannot reach the Price List API: {error}") from None
         return fetch_training_price(clients[0], region, instance_type)
 

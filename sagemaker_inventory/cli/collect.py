@@ -227,6 +227,8 @@ def plan_collect(
         options=options,
         destination=destination,
         list_scopes=listing,
+        connect_timeout=pacing.connect_timeout,
+        read_timeout=pacing.read_timeout,
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from sagemaker_inventory.aws.fetch import ListFilters
+from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from sagemaker_inventory.cli.bundles import option_bundle
 from sagemaker_inventory.cli.choices import (
     CommaChoice,
@@ -23,7 +24,7 @@ from sagemaker_inventory.cli.choices import (
     flatten,
     region_names,
 )
-from sagemaker_inventory.cli.common import ENDPOINT_URL, ISO_OR_AGE
+from sagemaker_inventory.cli.common import ENDPOINT_URL, ISO_OR_AGE, SECONDS
 from sagemaker_inventory.output.sinks import OutputFormat
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
@@ -75,11 +76,14 @@ class RedactionRequest:
 
 @dataclass(frozen=True)
 class PacingRequest:
-    """--max-workers, --rate (repeatable, OPERATION=N) and --max-scopes."""
+    """--max-workers, --rate (repeatable, OPERATION=N), --max-scopes, and each request's
+    --connect-timeout and --read-timeout."""
 
     max_workers: int
     rates: tuple[str, ...]
     max_scopes: int
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
 
 region_options = option_bundle(
@@ -269,8 +273,24 @@ pacing_options = option_bundle(
             show_default=True,
             help="Accounts x regions collected at once.",
         ),
+        click.option(
+            "--connect-timeout",
+            type=SECONDS,
+            default=DEFAULT_CONNECT_TIMEOUT,
+            show_default=True,
+            help="Seconds to wait for a connection to AWS, each attempt (as the AWS CLI's"
+            " --cli-connect-timeout).",
+        ),
+        click.option(
+            "--read-timeout",
+            type=SECONDS,
+            default=DEFAULT_READ_TIMEOUT,
+            show_default=True,
+            help="Seconds to wait for an answer once connected, each attempt (as the AWS CLI's"
+            " --cli-read-timeout).",
+        ),
     ),
-    ("max_workers", "rates", "max_scopes"),
+    ("max_workers", "rates", "max_scopes", "connect_timeout", "read_timeout"),
     "pacing",
     PacingRequest,
 )

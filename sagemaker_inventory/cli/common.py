@@ -87,6 +87,28 @@ class EndpointUrl(ParamType[str]):
 ENDPOINT_URL = EndpointUrl()
 
 
+class Seconds(ParamType[float]):
+    """A positive, finite number of seconds (a timeout)."""
+
+    name = "SECONDS"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (seconds > 0 and math.isfinite(seconds)):
+            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
+
+
 def check_environment_endpoint_url() -> None:
     """AWS_ENDPOINT_URL (botocore honours it, below any AWS_ENDPOINT_URL_<SERVICE>), checked like
     --endpoint-url: a usage error naming the variable, not a failure in every scope."""

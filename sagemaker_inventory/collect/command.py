@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.list_scopes import print_scopes
@@ -63,6 +63,8 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
             factory = SessionFactory(
                 ClientOptions(
                     endpoint_url=plan.endpoint_url,
+                    connect_timeout=plan.connect_timeout,
+                    read_timeout=plan.read_timeout,
                     max_pool_connections=max(10, plan.options.max_workers + 4),
                 )
             )
@@ -112,7 +114,7 @@ def _collect_scopes(
     if stopped:
         # Only now: the live progress display is gone and cannot draw over the line.
         return _report_interruption(files.stop, summary)
-    _report_run(summary, outcome, plan.destination, console)
+    _report_run(summary, outcome, plan.destination, console, factory.settings_report())
     return summary.exit_code
 
 
@@ -160,14 +162,16 @@ def _report_run(
     outcome: SnapshotOutcome | None,
     destination: Destination,
     console: Console,
+    clients: dict[str, Any],
 ) -> None:
-    """The run summary and the snapshot's counts on stderr, and the --report file."""
+    """The run summary and the snapshot's counts on stderr, and the --report file (with the
+    clients' retry settings and timeouts)."""
     render_run_summary(summary, console)
     if outcome is not None:
         report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:
         snapshot = outcome.to_json() if outcome is not None else None
-        document = run_summary_document(summary, summary.exit_code, snapshot)
+        document = run_summary_document(summary, summary.exit_code, snapshot, clients)
         write_run_summary_file(destination.report, document, mode=destination.file_mode)
 
 

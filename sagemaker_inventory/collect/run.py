@@ -48,8 +48,6 @@ if TYPE_CHECKING:
     from botocore.model import StructureShape
     from mypy_boto3_sagemaker import SageMakerClient
 
-    from sagemaker_inventory.aws.express import ExpressDescribe
-
 logger = logging.getLogger(__name__)
 
 
@@ -254,9 +252,7 @@ class ScopeRunner:
         )
         # The model the clients parse responses with, one object per process (one plan).
         shape = describe_output_shape(sagemaker_model())
-        convert = _Converter(
-            clients.sagemaker, clients.tags, clients.retry, self.options, shape, clients.express
-        )
+        convert = _Converter(clients.sagemaker, clients.tags, clients.retry, self.options, shape)
         try:
             self._convert_all(scope, clients.sagemaker, convert, clients.retry, result)
             result.tag_path = clients.tags.path if clients.tags else None
@@ -303,7 +299,6 @@ class _Converter:
     retry: ThrottleRetry
     options: CollectOptions
     shape: StructureShape
-    express: ExpressDescribe | None = None
     reused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -314,7 +309,7 @@ class _Converter:
                 self.reused += 1
             return {**kept, "tags": self._tags(summary)}
         name = summary["TrainingJobName"]
-        response = describe_training_job(self.sagemaker, name, self.retry, self.express)
+        response = describe_training_job(self.sagemaker, name, self.retry)
         if response is None:
             return None
         return to_record(

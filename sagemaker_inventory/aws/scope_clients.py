@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from sagemaker_inventory.aws.answer_checks import check_answers
 from sagemaker_inventory.aws.express import OPERATION, ExpressDescribe, express_describe
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter
@@ -57,6 +58,7 @@ def make_scope_clients(
         meter.attach(client)
         pacer.attach(client)
         wait_retries_with(client, sleep)  # botocore's own backoff, cancellable too
+        check_answers(client, sleep)  # a 2xx that is not a whole answer is retried, then raised
         return client
 
     sagemaker = ready("sagemaker")

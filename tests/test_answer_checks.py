@@ -250,28 +250,22 @@ def test_a_stop_during_the_backoff_of_a_bad_answer_ends_the_call(
     assert faults.asked[("ListTrainingJobs", EAST, "")] == 1
 
 
-# -- answers that never went over HTTP (botocore's Stubber), and the model ---------------------
+def test_a_describe_naming_its_job_in_another_case_is_that_job(served: tuple[str, Faults]) -> None:
+    url, faults = served
+
+    def shouted(where: Where) -> bytes:
+        answer = describe_job(5, Where(region=where.region))
+        return json.dumps({**answer, "TrainingJobName": job_name(5).upper()}).encode()
+
+    faults.add("DescribeTrainingJob", EAST, job_name(5), shouted, times=None)
+    client = checked_client(url, "sagemaker", [])
+    # SageMaker names are unique whatever their case (its ARNs are lower-case).
+    answer = client.describe_training_job(TrainingJobName=job_name(5))
+    assert answer["TrainingJobName"] == job_name(5).upper()
+    assert faults.asked[("DescribeTrainingJob", EAST, job_name(5))] == 1
 
 
-def test_a_stubbed_answer_is_checked_too() -> None:
-    client = botocore.session.get_session().create_client("sagemaker", region_name=EAST)
-    check_answers(client, lambda seconds: None)
-    answer = {
-        "TrainingJobName": "other",
-        "TrainingJobArn": "arn:aws:sagemaker:us-east-1:123456789012:training-job/other",
-        "ModelArtifacts": {"S3ModelArtifacts": "s3://b/m"},
-        "TrainingJobStatus": "Completed",
-        "SecondaryStatus": "Completed",
-        "StoppingCondition": {},
-        "CreationTime": 0,
-    }
-    with Stubber(client) as stub:
-        stub.add_response("describe_training_job", answer, {"TrainingJobName": "asked"})
-        with pytest.raises(UnexpectedAnswer, match=r"of job 'asked' answered for job 'other'"):
-            client.describe_training_job(TrainingJobName="asked")
-        stub.add_response("describe_training_job", answer, {"TrainingJobName": "OTHER"})
-        # SageMaker names are unique whatever their case (its ARNs are lower-case).
-        assert client.describe_training_job(TrainingJobName="OTHER")["TrainingJobName"] == "other"
+# -- the model, and clients the checks leave alone ---------------------------------------------
 
 
 def test_required_members_come_from_the_model_once_per_operation() -> None:

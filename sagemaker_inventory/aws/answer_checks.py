@@ -8,12 +8,14 @@ object, or (DescribeTrainingJob) that names another job than the one asked for i
 botocore's own retry loop (`needs-retry`), within the client's retry settings and at most
 ANSWER_ATTEMPTS times, the backoff waited through the scope's cancellable `wait`. The request is
 sent again as it was, so a listing goes on from the same token. Still wrong at the last attempt,
-the call raises `UnexpectedAnswer` (`after-call`), which fails the job (`errors.JOB_OPERATIONS`)
-or else the scope. The output shapes' required members are read once per process per operation.
+the call raises `UnexpectedAnswer`, which fails the job (`errors.JOB_OPERATIONS`) or else the
+scope. Only answers botocore received are checked (a Stubber's are validated by the Stubber). The
+output shapes' required members are read once per process per operation.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -31,7 +33,8 @@ CHECKED = {
     "resource-groups-tagging-api": frozenset({"GetResources"}),
 }
 # Where the parsed answer carries what `before-parse` found wrong with the body (a key no output
-# shape has), and where the request context carries the job a describe asked for.
+# shape has), and where the request context carries the job a describe asked for and how many
+# bad answers its call has had.
 _BODY_PROBLEM = "smi:body-problem"
 _ASKED = "smi_asked_job"
 _BAD_ANSWERS = "smi_bad_answers"
@@ -112,18 +115,21 @@ def check_answers(client: Any, wait: Callable[[float], None]) -> None:
     most = retries.get("total_max_attempts") or _DEFAULT_ATTEMPTS.get(mode, 3)
     checks = _Checks(operations, int(most), wait)
     events = client.meta.events
-    # One handler per event for the service (each registration inspects the handler), which
-    # looks the operation up; botocore's own retry handler, registered before, answers first.
-    if "DescribeTrainingJob" in operations:
-        events.register(f"provide-client-params.{service}.DescribeTrainingJob", _note_asked_job)
+    # Two handlers on the service's events, which look the operation up: each registration
+    # inspects the handler (and aliases a new event name), costlier than every check of a scope.
+    # Handlers registered before (botocore's retry handler, smi's pacer) see the answer first.
     events.register(f"before-parse.{service}", checks.mark_body)
     events.register(f"needs-retry.{service}", checks.needs_retry)
-    events.register_last(f"after-call.{service}", checks.after_call)
 
 
-def _note_asked_job(params: Any = None, context: Any = None, **_: Any) -> None:
-    if isinstance(params, dict) and isinstance(context, dict):
-        context[_ASKED] = params.get("TrainingJobName")
+def _asked_job(operation: Any, request_dict: Any, context: dict[str, Any]) -> None:
+    """Note in the request context the job a describe asks for (its body is one JSON member)."""
+    if operation.name != "DescribeTrainingJob" or _ASKED in context:
+        return
+    try:
+        context[_ASKED] = json.loads(request_dict["body"])["TrainingJobName"]
+    except (KeyError, TypeError, ValueError):
+        context[_ASKED] = None
 
 
 class _Checks:
@@ -170,41 +176,23 @@ class _Checks:
         request_dict: Any = None,
         **_: Any,
     ) -> float | None:
-        """0 (retry now, the backoff waited) for a bad 2xx answer while attempts remain."""
+        """0 (retry now, the backoff waited) for a bad 2xx answer while attempts remain; at
+        the last, UnexpectedAnswer, raised out of the call."""
         if getattr(operation, "name", None) not in self.operations:
             return None
         context = request_dict.get("context") if isinstance(request_dict, dict) else None
         context = context if isinstance(context, dict) else {}
+        _asked_job(operation, request_dict, context)
         problem = _problem_of_response(operation, response, context)
         if problem is None:
             return None
         bad = context[_BAD_ANSWERS] = context.get(_BAD_ANSWERS, 0) + 1
         if attempts >= self.most or bad >= ANSWER_ATTEMPTS:
-            return None  # after-call raises
+            raise UnexpectedAnswer(operation.name, problem, attempts, context.get(_ASKED))
         logger.info("%s: attempt %d %s; retrying", operation.name, attempts, problem)
         # botocore's standard backoff, waited where a cancelled run cuts it short.
         self.wait(min(random.random() * 2 ** (bad - 1), _MAX_BACKOFF))
         return 0
-
-    def after_call(
-        self,
-        http_response: Any = None,
-        parsed: Any = None,
-        model: Any = None,
-        context: Any = None,
-        **_: Any,
-    ) -> None:
-        """Raise UnexpectedAnswer when the answer the call returns is still a bad one."""
-        if getattr(model, "name", None) not in self.operations:
-            return
-        if getattr(http_response, "status_code", 200) >= 300:
-            return
-        context = context if isinstance(context, dict) else {}
-        problem = problem_of(model, parsed, context)
-        if problem is None:
-            return
-        attempts = int((context.get("retries") or {}).get("attempt", 1))
-        raise UnexpectedAnswer(model.name, problem, attempts, context.get(_ASKED))
 
 
 def _problem_of_response(operation: Any, response: Any, context: Mapping[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,8 @@ Bodies = Callable[[Where], bytes]
 
 class Faults:
     """Bodies to answer with (HTTP 200) instead of the fake's own, by (operation, region, key):
-    key is a listing's token ("" for its first page) or the job a describe asks for. A fault
+    key is a listing's token ("" for its first page), the job a describe asks for or the ARN
+    ListTags asks for. A fault
     given `times=None` answers so for ever. Counts every request by the same key."""
 
     def __init__(self) -> None:
@@ -79,9 +81,10 @@ class FaultyHandler(Handler):
     server: FaultyServer
 
     def answer_json(self, operation: str, body: dict[str, Any]) -> None:
-        key = body.get("NextToken") or body.get("TrainingJobName") or body.get("PaginationToken")
+        names = ("NextToken", "PaginationToken", "TrainingJobName", "ResourceArn")
+        key = next((body[name] for name in names if body.get(name)), "")
         where = where_of(self.headers["Authorization"])
-        fault = self.server.faults.take(operation, where, str(key or ""))
+        fault = self.server.faults.take(operation, where, str(key))
         if fault is None:
             return super().answer_json(operation, body)
         self.send(200, fault)
@@ -95,10 +98,10 @@ class FaultyServer(FakeServer):
         self.faults = faults
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[str, Faults]]:
+@contextmanager
+def serving(config: FakeConfig) -> Iterator[tuple[str, Faults]]:
     faults = Faults()
-    server = FaultyServer(FakeState(FakeConfig(jobs=JOBS, tagged_every=3)), faults)
+    server = FaultyServer(FakeState(config), faults)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -106,6 +109,19 @@ def served() -> Iterator[tuple[str, Faults]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, Faults]]:
+    with serving(FakeConfig(jobs=JOBS, tagged_every=3)) as served:
+        yield served
+
+
+@pytest.fixture
+def served_without_bulk_tags() -> Iterator[tuple[str, Faults]]:
+    """Every job's tags come from ListTags (GetResources is denied)."""
+    with serving(FakeConfig(jobs=JOBS, tagged_every=3, deny_bulk_tags=True)) as served:
+        yield served
 
 
 def fixed(body: bytes) -> Bodies:
@@ -304,8 +320,9 @@ def botocore_describes(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def collect(url: str) -> tuple[int, list[dict[str, Any]], str]:
-    result = CliRunner().invoke(cli, ["collect", "-r", EAST, "-r", WEST, "--endpoint-url", url])
+def collect(url: str, *options: str) -> tuple[int, list[dict[str, Any]], str]:
+    arguments = ["collect", "-r", EAST, "-r", WEST, "--endpoint-url", url, *options]
+    result = CliRunner().invoke(cli, arguments)
     records = [json.loads(line) for line in result.stdout.splitlines()]
     return result.exit_code, records, result.stderr
 
@@ -333,13 +350,13 @@ def test_collect_writes_every_job_once_when_a_page_was_empty_once(
     assert all(r["training_job_arn"].endswith(r["training_job_name"]) for r in records)
 
 
-@pytest.mark.usefixtures("botocore_describes")
+@pytest.mark.parametrize("processes", ["1", "2"])
 def test_collect_fails_the_scope_whose_page_stays_wrong_and_keeps_the_others(
-    served: tuple[str, Faults],
+    served: tuple[str, Faults], processes: str
 ) -> None:
     url, faults = served
     faults.add("ListTrainingJobs", EAST, "100", fixed(HTML), times=None)
-    code, records, stderr = collect(url)
+    code, records, stderr = collect(url, "--processes", processes)
     assert code == ExitCode.PARTIAL
     assert names_in(records, WEST) == every_job()
     # Whatever the failed scope wrote before it stopped is its first page's, each job once.
@@ -360,3 +377,17 @@ def test_collect_reports_a_job_whose_describe_stays_about_another_and_writes_the
     assert names_in(records, EAST) == [n for n in every_job() if n != job_name(5)]
     assert names_in(records, WEST) == every_job()
     assert f"1 job not collected: DescribeTrainingJob of job {job_name(5)!r}" in stderr
+
+
+@pytest.mark.usefixtures("botocore_describes")
+def test_collect_reports_a_job_whose_tags_stay_unreadable_and_writes_the_rest(
+    served_without_bulk_tags: tuple[str, Faults],
+) -> None:
+    url, faults = served_without_bulk_tags
+    arn = f"arn:aws:sagemaker:{WEST}:123456789012:training-job/{job_name(9)}"
+    faults.add("ListTags", WEST, arn, fixed(b"[]"), times=None)
+    code, records, stderr = collect(url)
+    assert code == ExitCode.PARTIAL
+    assert names_in(records, WEST) == [n for n in every_job() if n != job_name(9)]
+    assert names_in(records, EAST) == every_job()
+    assert f"1 job not collected: job {job_name(9)!r}: ListTags answered with a body" in stderr

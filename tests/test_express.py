@@ -35,6 +35,9 @@ def _document(name: str) -> dict[str, Any]:
         "TrainingJobName": name,
         "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
         "TrainingJobStatus": "Completed",
+        "SecondaryStatus": "Completed",
+        "ModelArtifacts": {"S3ModelArtifacts": f"s3://bucket/{name}/model.tar.gz"},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
         "CreationTime": 1700000000.125,
         "NotYetModelled": {"x": [1, 2]},
     }

@@ -281,6 +281,22 @@ def test_a_describe_naming_its_job_in_another_case_is_that_job(served: tuple[str
     assert faults.asked[("DescribeTrainingJob", EAST, job_name(5))] == 1
 
 
+def test_a_describe_without_model_artifacts_is_the_jobs_as_sagemaker_sends_nova_jobs(
+    served: tuple[str, Faults],
+) -> None:
+    url, faults = served
+
+    def nova(where: Where) -> bytes:
+        answer = describe_job(5, Where(region=where.region))
+        return json.dumps({**answer, "ModelArtifacts": None}).encode()
+
+    faults.add("DescribeTrainingJob", EAST, job_name(5), nova, times=None)
+    client = checked_client(url, "sagemaker", [])
+    answer = client.describe_training_job(TrainingJobName=job_name(5))
+    assert answer["TrainingJobName"] == job_name(5) and "ModelArtifacts" not in answer
+    assert faults.asked[("DescribeTrainingJob", EAST, job_name(5))] == 1
+
+
 # -- the model, and clients the checks leave alone ---------------------------------------------
 
 
@@ -291,6 +307,7 @@ def test_required_members_come_from_the_model_once_per_operation() -> None:
     expected = expected_of(first.operation_model("DescribeTrainingJob"))
     assert expected is expected_of(second.operation_model("DescribeTrainingJob"))
     assert {"TrainingJobName", "TrainingJobArn"} <= set(expected.required)
+    assert "ModelArtifacts" not in expected.required  # the model requires it; Nova jobs lack it
     listing = expected_of(first.operation_model("ListTrainingJobs"))
     assert listing.required == ("TrainingJobSummaries",)
     assert dict(listing.item_required)["TrainingJobSummaries"]

@@ -26,7 +26,7 @@ from sagemaker_inventory.aws.answer_checks import (
     expected_of,
 )
 from sagemaker_inventory.aws.errors import (
-    UnexpectedAnswer,
+    UnexpectedAnswerError,
     describe_failure,
     is_job_failure,
 )
@@ -180,14 +180,14 @@ def test_a_listing_page_that_stays_wrong_fails_the_listing_after_bounded_attempt
     waits: list[float] = []
     client = checked_client(url, "sagemaker", waits)
     listed = []
-    with pytest.raises(UnexpectedAnswer) as raised:
+    with pytest.raises(UnexpectedAnswerError) as raised:
         listed.extend(iter_job_summaries(client, ListFilters()))
     assert faults.asked[("ListTrainingJobs", EAST, "100")] == ANSWER_ATTEMPTS
     assert len(waits) == ANSWER_ATTEMPTS - 1
     message = str(raised.value)
     assert message.startswith("ListTrainingJobs ") and said in message
     assert f"({ANSWER_ATTEMPTS} attempts)" in message
-    assert "UnexpectedAnswer" not in message and "Error" not in message
+    assert "UnexpectedAnswerError" not in message and "Error" not in message
     assert describe_failure(raised.value).as_dict() == {
         "code": "UnexpectedAnswer",
         "message": message,
@@ -201,7 +201,7 @@ def test_the_clients_own_attempts_bound_the_retries_of_a_bad_answer(
     faults.add("ListTrainingJobs", EAST, "", fixed(HTML), times=None)
     waits: list[float] = []
     client = checked_client(url, "sagemaker", waits, attempts=0)  # one attempt in all
-    with pytest.raises(UnexpectedAnswer, match=r"\(1 attempt\)"):
+    with pytest.raises(UnexpectedAnswerError, match=r"\(1 attempt\)"):
         list(iter_job_summaries(client, ListFilters()))
     assert faults.asked[("ListTrainingJobs", EAST, "")] == 1 and waits == []
 
@@ -223,7 +223,7 @@ def test_a_describe_always_about_another_job_fails_that_job(served: tuple[str, F
     url, faults = served
     faults.add("DescribeTrainingJob", EAST, job_name(5), another_job(6), times=None)
     client = checked_client(url, "sagemaker", [])
-    with pytest.raises(UnexpectedAnswer) as raised:
+    with pytest.raises(UnexpectedAnswerError) as raised:
         client.describe_training_job(TrainingJobName=job_name(5))
     assert str(raised.value) == (
         f"DescribeTrainingJob of job {job_name(5)!r} answered for job {job_name(6)!r}"
@@ -408,3 +408,18 @@ def test_collect_reports_a_job_whose_tags_stay_unreadable_and_writes_the_rest(
     assert names_in(records, WEST) == [n for n in every_job() if n != job_name(9)]
     assert names_in(records, EAST) == every_job()
     assert f"1 job not collected: job {job_name(9)!r}: ListTags answered with a body" in stderr
+
+
+def test_a_snapshot_keeps_the_jobs_of_a_scope_whose_page_stays_wrong(
+    served: tuple[str, Faults], tmp_path: Path
+) -> None:
+    url, faults = served
+    snapshot = tmp_path / "inventory.jsonl"
+    first = collect(url, "--snapshot", str(snapshot))
+    assert first[0] == ExitCode.OK, first[2]
+    faults.add("ListTrainingJobs", EAST, "100", fixed(b"{}"), times=None)
+    code, _, stderr = collect(url, "--snapshot", str(snapshot))
+    assert code == ExitCode.PARTIAL
+    assert "0 removed" in stderr  # the 50 jobs of the page never read are no news
+    kept = [json.loads(line) for line in snapshot.read_text().splitlines()]
+    assert names_in(kept, EAST) == every_job() and names_in(kept, WEST) == every_job()

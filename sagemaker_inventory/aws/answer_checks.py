@@ -8,7 +8,7 @@ object, or (DescribeTrainingJob) that names another job than the one asked for i
 botocore's own retry loop (`needs-retry`), within the client's retry settings and at most
 ANSWER_ATTEMPTS times, the backoff waited through the scope's cancellable `wait`. The request is
 sent again as it was, so a listing goes on from the same token. Still wrong at the last attempt,
-the call raises `UnexpectedAnswer`, which fails the job (`errors.JOB_OPERATIONS`) or else the
+the call raises `UnexpectedAnswerError`, which fails the job (`errors.JOB_OPERATIONS`) or else the
 scope. Only answers botocore received are checked (a Stubber's are validated by the Stubber). The
 output shapes' required members are read once per process per operation.
 """
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_inventory.aws.errors import UnexpectedAnswer
+from sagemaker_inventory.aws.errors import UnexpectedAnswerError
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def problem_of(operation: Any, parsed: Any, context: Mapping[str, Any]) -> str |
 
 def check_answers(client: Any, wait: Callable[[float], None]) -> None:
     """Check the answers of `client`'s operations that smi calls (nothing for another service):
-    retried while attempts remain, the backoff waited through `wait`; then UnexpectedAnswer."""
+    retried while attempts remain, the backoff waited through `wait`; then UnexpectedAnswerError."""
     service = client.meta.service_model.service_id.hyphenize()
     operations = CHECKED.get(service)
     if operations is None:
@@ -184,7 +184,7 @@ class _Checks:
         **_: Any,
     ) -> float | None:
         """0 (retry now, the backoff waited) for a bad 2xx answer while attempts remain; at
-        the last, UnexpectedAnswer, raised out of the call."""
+        the last, UnexpectedAnswerError, raised out of the call."""
         if getattr(operation, "name", None) not in self.operations:
             return None
         context = request_dict.get("context") if isinstance(request_dict, dict) else None
@@ -195,7 +195,7 @@ class _Checks:
             return None
         bad = context[_BAD_ANSWERS] = context.get(_BAD_ANSWERS, 0) + 1
         if attempts >= self.most or bad >= ANSWER_ATTEMPTS:
-            raise UnexpectedAnswer(operation.name, problem, attempts, context.get(_ASKED))
+            raise UnexpectedAnswerError(operation.name, problem, attempts, context.get(_ASKED))
         logger.info("%s: attempt %d %s; retrying", operation.name, attempts, problem)
         # botocore's standard backoff, waited where a cancelled run cuts it short.
         self.wait(min(random.random() * 2 ** (bad - 1), _MAX_BACKOFF))

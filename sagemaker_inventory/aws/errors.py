@@ -2,8 +2,8 @@
 
 A scope (one account x one region) that fails is reported with the error's code and message and the
 run goes on; a job that vanished between List and Describe is skipped; throttling is retried; an
-answer that is not what its operation returns (`UnexpectedAnswer`, see `answer_checks`) fails the
-job it was about, or else its scope.
+answer that is not what its operation returns (`UnexpectedAnswerError`, see `answer_checks`) fails
+the job it was about, or else its scope.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ _VANISHED_MESSAGE = re.compile(r"could not find|not found|does not exist", re.IG
 JOB_OPERATIONS = frozenset({"DescribeTrainingJob", "ListTags"})
 
 
-class UnexpectedAnswer(Exception):
+class UnexpectedAnswerError(Exception):
     """A successful (2xx) answer that is not what its operation returns -- a required member
     missing, a body that is no JSON document, another job than the one asked for -- still so
     after every attempt botocore's retry settings allow. `job`: the job asked for, if any."""
@@ -76,8 +76,8 @@ class FailureReason:
 
 
 def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError (or UnexpectedAnswer's own), else None."""
-    if isinstance(exc, UnexpectedAnswer):
+    """The AWS error code of a botocore ClientError (or UnexpectedAnswerError's own), else None."""
+    if isinstance(exc, UnexpectedAnswerError):
         return exc.code
     response: Any = getattr(exc, "response", None)
     if isinstance(response, dict):
@@ -102,7 +102,7 @@ def is_vanished_job(exc: BaseException) -> bool:
 
 def is_job_failure(exc: BaseException) -> bool:
     """True when `exc` fails one job (an unexpected answer about it), not the job's scope."""
-    return isinstance(exc, UnexpectedAnswer) and exc.operation in JOB_OPERATIONS
+    return isinstance(exc, UnexpectedAnswerError) and exc.operation in JOB_OPERATIONS
 
 
 def is_region_not_enabled(exc: BaseException) -> bool:

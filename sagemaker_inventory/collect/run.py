@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sagemaker_inventory.aws.errors import (
     FailureReason,
-    UnexpectedAnswer,
+    UnexpectedAnswerError,
     describe_failure,
     is_job_failure,
     is_region_not_enabled,
@@ -310,7 +310,7 @@ def jobs_failure(messages: Sequence[str], shown: int = 3) -> FailureReason:
     more = len(messages) - shown
     told = "; ".join(messages[:shown]) + (f"; and {more} more" if more > 0 else "")
     count = "1 job" if len(messages) == 1 else f"{len(messages)} jobs"
-    return FailureReason(UnexpectedAnswer.code, f"{count} not collected: {told}")
+    return FailureReason(UnexpectedAnswerError.code, f"{count} not collected: {told}")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ JOB_OPERATIONS = frozenset({"DescribeTrainingJob", "ListTags"})
 class UnexpectedAnswerError(Exception):
     """A successful (2xx) answer that is not what its operation returns -- a required member
     missing, a body that is no JSON document, another job than the one asked for -- still so
-    after every attempt botocore's retry settings allow. `job`: the job asked for, if any."""
+    after the attempts allowed (see `answer_checks`). `job`: the job asked for, if any."""
 
     code = "UnexpectedAnswer"
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.account_source import AccountSource
+from sagemaker_inventory.aws.answer_checks import check_answers
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter
 from sagemaker_inventory.aws.pacing import Pacer, RateCaps
@@ -54,6 +55,7 @@ def make_scope_clients(
         meter.attach(client)
         pacer.attach(client)
         wait_retries_with(client, sleep)  # botocore's own backoff, cancellable too
+        check_answers(client, sleep)  # a 2xx that is not a whole answer is retried, then raised
         return client
 
     sagemaker = ready("sagemaker")

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sagemaker_inventory.aws.errors import describe_failure, is_region_not_enabled
+from sagemaker_inventory.aws.errors import (
+    FailureReason,
+    UnexpectedAnswerError,
+    describe_failure,
+    is_job_failure,
+    is_region_not_enabled,
+)
 from sagemaker_inventory.aws.fetch import (
     ThrottleRetry,
     describe_training_job,
@@ -274,12 +280,15 @@ class ScopeRunner:
         described = in_order(
             summaries, convert, workers=workers, window=4 * workers, thread_name="describe"
         )
+        failed: list[str] = []
         with closing(described) as converted:
             for summary, record in converted:
                 if self.cancelled.is_set():
                     result.status, result.error = FAILED, CANCELLED
                     return
-                if record is None:
+                if isinstance(record, _JobFailed):
+                    failed.append(record.message)
+                elif record is None:
                     result.skipped += 1
                     result.skipped_jobs.append(summary["TrainingJobName"])
                 else:
@@ -288,6 +297,23 @@ class ScopeRunner:
                     if result.account_id is None:
                         result.account_id = record.get("account_id")
                 self.observer.job_done(scope)
+        if failed:
+            result.status, result.error = FAILED, jobs_failure(failed)
+
+
+def jobs_failure(messages: Sequence[str], shown: int = 3) -> FailureReason:
+    """Why a scope failed whose other jobs were written: the first of its failed jobs' messages."""
+    more = len(messages) - shown
+    told = "; ".join(messages[:shown]) + (f"; and {more} more" if more > 0 else "")
+    count = "1 job" if len(messages) == 1 else f"{len(messages)} jobs"
+    return FailureReason(UnexpectedAnswerError.code, f"{count} not collected: {told}")
+
+
+@dataclass(frozen=True)
+class _JobFailed:
+    """A job that could not be collected (its answers stayed wrong); the others go on."""
+
+    message: str
 
 
 @dataclass
@@ -302,7 +328,16 @@ class _Converter:
     reused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, summary: dict[str, Any]) -> MutableRecord | None:
+    def __call__(self, summary: dict[str, Any]) -> MutableRecord | _JobFailed | None:
+        try:
+            return self._convert(summary)
+        except Exception as exc:
+            if not is_job_failure(exc):
+                raise
+            named = getattr(exc, "job", None) is not None
+            return _JobFailed(str(exc) if named else f"job {summary['TrainingJobName']!r}: {exc}")
+
+    def _convert(self, summary: dict[str, Any]) -> MutableRecord | None:
         kept = self.options.reuse(summary) if self.options.reuse else None
         if kept is not None:
             with self._lock:  # called from every describe worker

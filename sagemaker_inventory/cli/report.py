@@ -11,13 +11,23 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
 
 import click
 
+from sagemaker_inventory.cli.choices import by_dimensions, completer
+from sagemaker_inventory.cli.color import color_option
+from sagemaker_inventory.cli.common import (
+    checked_output,
+    format_option,
+    output_option,
+    output_stream,
+    quiet_option,
+)
 from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.output.console import OutputConsole
-from sagemaker_inventory.output.files import named_stream
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 from sagemaker_inventory.report.aggregate import parse_dimension
 from sagemaker_inventory.report.answer import Answer, answer
@@ -25,6 +35,7 @@ from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_i
 from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION
 
 BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
+REPORT_FORMATS = ("table", "json", "jsonl")
 
 
 class InputError(click.ClickException):
@@ -110,6 +121,7 @@ def read_answer(
     *,
     cost: bool,
     sort: str,
+    quiet: bool = False,
 ) -> Answer:
     """Read the inputs into one view's answer; its warnings and a duplicates note go to stderr.
 
@@ -124,10 +136,11 @@ def read_answer(
             if duplicates is not None and duplicates.losers:
                 records = inventory.records(skip=duplicates.losers)
                 result = answer(view, records, by, now, cost=cost, sort=sort)
-                click.echo(duplicate_note(len(duplicates.losers)), err=True)
+                if not quiet:
+                    click.echo(duplicate_note(len(duplicates.losers)), err=True)
     except InventoryError as error:
         raise InputError(str(error)) from None
-    for warning in result.warnings:
+    for warning in [] if quiet else result.warnings:
         click.echo(f"smi: {warning}", err=True)
     return result
 
@@ -247,6 +260,7 @@ Examples:
     multiple=True,
     callback=check_dimensions,
     metavar=BY_METAVAR,
+    shell_complete=completer(by_dimensions),
     help="Group by this (repeatable).",
 )
 @click.option("--failures", is_flag=True, help="Failed and stopped jobs by (folded) reason.")
@@ -285,22 +299,22 @@ Examples:
     help="With --cost: send Price List calls to URL (tests, proxies).",
 )
 @click.option("--profile", metavar="NAME", help="With --cost: AWS profile for the Price List API.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "jsonl"]),
-    default=None,
-    help="table (rich), json, or jsonl (--checks: one finding per line); default: table on a "
-    "terminal, json otherwise.",
+@format_option(
+    REPORT_FORMATS,
+    "table (rich), json, or jsonl (--checks: one finding per line); default: table on a "
+    "terminal, json otherwise (also for -o FILE, or jsonl for --checks -o FILE.jsonl).",
 )
+@output_option("Write the report to FILE atomically instead of stdout; '-' is stdout.")
 @click.option(
     "--now",
     callback=check_moment,
     default=None,
     metavar="ISO-8601",
     help="Measure --running at this moment instead of the clock's (e.g. when the inventory "
-    "was collected, or the demo's 2026-11-01T12:00:00Z).",
+    "was collected).",
 )
+@quiet_option
+@color_option
 def report(
     *,
     inputs: tuple[str, ...],
@@ -315,8 +329,10 @@ def report(
     sort: str | None,
     endpoint_url: str | None,
     profile: str | None,
-    output_format: str | None,
+    fmt: str | None,
+    output: Path | None,
     now: datetime | None,
+    quiet: bool,
 ) -> None:
     """Entry point of `smi report` (help text: HELP)."""
     view = choose_view(by, failures, running, checks)
@@ -325,26 +341,42 @@ def report(
     )
     if fail_on_findings and not checks:
         raise click.UsageError("--fail-on-findings needs --checks")
+    path = checked_output(output)
+    output_format = fmt or default_report_format(path, checks)
     if output_format == "jsonl" and not checks:
         raise click.UsageError("--format jsonl is for --checks (one finding per line)")
-    if output_format is None:
-        output_format = "table" if sys.stdout.isatty() else "json"
     if not inputs and sys.stdin.isatty():
         raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
     moment = now or datetime.now(timezone.utc)
     order = sort or "hours"
-    result = read_answer(inputs, view, by, moment, cost=cost, sort=order)
+    result = read_answer(inputs, view, by, moment, cost=cost, sort=order, quiet=quiet)
     if pricing is not None and result.summary is not None:
         price_summary(result.summary, pricing)
         result.document = result.summary.as_dict()
-    # Write errors name stdout (WriteFailed, exit 5); a reader gone is the CLI group's to handle.
-    stdout = named_stream(sys.stdout, "standard output")
-    if result.posture is not None and output_format != "table":
-        write = result.posture.write_json if output_format == "json" else result.posture.write_jsonl
-        write(stdout)
-    elif output_format == "json":
-        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False), file=stdout)
-    else:
-        result.render(OutputConsole(file=stdout))
+    # Write errors name the file or stdout (WriteFailed, exit 5); a reader gone is the CLI
+    # group's to handle.
+    with output_stream(path) as stream:
+        write_result(result, output_format, stream)
     if fail_on_findings and result.posture is not None and result.posture.total_findings:
         raise SystemExit(ExitCode.FINDINGS.value)
+
+
+def default_report_format(path: Path | None, checks: bool) -> str:
+    """table on a terminal, else json; a FILE (not a terminal) gets json, or jsonl for --checks
+    when its suffix says JSON lines."""
+    if path is None:
+        return "table" if sys.stdout.isatty() else "json"
+    if checks and path.suffix.lower() in (".jsonl", ".ndjson"):
+        return "jsonl"
+    return "json"
+
+
+def write_result(result: Answer, output_format: str, stream: TextIO) -> None:
+    """The answer on `stream`: JSON (indented), JSON lines (--checks) or rich tables."""
+    if result.posture is not None and output_format != "table":
+        write = result.posture.write_json if output_format == "json" else result.posture.write_jsonl
+        write(stream)
+    elif output_format == "json":
+        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False), file=stream)
+    else:
+        result.render(OutputConsole(file=stream))

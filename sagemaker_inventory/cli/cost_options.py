@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from sagemaker_inventory.cli.bundles import option_bundle
 from sagemaker_inventory.report.aggregate import GroupedTallies
 from sagemaker_inventory.report.prices import PriceFileError, PriceTable, load_price_file
 
@@ -26,6 +27,46 @@ class PricingPlan:
     refresh: bool = False
     endpoint_url: str | None = None
     profile: str | None = None
+
+
+@dataclass(frozen=True)
+class PriceSource:
+    """--prices, --refresh-prices, --endpoint-url and --profile: where --cost's prices come from."""
+
+    prices_file: str | None
+    refresh: bool
+    endpoint_url: str | None
+    profile: str | None
+
+
+price_source_options = option_bundle(
+    (
+        click.option(
+            "--prices",
+            "prices_file",
+            metavar="FILE",
+            help='With --cost: prices from FILE, {"REGION": {"INSTANCE_TYPE": USD_PER_HOUR}}, '
+            "instead of the Price List API.",
+        ),
+        click.option(
+            "--refresh-prices",
+            is_flag=True,
+            help="With --cost: ask the Price List API, not the cache.",
+        ),
+        click.option(
+            "--endpoint-url",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+            help="With --cost: send Price List calls to URL (tests, proxies).",
+        ),
+        click.option(
+            "--profile", metavar="NAME", help="With --cost: AWS profile for the Price List API."
+        ),
+    ),
+    ("prices_file", "refresh_prices", "endpoint_url", "profile"),
+    "prices",
+    PriceSource,
+)
 
 
 def plan_pricing(

@@ -25,7 +25,13 @@ from sagemaker_inventory.cli.common import (
     output_stream,
     quiet_option,
 )
-from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
+from sagemaker_inventory.cli.cost_options import (
+    PriceSource,
+    PricingPlan,
+    plan_pricing,
+    price_source_options,
+    price_summary,
+)
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.output.console import OutputConsole
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
@@ -65,23 +71,17 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def check_cost_options(
-    view: str,
-    cost: bool,
-    prices_file: str | None,
-    refresh: bool,
-    sort: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
+    view: str, cost: bool, prices: PriceSource, sort: str | None
 ) -> PricingPlan | None:
     """The pricing plan of --cost (None without it); its options without it are usage errors."""
     if not cost:
         given = [
             name
             for name, value in (
-                ("--prices", prices_file),
-                ("--refresh-prices", refresh),
+                ("--prices", prices.prices_file),
+                ("--refresh-prices", prices.refresh),
                 ("--sort cost", sort == "cost"),
-                ("--profile", profile),
+                ("--profile", prices.profile),
             )
             if value
         ]
@@ -92,7 +92,7 @@ def check_cost_options(
         raise click.UsageError(
             "--cost goes with --by (or no view), not --failures/--running/--checks"
         )
-    return plan_pricing(prices_file, refresh, endpoint_url, profile)
+    return plan_pricing(prices.prices_file, prices.refresh, prices.endpoint_url, prices.profile)
 
 
 def choose_view(by: tuple[str, ...], failures: bool, running: bool, checks: bool = False) -> str:
@@ -277,28 +277,12 @@ Examples:
     "--cost", is_flag=True, help="Add dollars: on-demand list price x billable instance-hours."
 )
 @click.option(
-    "--prices",
-    "prices_file",
-    metavar="FILE",
-    help='With --cost: prices from FILE, {"REGION": {"INSTANCE_TYPE": USD_PER_HOUR}}, '
-    "instead of the Price List API.",
-)
-@click.option(
-    "--refresh-prices", is_flag=True, help="With --cost: ask the Price List API, not the cache."
-)
-@click.option(
     "--sort",
     type=click.Choice(["hours", "cost"]),
     default=None,
     help="Order groups and draw bars by billable hours (default) or by cost (needs --cost).",
 )
-@click.option(
-    "--endpoint-url",
-    envvar="AWS_ENDPOINT_URL",
-    metavar="URL",
-    help="With --cost: send Price List calls to URL (tests, proxies).",
-)
-@click.option("--profile", metavar="NAME", help="With --cost: AWS profile for the Price List API.")
+@price_source_options
 @format_option(
     REPORT_FORMATS,
     "table (rich), json, or jsonl (--checks: one finding per line); default: table on a "
@@ -324,11 +308,8 @@ def report(
     checks: bool,
     fail_on_findings: bool,
     cost: bool,
-    prices_file: str | None,
-    refresh_prices: bool,
+    prices: PriceSource,
     sort: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
     fmt: str | None,
     output: Path | None,
     now: datetime | None,
@@ -336,9 +317,7 @@ def report(
 ) -> None:
     """Entry point of `smi report` (help text: HELP)."""
     view = choose_view(by, failures, running, checks)
-    pricing = check_cost_options(
-        view, cost, prices_file, refresh_prices, sort, endpoint_url, profile
-    )
+    pricing = check_cost_options(view, cost, prices, sort)
     if fail_on_findings and not checks:
         raise click.UsageError("--fail-on-findings needs --checks")
     path = checked_output(output)

@@ -167,7 +167,8 @@ output_options = option_bundle(
             "--columns",
             metavar="PATHS",
             shell_complete=completer(column_names),
-            help="Comma-separated dotted paths for table/csv, e.g. resource_config.instance_type.",
+            help="Comma-separated dotted paths, e.g. resource_config.instance_type: the table and"
+            " csv columns; jsonl and json records keep only these paths, nested as they are.",
         ),
     ),
     ("fmt", "output", "csv_raw", "columns"),

@@ -186,8 +186,9 @@ Views (give one; the default is --by status):
                 highlighted (near_limit in JSON).
   --cost        With --by: cost_usd (billable instance-hours x the on-demand
                 list price of the type in the region, instance groups priced
-                group by group), spot_saved_usd and unpriced_jobs per group and
-                in the totals. Prices: the AWS Price List API (cached a day
+                group by group: a job's priced types count even when another
+                has no price), spot_saved_usd and unpriced_jobs (jobs with a
+                type or region without a price) per group and in the totals. Prices: the AWS Price List API (cached a day
                 under XDG_CACHE_HOME/smi; --refresh-prices), or --prices FILE
                 ({{"REGION": {{"INSTANCE_TYPE": USD_PER_HOUR}}}}). --sort cost
                 orders and draws bars by dollars. A failed Price List call is
@@ -218,8 +219,9 @@ COLUMNS): columns that do not fit are left out, and named under the table.
                "jobs", "instance_hours", "billable_instance_hours",
                "spot_savings_percent", "failed"}}], "totals": {{same fields}}}}
                --cost adds "cost_usd", "spot_saved_usd", "unpriced_jobs" to
-               each group and the totals, and "unpriced": [{{"region",
-               "instance_type"}}] (pairs without a price).
+               each group and the totals (cost null when nothing in it has a
+               price; totals = the sum of the groups), and "unpriced":
+               [{{"region", "instance_type"}}] (pairs without a price).
   --failures: {{"failures": [{{"reason" (most recent), "pattern" (folded),
                "jobs", "failed", "stopped", "newest_time",
                "job_names" (newest first), "job_details": [{{

@@ -86,9 +86,10 @@ def _figures(tally: Tally) -> list[Text]:
     ]
 
 
-def format_usd(dollars: float) -> str:
-    """Dollars with a thousands separator and cents: $12,345.67."""
-    return f"${dollars:,.2f}"
+def format_usd(dollars: float | None) -> str:
+    """Dollars with a thousands separator and cents: $12,345.67; an em dash when nothing was
+    priced (not $0.00)."""
+    return "—" if dollars is None else f"${dollars:,.2f}"
 
 
 # The figures' headers and drop order (higher first) when the console is narrow.

@@ -188,7 +188,8 @@ Views (give one; the default is --by status):
                 list price of the type in the region, instance groups priced
                 group by group: a job's priced types count even when another
                 has no price), spot_saved_usd and unpriced_jobs (jobs with a
-                type or region without a price) per group and in the totals. Prices: the AWS Price List API (cached a day
+                type or region without a price) per group and in the totals.
+                Prices: the AWS Price List API (cached a day
                 under XDG_CACHE_HOME/smi; --refresh-prices), or --prices FILE
                 ({{"REGION": {{"INSTANCE_TYPE": USD_PER_HOUR}}}}). --sort cost
                 orders and draws bars by dollars. A failed Price List call is

@@ -225,13 +225,14 @@ class SecretFilter(logging.Filter):
 
 def make_stderr_console(verbosity: int) -> Console:
     """The console for progress and summaries: stderr, so stdout carries only records. Under -q
-    it is made on first use: a quiet run that has nothing to say never imports rich."""
+    it is made on first use: a quiet run that has nothing to say never imports rich. Off a
+    terminal (a cron log, a pipe) text is never wrapped: one message is one line, for grep."""
     if verbosity < 0:
         # Stands in for the Console it makes (see _QuietConsole): typed as one for its users.
         return cast("Console", _QuietConsole())
     from rich.console import Console
 
-    return Console(stderr=True, quiet=False, highlight=False)
+    return Console(stderr=True, quiet=False, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 class _QuietConsole:
@@ -247,5 +248,7 @@ class _QuietConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=True, quiet=True, highlight=False)
+            self._console = Console(
+                stderr=True, quiet=True, highlight=False, soft_wrap=not sys.stderr.isatty()
+            )
         return getattr(self._console, name)

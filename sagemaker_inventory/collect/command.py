@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from sagemaker_inventory.aws.errors import NO_CREDENTIALS, NO_CREDENTIALS_FIX
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.list_scopes import print_scopes
 from sagemaker_inventory.collect.outcome import CANCELLED, RunSummary
@@ -85,7 +86,7 @@ def _collect_demo(
         demo_backend,
     )
 
-    console.print(Text(DEMO_NOTICE, style="bold yellow"))
+    console.print(Text(f"smi: {DEMO_NOTICE}", style="bold yellow"))
     try:
         with demo_backend():
             # Sessions must be built after moto is active, or their clients would reach real AWS.
@@ -162,7 +163,13 @@ def _report_run(
     console: Console,
 ) -> None:
     """The run summary and the snapshot's counts on stderr, and the --report file."""
-    render_run_summary(summary, console)
+    uncredentialed = [s for s in summary.scopes if s.error and s.error.code == NO_CREDENTIALS]
+    if not uncredentialed or len(uncredentialed) < len(summary.scopes):
+        render_run_summary(summary, console)
+    if uncredentialed:
+        # What is wrong and the fix, once however many scopes failed for it (alone when every
+        # scope did), and under -q too: print, not the console.
+        print(f"smi: error: {NO_CREDENTIALS_FIX}", file=sys.stderr)
     if outcome is not None:
         report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:

@@ -211,8 +211,17 @@ training) x 100 over jobs with enable_managed_spot_training and both times
 (null when none); failed = status Failed. Groups are ordered by billable
 instance-hours (largest first, then by key); chronologically when --by month
 comes first; the table's bars show billable instance-hours either way. Hours
-are rounded to 4 decimals, percentages to 2. Tables fit the terminal (or
-COLUMNS): columns that do not fit are left out, and named under the table.
+are rounded to 4 decimals, percentages to 2.
+
+\b
+Tables fit the terminal (or COLUMNS), one line per cell; a job name or group
+key is never cut. Columns that do not fit are left out, named under the
+table, in this order:
+  --by        bar, Spot %, Inst-h, Failed, Jobs (Billable-h and USD stay)
+  --failures  bar, Other jobs, Where, Newest, Jobs (Reason is cut, kept last)
+  --running   Max run, Status, Elapsed, Instances, Account, Region, Training
+  --checks    N/A, Passed, Sev, Failed %; per group: Secr back to Isol,
+              Jobs, Findings; findings: Account, Region (Detail cut first)
 
 \b
 --format json (the default when stdout is not a terminal) prints:

@@ -113,30 +113,31 @@ def render_drift(found: Drift, console: Console) -> None:
         console.print(Text("No drift: the documented shape and botocore's model agree."))
         return
     if found.undocumented:
-        console.print(
-            _members_table(
-                f"{len(found.undocumented)} DescribeTrainingJob members the documented shape "
-                "lacks (smi collect --all-fields keeps them)",
-                found.undocumented,
-            )
+        _print_members(
+            f"{len(found.undocumented)} DescribeTrainingJob members the documented shape "
+            "lacks (smi collect --all-fields keeps them)",
+            found.undocumented,
+            console,
         )
     if found.missing_from_api:
-        console.print(
-            _members_table(
-                f"{len(found.missing_from_api)} documented fields botocore's model no longer has",
-                found.missing_from_api,
-            )
+        _print_members(
+            f"{len(found.missing_from_api)} documented fields botocore's model no longer has",
+            found.missing_from_api,
+            console,
         )
 
 
-def _members_table(title: str, members: list[Member]) -> object:
-    from rich.table import Table
+def _print_members(title: str, members: list[Member], console: Console) -> None:
+    """One member a row, fitted to the console (`table_fit`): the record path is never cut; the
+    API member is dropped first, then the type."""
     from rich.text import Text
 
-    table = Table(title=Text(title))
-    table.add_column(Text("Record path"), overflow="fold")
-    table.add_column(Text("API member"), overflow="fold")
-    table.add_column(Text("Type"), no_wrap=True)
-    for member in members:
-        table.add_row(Text(member.path), Text(member.api_path), Text(member.type))
-    return table
+    from sagemaker_inventory.output.table_fit import PINNED, FitColumn, cell, print_fitted
+
+    columns = [
+        FitColumn("Record path", PINNED),
+        FitColumn("API member", 2),
+        FitColumn("Type", 1),
+    ]
+    rows = [[cell(m.path), cell(m.api_path), cell(m.type)] for m in members]
+    print_fitted(console, columns, rows, title=Text(title))

@@ -14,7 +14,7 @@ group turns either into its exit code. So do the resolver's usage errors and `Sn
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ from sagemaker_inventory.collect.run_summary import (
 from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.collect.signals import StopRequest, interruption_line
 from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
 from sagemaker_inventory.snapshot.errors import SnapshotCancelled
 from sagemaker_inventory.snapshot.lock import SnapshotLocked
@@ -137,6 +138,8 @@ def _collect_and_write(
         progress_observer(console, len(scopes)) as observer,
     ):
         emit = files.emitter(sink.write)
+        if plan.demo and not plan.options.with_tags:
+            emit = _demo_marked(emit)
         try:
             summary = run_scopes(
                 scopes, factory, options, emit, observer, files.stop.cancelled, reuse_for=reuse_for
@@ -154,6 +157,17 @@ def _collect_and_write(
         if summary.exit_code == ExitCode.NOTHING_COLLECTED:
             sink.abandon()  # keep whatever good file was there
     return summary, outcome, False
+
+
+def _demo_marked(emit: Callable[[MutableRecord], None]) -> Callable[[MutableRecord], None]:
+    """--demo --no-tags: records get no tags but the demo's mark, so that they still say they
+    are demo data."""
+    from sagemaker_inventory.demo.jobs import mark_demo_record
+
+    def marked(record: MutableRecord) -> None:
+        emit(mark_demo_record(record))
+
+    return marked
 
 
 def _report_run(

@@ -28,6 +28,7 @@ from sagemaker_inventory.cli.common import (
 from sagemaker_inventory.cli.cost_options import (
     PriceSource,
     PricingPlan,
+    demo_pricing,
     plan_pricing,
     price_source_options,
     price_summary,
@@ -37,11 +38,16 @@ from sagemaker_inventory.output.console import OutputConsole
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 from sagemaker_inventory.report.aggregate import parse_dimension
 from sagemaker_inventory.report.answer import Answer, answer
+from sagemaker_inventory.report.demo_prices import DemoWatch
 from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_inventory
 from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION
 
 BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
 REPORT_FORMATS = ("table", "json", "jsonl")
+DEMO_PRICES_NOTE = (
+    "smi: demo inventory: priced with the demo's shipped prices (approximate list prices;"
+    " --prices demo), not the Price List API"
+)
 
 
 class InputError(click.ClickException):
@@ -122,16 +128,20 @@ def read_answer(
     cost: bool,
     sort: str,
     quiet: bool = False,
+    watch: DemoWatch | None = None,
 ) -> Answer:
     """Read the inputs into one view's answer; its warnings and a duplicates note go to stderr.
 
     Several inputs may overlap: every job is noted while answering, and the view is answered
-    again without the extra copies only if some job was met twice.
+    again without the extra copies only if some job was met twice. `watch` notes whether every
+    record is demo data (for --cost).
     """
     try:
         with open_inventory(inputs, sys.stdin.buffer) as inventory:
             duplicates = Duplicates() if len(inventory.inputs) > 1 else None
             records = inventory.records(duplicates=duplicates)
+            if watch is not None:
+                records = watch.watch(records)
             result = answer(view, records, by, now, cost=cost, sort=sort)
             if duplicates is not None and duplicates.losers:
                 records = inventory.records(skip=duplicates.losers)
@@ -340,8 +350,13 @@ def report(
         raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
     moment = now or datetime.now(timezone.utc)
     order = sort or "hours"
-    result = read_answer(inputs, view, by, moment, cost=cost, sort=order, quiet=quiet)
+    watch = DemoWatch() if pricing is not None else None
+    result = read_answer(inputs, view, by, moment, cost=cost, sort=order, quiet=quiet, watch=watch)
     if pricing is not None and result.summary is not None:
+        if watch is not None and watch.all_demo and pricing.table is None:
+            pricing = demo_pricing(pricing, prices)
+            if pricing.table is not None and not quiet:
+                click.echo(DEMO_PRICES_NOTE, err=True)
         price_summary(result.summary, pricing)
         result.document = result.summary.as_dict()
     # Write errors name the file or stdout (WriteFailed, exit 5); a reader gone is the CLI

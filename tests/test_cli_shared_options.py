@@ -104,3 +104,11 @@ def test_checks_json_lines_are_compact_as_records_are() -> None:
     lines = result.stdout.splitlines()
     assert result.exit_code == 0 and lines
     assert all(_compact(line) for line in lines)
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_list_scopes_json_lines_are_compact_as_records_are() -> None:
+    result = smi("collect", "-r", "us-east-1,eu-west-1", "--list-scopes", "-f", "jsonl")
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and len(lines) == 2
+    assert all(_compact(line) for line in lines)

@@ -301,9 +301,11 @@ def _check_demo(demo: bool, regions: RegionRequest, accounts: AccountRequest) ->
 def _check_dates(filters: ListFilters) -> None:
     after, before = filters.created_after, filters.created_before
     if after is not None and before is not None and after >= before:
+        from sagemaker_inventory.records.timestamps import format_utc_seconds
+
         raise click.UsageError(
-            f"--created-after ({after:%Y-%m-%dT%H:%M:%SZ}) is not earlier than --created-before"
-            f" ({before:%Y-%m-%dT%H:%M:%SZ}): no job can match both (an age counts back from now:"
+            f"--created-after ({format_utc_seconds(after)}) is not earlier than --created-before"
+            f" ({format_utc_seconds(before)}): no job can match both (an age counts back from now:"
             " --created-after 7d --created-before 1d is between 7 days and 1 day ago)"
         )
 

@@ -229,7 +229,8 @@ def _keep_running_within_limit(plan: JobPlan) -> JobPlan:
 
 def _long_run(plan: JobPlan, rng: random.Random) -> JobPlan:
     """A region's first running deep-learning job becomes a week-long run near its limit all day
-    (from LONG_RUN_FRACTIONS of it at the day's start to under 98% at its end), so that --running
+    (from LONG_RUN_FRACTIONS of it at the day's start, and under it at the day's end: a day is
+    an eighth of the limit), so that --running
     always has a near-limit job to show."""
     low, high = LONG_RUN_FRACTIONS
     runtime = rng.randint(int(low * LONG_RUN_MAX_RUNTIME), int(high * LONG_RUN_MAX_RUNTIME))

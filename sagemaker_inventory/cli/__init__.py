@@ -69,6 +69,7 @@ class LazyGroup(click.Group):
             show_error(exc)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
+            click.echo("smi: aborted", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 

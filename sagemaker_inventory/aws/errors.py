@@ -109,6 +109,13 @@ def is_region_not_enabled(exc: BaseException) -> bool:
     return error_code(exc) in REGION_NOT_ENABLED_CODES
 
 
+NO_CREDENTIALS = "NoCredentials"
+NO_CREDENTIALS_FIX = (
+    "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile, or set"
+    " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `smi collect --demo` needs none"
+)
+
+
 def describe_failure(exc: BaseException) -> FailureReason:
     """A short code + message for any exception raised while collecting a scope."""
     code = error_code(exc)
@@ -116,11 +123,9 @@ def describe_failure(exc: BaseException) -> FailureReason:
         return FailureReason(code, _message(exc))
     name = type(exc).__name__
     if name == "NoCredentialsError":
-        return FailureReason(
-            "NoCredentials",
-            "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile,"
-            " or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or try `smi collect --demo`)",
-        )
+        # Short: it is the reason of every scope that fails for it; the fix (NO_CREDENTIALS_FIX)
+        # is said once per run.
+        return FailureReason(NO_CREDENTIALS, "no AWS credentials found")
     return FailureReason(name, str(exc) or name)
 
 

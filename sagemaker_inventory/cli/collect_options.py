@@ -24,7 +24,13 @@ from sagemaker_inventory.cli.choices import (
     flatten,
     region_names,
 )
-from sagemaker_inventory.cli.common import ENDPOINT_URL, ISO_OR_AGE, SECONDS
+from sagemaker_inventory.cli.common import (
+    ENDPOINT_URL,
+    ISO_OR_AGE,
+    SECONDS,
+    format_option,
+    output_option,
+)
 from sagemaker_inventory.output.sinks import OutputFormat
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
@@ -152,19 +158,13 @@ filter_options = option_bundle(
 
 output_options = option_bundle(
     (
-        click.option(
-            "-f",
-            "--format",
-            "fmt",
-            type=click.Choice([f.value for f in OutputFormat]),
-            help="Output format. Default: table on a terminal, else jsonl (or from -o's suffix).",
+        format_option(
+            [f.value for f in OutputFormat],
+            "Output format. Default: table on a terminal, else jsonl (or from -o's suffix).",
         ),
-        click.option(
-            "-o",
-            "--output",
-            type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-            help="Write to FILE atomically instead of stdout (only when something was"
-            " collected); '-' is stdout (with --snapshot, records go to stdout only then).",
+        output_option(
+            "Write to FILE atomically instead of stdout (only when something was"
+            " collected); '-' is stdout (with --snapshot, records go to stdout only then)."
         ),
         click.option(
             "--csv-raw",
@@ -177,7 +177,8 @@ output_options = option_bundle(
             "--columns",
             metavar="PATHS",
             shell_complete=completer(column_names),
-            help="Comma-separated dotted paths for table/csv, e.g. resource_config.instance_type.",
+            help="Comma-separated dotted paths, e.g. resource_config.instance_type: the table and"
+            " csv columns; jsonl and json records keep only these paths, nested as they are.",
         ),
     ),
     ("fmt", "output", "csv_raw", "columns"),

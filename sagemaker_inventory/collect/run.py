@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sagemaker_inventory.aws.errors import (
+    NO_CREDENTIALS,
     FailureReason,
     UnexpectedAnswerError,
     describe_failure,
@@ -159,11 +160,12 @@ def resolve_accounts(
             caller = factory.identities.caller(factory, source.profile, regions, source.label)
             resolved[source] = caller.account_id
         except IdentityUnknown as exc:
-            logger.warning(
-                "cannot identify the account of %s (%s): records take it from their ARNs",
-                source.label,
-                exc,
-            )
+            if exc.error.code != NO_CREDENTIALS:  # the run's failure says it, with the fix
+                logger.warning(
+                    "cannot identify the account of %s: %s; records take it from their ARNs",
+                    source.label,
+                    exc,
+                )
             resolved[source] = None
     return resolved
 

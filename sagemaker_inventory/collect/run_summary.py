@@ -115,7 +115,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         if failed:
             from rich.console import Console
 
-            loud = Console(file=console.file, highlight=False)
+            loud = Console(file=console.file, highlight=False, soft_wrap=console.soft_wrap)
             for scope in failed:
                 _print_line(loud, _failure_line(scope))
         return

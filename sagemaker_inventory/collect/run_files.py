@@ -151,7 +151,11 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
         settings = SnapshotSettings(destination.all_fields, rules.patterns if rules else None)
         carry = functools.partial(redact, rules=rules) if rules else None
         with snapshot_session(
-            destination.snapshot, settings, mode=destination.file_mode, carry=carry
+            destination.snapshot,
+            settings,
+            mode=destination.file_mode,
+            carry=carry,
+            changes=destination.changes,
         ) as keeper:
             yield RunFiles(stop, keeper, rules)
 

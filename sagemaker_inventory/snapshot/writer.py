@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
 
 from sagemaker_inventory.collect.outcome import OK, RunSummary
@@ -31,7 +32,7 @@ from sagemaker_inventory.output.files import writing
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import format_timestamp
 from sagemaker_inventory.snapshot.errors import SnapshotCancelled
-from sagemaker_inventory.snapshot.file_set import FileSet, journal_path_for, recover
+from sagemaker_inventory.snapshot.file_set import FileSet, recover
 from sagemaker_inventory.snapshot.index import (
     META_FORMAT,
     ScopeKey,
@@ -42,6 +43,7 @@ from sagemaker_inventory.snapshot.index import (
     open_snapshot,
     scope_of,
 )
+from sagemaker_inventory.snapshot.journal import journal_path_for
 from sagemaker_inventory.snapshot.lock import snapshot_lock
 
 
@@ -82,16 +84,22 @@ def snapshot_session(
     *,
     mode: int = 0o600,
     carry: Callable[[MutableRecord], MutableRecord] | None = None,
+    changes: str | os.PathLike[str] | None = None,
 ) -> Iterator[SnapshotWriter]:
     """Lock FILE (SnapshotLocked at once if another run has it), index it, and yield the writer
     whose `snapshot.reuse` is the run's reuse hook and whose `commit` ends the run.
 
     FILE is resolved first (symlinks followed): the lock and the sidecar belong to the file the
-    data is in, so two names of one snapshot can never run at once."""
+    data is in, so two names of one snapshot can never run at once. `changes` is the run's
+    --changes: with FILE and its sidecar, the only files a journal left by a killed run may
+    rename into (JournalRefused otherwise)."""
     path = os.path.realpath(path)
     with snapshot_lock(path, mode=mode):
         # Before anything reads or writes FILE: finish a commit a killed run left half done.
-        recover(journal_path_for(path))
+        targets = [Path(path), meta_path_for(path)]
+        if changes is not None:
+            targets.append(Path(os.path.realpath(changes)))
+        recover(journal_path_for(path), targets)
         with (
             open_snapshot(path, settings) as snapshot,
             SnapshotWriter(snapshot, carry=carry) as writer,
@@ -176,8 +184,9 @@ class SnapshotWriter:
         outcome = SnapshotOutcome(reused=sum(s.reused for s in summary.scopes))
         # The three files change together or not at all, a crash included (file_set).
         with FileSet(journal_path_for(self._snapshot.path), mode=mode, step=self.step) as files:
-            out = files.open(self._snapshot.path)
-            meta = files.open(meta_path_for(self._snapshot.path))
+            # FILE was resolved when the run began; a symlink planted since is not followed.
+            out = files.open(self._snapshot.path, follow_symlinks=False)
+            meta = files.open(meta_path_for(self._snapshot.path), follow_symlinks=False)
             delta = files.open(changes) if changes else None
             for key in keys:
                 if key in fresh:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sagemaker_inventory.collect.outcome import RunSummary, ScopeResult
+from sagemaker_inventory.collect.run_files import snapshot_run_of
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for
 from sagemaker_inventory.snapshot.writer import snapshot_session
 
@@ -53,7 +54,7 @@ def commit(snap: Path, records: list[dict[str, Any]], crash_at: str | None = Non
                     os._exit(0)
 
             writer.step = crash
-        writer.commit(summary, changes=changes)
+        writer.commit(snapshot_run_of(summary), changes=changes)
 
 
 def files_of(snap: Path) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ import json
 import os
 import stat
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sagemaker_inventory.snapshot.errors import JournalRefused
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for
 from sagemaker_inventory.snapshot.journal import MAX_JOURNAL_BYTES, journal_path_for
 from sagemaker_inventory.snapshot.lock import lock_path_for
+from sagemaker_inventory.snapshot.run_outcome import RunOutcome
 from sagemaker_inventory.snapshot.writer import snapshot_session
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -358,17 +360,8 @@ def test_a_symlink_planted_at_the_sidecar_or_journal_during_a_run_is_not_followe
                 assert not journal_path_for(snap).is_symlink()
 
         writer.step = check
-        writer.commit(_empty_summary())
+        writer.commit(RunOutcome(datetime.now(timezone.utc), []))
     assert (home / "config").read_bytes() == config
     assert not (home / "other").exists()
     assert not meta_path_for(snap).is_symlink()
     assert json.loads(meta_path_for(snap).read_text())["records"] == 0
-
-
-def _empty_summary() -> Any:
-    from datetime import datetime, timezone
-
-    from sagemaker_inventory.collect.outcome import RunSummary
-
-    now = datetime.now(timezone.utc)
-    return RunSummary(now, now, [])

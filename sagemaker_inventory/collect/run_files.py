@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from sagemaker_inventory.aws.service_models import sagemaker_model
+from sagemaker_inventory.collect.outcome import OK
 from sagemaker_inventory.collect.signals import StopRequest, stop_signals
 from sagemaker_inventory.output.files import atomic_writer, named_stream
 from sagemaker_inventory.output.sinks import Sink, make_sink
@@ -26,6 +27,7 @@ from sagemaker_inventory.records.redaction import RedactionRules, redact
 from sagemaker_inventory.records.shape import describe_output_shape
 from sagemaker_inventory.records.timestamps import format_utc_seconds
 from sagemaker_inventory.snapshot.errors import SnapshotCancelled
+from sagemaker_inventory.snapshot.run_outcome import RunOutcome, ScopeOutcome
 
 if TYPE_CHECKING:
     from botocore.model import StructureShape
@@ -124,12 +126,20 @@ class RunFiles:
         if self.keeper is None:
             return None
         return self.keeper.commit(
-            summary,
+            snapshot_run_of(summary),
             changes=destination.changes,
             mode=destination.file_mode,
             cancelled=self.stop.cancelled,
             owns=destination.shard.owns if destination.shard else None,
         )
+
+
+def snapshot_run_of(summary: RunSummary) -> RunOutcome:
+    """The run as its snapshot takes it: when it began, and which scopes it collected."""
+    return RunOutcome(
+        summary.started,
+        [ScopeOutcome(s.account_id, s.region, s.status == OK, s.reused) for s in summary.scopes],
+    )
 
 
 @contextlib.contextmanager

@@ -27,7 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sagemaker_inventory.collect.outcome import OK, RunSummary
 from sagemaker_inventory.output.files import writing
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import format_timestamp
@@ -45,6 +44,7 @@ from sagemaker_inventory.snapshot.index import (
 )
 from sagemaker_inventory.snapshot.journal import journal_path_for
 from sagemaker_inventory.snapshot.lock import snapshot_lock
+from sagemaker_inventory.snapshot.run_outcome import RunOutcome
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class SnapshotWriter:
 
     def commit(
         self,
-        summary: RunSummary,
+        run: RunOutcome,
         *,
         changes: str | os.PathLike[str] | None = None,
         mode: int = 0o600,
@@ -175,13 +175,13 @@ class SnapshotWriter:
         """
         with writing(f"the temporary copy of {self._snapshot.path}"):
             self._spool.flush()
-        refreshed = {(s.account_id, s.region) for s in summary.scopes if s.status == OK}
+        refreshed = {(s.account_id, s.region) for s in run.scopes if s.collected}
         fresh: set[ScopeKey] = {(a, r) for a, r in refreshed if a is not None}
         old = self._snapshot.scopes()
         every = sorted(set(old) | set(self._snapshot.refreshed) | fresh)
         keys = [k for k in every if k in fresh or owns is None or owns(k[0])]
         # Counted per scope: the records reused in worker processes are not this Snapshot's.
-        outcome = SnapshotOutcome(reused=sum(s.reused for s in summary.scopes))
+        outcome = SnapshotOutcome(reused=sum(s.reused for s in run.scopes))
         # The three files change together or not at all, a crash included (file_set).
         with FileSet(journal_path_for(self._snapshot.path), mode=mode, step=self.step) as files:
             # FILE was resolved when the run began; a symlink planted since is not followed.
@@ -195,11 +195,11 @@ class SnapshotWriter:
                     self._write_carried(key, out, outcome)
             for key in sorted(set(every) - set(keys)):
                 self._write_removed(key, delta, outcome)
-            meta.write(self._meta_document(keys, fresh, summary.started, outcome))
+            meta.write(self._meta_document(keys, fresh, run.started, outcome))
             if cancelled is not None and cancelled.is_set():
                 raise SnapshotCancelled(f"{self._snapshot.path} was left as it was")
             files.commit()
-        outcome.stale = self._stale_scopes(summary, keys, fresh)
+        outcome.stale = self._stale_scopes(run, keys, fresh)
         return outcome
 
     def _write_refreshed(
@@ -265,11 +265,11 @@ class SnapshotWriter:
         return json.dumps(document, indent=1) + "\n"
 
     def _stale_scopes(
-        self, summary: RunSummary, keys: list[ScopeKey], fresh: set[ScopeKey]
+        self, run: RunOutcome, keys: list[ScopeKey], fresh: set[ScopeKey]
     ) -> list[StaleScope]:
         stale: dict[ScopeKey, StaleScope] = {}
-        for scope in summary.scopes:
-            if scope.status == OK:
+        for scope in run.scopes:
+            if scope.collected:
                 continue
             # An account that could not even be identified: each of its regions' keys is a suspect.
             for key in keys:

@@ -27,7 +27,6 @@ from sagemaker_inventory.records.redaction import RedactionRules, redact
 from sagemaker_inventory.records.shape import describe_output_shape
 from sagemaker_inventory.records.timestamps import format_utc_seconds
 from sagemaker_inventory.snapshot.errors import SnapshotCancelled
-from sagemaker_inventory.snapshot.run_outcome import RunOutcome, ScopeOutcome
 
 if TYPE_CHECKING:
     from botocore.model import StructureShape
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
     from sagemaker_inventory.collect.outcome import RunSummary
     from sagemaker_inventory.collect.plan import Destination
+    from sagemaker_inventory.snapshot.run_outcome import RunOutcome
     from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
 
 
@@ -136,6 +136,8 @@ class RunFiles:
 
 def snapshot_run_of(summary: RunSummary) -> RunOutcome:
     """The run as its snapshot takes it: when it began, and which scopes it collected."""
+    from sagemaker_inventory.snapshot.run_outcome import RunOutcome, ScopeOutcome
+
     return RunOutcome(
         summary.started,
         [ScopeOutcome(s.account_id, s.region, s.status == OK, s.reused) for s in summary.scopes],

@@ -281,8 +281,11 @@ def test_a_journal_that_is_a_symlink_is_refused(snap: Path, tmp_path: Path) -> N
     assert "symbolic link" in refused(snap, tmp_path)
 
 
-def test_a_journal_that_is_a_fifo_is_refused_without_waiting(snap: Path, tmp_path: Path) -> None:
-    os.mkfifo(journal_path_for(snap))
+@pytest.mark.parametrize("make", [os.mkfifo, os.mkdir], ids=["fifo", "directory"])
+def test_a_journal_that_is_not_a_file_is_refused_without_waiting(
+    make: Callable[[Path], None], snap: Path, tmp_path: Path
+) -> None:
+    make(journal_path_for(snap))
     assert "not a regular file" in refused(snap, tmp_path)
 
 

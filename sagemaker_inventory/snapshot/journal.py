@@ -90,13 +90,18 @@ def _load(journal: Path) -> object:
     except OSError as error:
         reason = "a symbolic link" if error.errno == errno.ELOOP else error.strerror
         _refuse(journal, f"cannot be read ({reason})")
-    with os.fdopen(fd, "rb") as stream:
-        status = os.fstat(stream.fileno())
+    try:
+        status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
             _refuse(journal, "not a regular file")
         if status.st_uid != os.geteuid():
             _refuse(journal, f"owned by uid {status.st_uid}, not by this user")
-        data = stream.read(MAX_JOURNAL_BYTES + 1)
+        with os.fdopen(os.dup(fd), "rb") as stream:
+            data = stream.read(MAX_JOURNAL_BYTES + 1)
+    except OSError as error:
+        _refuse(journal, f"cannot be read ({error.strerror})")
+    finally:
+        os.close(fd)
     if len(data) > MAX_JOURNAL_BYTES:
         _refuse(journal, f"larger than {MAX_JOURNAL_BYTES} bytes")
     try:

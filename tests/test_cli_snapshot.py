@@ -169,6 +169,7 @@ def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
     from sagemaker_inventory.aws.sessions import SessionFactory
     from sagemaker_inventory.collect.plan import CollectOptions
     from sagemaker_inventory.collect.run import run_inventory
+    from sagemaker_inventory.collect.run_files import snapshot_run_of
     from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
     from sagemaker_inventory.snapshot.index import SnapshotSettings
     from sagemaker_inventory.snapshot.writer import snapshot_session
@@ -181,7 +182,7 @@ def test_scope_results_count_the_reused_records(tmp_path: Path) -> None:
         with snapshot_session(tmp_path / "s.jsonl", SnapshotSettings()) as keeper:
             options = CollectOptions(reuse=keeper.snapshot.reuse)
             summary = run_inventory(scopes, factory, options, keeper.add)
-            keeper.commit(summary)
+            keeper.commit(snapshot_run_of(summary))
         reused.append(summary.scopes[0].reused)
     assert reused == [0, 2]
 

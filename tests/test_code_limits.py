@@ -127,3 +127,49 @@ def test_the_checks_see_what_they_check() -> None:
     assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     two = ast.parse("def f(a, /, b, *c, d, **e):\n    pass\n")
     assert [parameter_count(f) for f in functions(two)] == [5]
+
+
+# Lower layers never reach up into the run that composes them (issue 19.9): the snapshot takes
+# plain types of its own or of records/, and collect/ builds them. Imports under TYPE_CHECKING
+# count here too: a type borrowed from above is still a dependency on it.
+LAYERS_ABOVE = {"snapshot": ("collect", "cli", "aws", "report", "demo")}
+
+
+def every_imported_module(source: str) -> set[str]:
+    """The modules `source` names in any import, at run time or for type checking only."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def upward_imports() -> list[str]:
+    found = []
+    for name, path in MODULES.items():
+        layer = name.split(".")[1] if name.count(".") else ""
+        for above in LAYERS_ABOVE.get(layer, ()):
+            prefix = f"sagemaker_inventory.{above}"
+            for module in sorted(every_imported_module(path.read_text())):
+                if module == prefix or module.startswith(prefix + "."):
+                    found.append(f"{name} imports {module}")
+    return found
+
+
+def test_the_snapshot_imports_nothing_from_the_run_that_composes_it() -> None:
+    assert upward_imports() == []
+
+
+def test_the_layer_rule_sees_type_checking_imports() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from sagemaker_inventory.collect.outcome import RunSummary\n"
+        "from sagemaker_inventory import collect\n"
+    )
+    assert {"sagemaker_inventory.collect.outcome", "sagemaker_inventory.collect"} <= (
+        every_imported_module(source)
+    )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sagemaker_inventory.collect.outcome import RunSummary, ScopeResult
+from sagemaker_inventory.collect.run_files import snapshot_run_of
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for
 from sagemaker_inventory.snapshot.writer import snapshot_session
 
@@ -42,7 +43,8 @@ def record(name: str, status: str) -> dict[str, Any]:
 def commit(snap: Path, records: list[dict[str, Any]], crash_at: str | None = None) -> None:
     now = datetime.now(timezone.utc)
     summary = RunSummary(now, now, [ScopeResult(ACCOUNT, REGION)])
-    with snapshot_session(snap, SnapshotSettings()) as writer:
+    changes = snap.with_name("changes.jsonl")
+    with snapshot_session(snap, SnapshotSettings(), changes=changes) as writer:
         for item in records:
             writer.add(item)
         if crash_at is not None:
@@ -52,7 +54,7 @@ def commit(snap: Path, records: list[dict[str, Any]], crash_at: str | None = Non
                     os._exit(0)
 
             writer.step = crash
-        writer.commit(summary, changes=snap.with_name("changes.jsonl"))
+        writer.commit(snapshot_run_of(summary), changes=changes)
 
 
 def files_of(snap: Path) -> dict[str, bytes]:
@@ -88,8 +90,8 @@ def test_a_crash_between_commit_steps_leaves_the_old_or_the_new_set(
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0, "the child did not reach the step"
 
-    # The next run: recovery happens when it opens the snapshot.
-    with snapshot_session(snap, SnapshotSettings()):
+    # The next run (the same command): recovery happens when it opens the snapshot.
+    with snapshot_session(snap, SnapshotSettings(), changes=snap.with_name("changes.jsonl")):
         pass
     after = files_of(snap)
     expected = old if step == "written" else new

@@ -24,6 +24,7 @@ from moto import mock_aws
 import boto3
 from sagemaker_inventory.output.files import atomic_writer
 from sagemaker_inventory.collect.run import run_inventory
+from sagemaker_inventory.collect.run_files import snapshot_run_of
 from sagemaker_inventory.collect.plan import CollectOptions
 from sagemaker_inventory.snapshot.lock import SnapshotLocked, snapshot_lock
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
@@ -69,7 +70,7 @@ def collect(stop, snap, writer):
         summary = run_inventory(scopes, SessionFactory(), options, emit, cancelled=stop.cancelled)
         if stop.stopped:
             raise Abandon(summary)
-    writer.commit(summary, cancelled=stop.cancelled)
+    writer.commit(snapshot_run_of(summary), cancelled=stop.cancelled)
     return summary
 
 

@@ -21,6 +21,7 @@ from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect.outcome import RunSummary
 from sagemaker_inventory.collect.plan import CollectOptions
 from sagemaker_inventory.collect.run import run_inventory
+from sagemaker_inventory.collect.run_files import snapshot_run_of
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 from sagemaker_inventory.records.redaction import REDACTED, RedactionRules, redact
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for, open_snapshot
@@ -71,7 +72,7 @@ def run(
             CollectOptions(reuse=snapshot.reuse),
             emit,
         )
-        outcome = writer.commit(summary, changes=changes)
+        outcome = writer.commit(snapshot_run_of(summary), changes=changes)
     return Run(records, summary, outcome)
 
 

@@ -14,6 +14,7 @@ from test_snapshot import EAST, SHARED, WEST, run
 
 from sagemaker_inventory.collect.plan import CollectOptions
 from sagemaker_inventory.collect.run import run_inventory
+from sagemaker_inventory.collect.run_files import snapshot_run_of
 from sagemaker_inventory.collect.scopes import AccountSource, build_scopes
 from sagemaker_inventory.snapshot.errors import SnapshotCancelled
 from sagemaker_inventory.snapshot.index import SnapshotSettings, meta_path_for, open_snapshot
@@ -49,7 +50,7 @@ def test_a_cancelled_commit_leaves_every_file_as_it_was(snap: Path) -> None:
         )
         cancelled.set()
         with pytest.raises(SnapshotCancelled):
-            writer.commit(summary, changes=changes, cancelled=cancelled)
+            writer.commit(snapshot_run_of(summary), changes=changes, cancelled=cancelled)
     assert {p.name: p.read_bytes() for p in snap.parent.iterdir()} == before  # no temp files
 
 
@@ -62,7 +63,7 @@ def test_file_mode_applies_to_every_file(snap: Path) -> None:
         summary = run_inventory(
             build_scopes([AccountSource()], [EAST]), SHARED.factory, CollectOptions(), writer.add
         )
-        writer.commit(summary, changes=changes, mode=0o640)
+        writer.commit(snapshot_run_of(summary), changes=changes, mode=0o640)
     for path in (snap, changes, meta_path_for(snap)):
         assert path.stat().st_mode & 0o777 == 0o640, path
 
@@ -78,7 +79,7 @@ def test_a_session_holds_the_lock_for_the_whole_run(snap: Path) -> None:
             CollectOptions(reuse=writer.snapshot.reuse),
             writer.add,
         )
-        outcome = writer.commit(summary)
+        outcome = writer.commit(snapshot_run_of(summary))
     with snapshot_session(snap, SnapshotSettings()):  # released
         pass
     assert outcome.to_json() == {

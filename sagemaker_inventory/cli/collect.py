@@ -56,7 +56,8 @@ from sagemaker_inventory.collect.accounts import AccountRequest
 from sagemaker_inventory.collect.plan import CollectOptions, CollectPlan, Destination
 from sagemaker_inventory.collect.process_count import in_process_aws
 from sagemaker_inventory.collect.scopes import Scope, build_scopes
-from sagemaker_inventory.snapshot.errors import SnapshotError
+from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.snapshot.errors import JournalRefused, SnapshotError
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.sessions import SessionFactory
@@ -173,6 +174,10 @@ def collect(
 
     try:
         code = run_collect(plan, console, resolve_scopes)
+    except JournalRefused as exc:
+        # Not a usage mistake but a file found beside the snapshot: one line naming it.
+        click.echo(f"smi: error: {exc}", err=True)
+        sys.exit(int(ExitCode.USAGE))
     except SnapshotError as exc:
         raise click.BadParameter(str(exc), param_hint="'--snapshot'") from None
     sys.exit(int(code))

@@ -78,8 +78,8 @@ def check_distinct_files(destination: Destination) -> None:
     named = [("'-o' / '--output'", destination.path), ("'--report'", destination.report)]
     snapshot = destination.snapshot
     if snapshot is not None:
-        from sagemaker_inventory.snapshot.file_set import journal_path_for
         from sagemaker_inventory.snapshot.index import meta_path_for
+        from sagemaker_inventory.snapshot.journal import journal_path_for
         from sagemaker_inventory.snapshot.lock import lock_path_for
 
         named += [

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from sagemaker_inventory.aws.service_models import sagemaker_model
+from sagemaker_inventory.collect.outcome import OK
 from sagemaker_inventory.collect.signals import StopRequest, stop_signals
 from sagemaker_inventory.output.files import atomic_writer, named_stream
 from sagemaker_inventory.output.sinks import Sink, make_sink
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
     from sagemaker_inventory.collect.outcome import RunSummary
     from sagemaker_inventory.collect.plan import Destination
+    from sagemaker_inventory.snapshot.run_outcome import RunOutcome
     from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
 
 
@@ -124,12 +126,22 @@ class RunFiles:
         if self.keeper is None:
             return None
         return self.keeper.commit(
-            summary,
+            snapshot_run_of(summary),
             changes=destination.changes,
             mode=destination.file_mode,
             cancelled=self.stop.cancelled,
             owns=destination.shard.owns if destination.shard else None,
         )
+
+
+def snapshot_run_of(summary: RunSummary) -> RunOutcome:
+    """The run as its snapshot takes it: when it began, and which scopes it collected."""
+    from sagemaker_inventory.snapshot.run_outcome import RunOutcome, ScopeOutcome
+
+    return RunOutcome(
+        summary.started,
+        [ScopeOutcome(s.account_id, s.region, s.status == OK, s.reused) for s in summary.scopes],
+    )
 
 
 @contextlib.contextmanager
@@ -151,7 +163,11 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
         settings = SnapshotSettings(destination.all_fields, rules.patterns if rules else None)
         carry = functools.partial(redact, rules=rules) if rules else None
         with snapshot_session(
-            destination.snapshot, settings, mode=destination.file_mode, carry=carry
+            destination.snapshot,
+            settings,
+            mode=destination.file_mode,
+            carry=carry,
+            changes=destination.changes,
         ) as keeper:
             yield RunFiles(stop, keeper, rules)
 

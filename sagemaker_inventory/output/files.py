@@ -144,10 +144,16 @@ def atomic_writer(
         fsync_directory(directory)
 
 
+def temporary_name_pattern(name: str) -> re.Pattern[str]:
+    """The names of smi's temporary files for a target named `name`: `.NAME.PID.RANDOM.tmp`
+    (`tempfile.mkstemp`'s random part), the pid of the writer as group 1."""
+    return re.compile(rf"\.{re.escape(name)}\.(\d+)\.[A-Za-z0-9_]+{re.escape(TEMP_SUFFIX)}")
+
+
 def remove_stale_temporaries(target: Path) -> None:
     """Remove `.NAME.PID.*.tmp` files beside `target` left by a writer that no longer runs
     (killed, or its machine crashed); those of a live process (another run) are left alone."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[^/]*{re.escape(TEMP_SUFFIX)}")
+    pattern = temporary_name_pattern(target.name)
     try:
         entries = list(target.parent.iterdir())
     except OSError:

@@ -10,3 +10,8 @@ class SnapshotError(ValueError):
 
 class SnapshotCancelled(Exception):
     """The run was stopped before the new snapshot was moved into place: nothing was changed."""
+
+
+class JournalRefused(SnapshotError):
+    """FILE.commit.json names something other than smi's temporary files becoming the files of
+    the snapshot's set: nothing was renamed or removed (exit 2, one line naming the journal)."""

@@ -4,22 +4,22 @@
 file. Renamed one by one, a crash between two renames would pair a new snapshot with the old
 sidecar and changes: that run's changes lost, and records made with other settings reused as if
 made with this run's. `FileSet` writes every new file to a temporary beside its target (fsynced),
-then writes a commit record (the journal: which temporary becomes which file) atomically, and only
-then renames. The journal is the commit point: `recover`, run under the snapshot's lock before
-anything else, finishes the renames a killed run left (roll forward) and removes the journal; a
-run killed before its journal was written left the old files untouched, and its temporaries are
-removed as stale (roll back).
+then writes a commit record (the journal, `snapshot.journal`: which temporary becomes which file)
+atomically, and only then renames. The journal is the commit point: `recover`, run under the
+snapshot's lock before anything else, finishes the renames a killed run left (roll forward) and
+removes the journal, once it has checked that the journal names only smi's temporaries becoming
+the files of the set (anything else is refused, nothing touched); a run killed before its journal
+was written left the old files untouched, and its temporaries are removed as stale (roll back).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TextIO
 
@@ -30,16 +30,9 @@ from sagemaker_inventory.output.files import (
     remove_stale_temporaries,
     writing,
 )
+from sagemaker_inventory.snapshot.journal import Rename, read_journal, write_journal
 
 logger = logging.getLogger(__name__)
-
-JOURNAL_SUFFIX = ".commit.json"
-
-
-def journal_path_for(snapshot: str | os.PathLike[str]) -> Path:
-    """FILE.commit.json beside FILE: present only between a commit point and its last rename."""
-    path = Path(snapshot)
-    return path.with_name(path.name + JOURNAL_SUFFIX)
 
 
 class FileSet:
@@ -60,11 +53,13 @@ class FileSet:
     def __exit__(self, *exc: object) -> None:
         self.discard()
 
-    def open(self, path: str | os.PathLike[str]) -> TextIO:
-        """A stream for the new content of `path`."""
+    def open(self, path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> TextIO:
+        """A stream for the new content of `path`. With `follow_symlinks` False (smi's own files,
+        whose directory is resolved already), a symlink found at `path` is replaced, not followed:
+        one planted there during the run cannot send the write elsewhere."""
         name = str(path)
-        target = Path(os.path.realpath(path))
-        if _is_special(target):
+        target = Path(os.path.realpath(path)) if follow_symlinks else Path(path).absolute()
+        if _is_special(target) and not target.is_symlink():
             with writing(name):
                 stream = target.open("w", encoding="utf-8", newline="")
             self._in_place.append((stream, name))
@@ -90,8 +85,8 @@ class FileSet:
             with writing(name):
                 stream.close()
         self._step("written")
-        renames = [(str(temp), str(target)) for temp, target, _, _ in self._files]
-        _write_journal(self._journal, renames, self._mode)
+        renames = [(temp, target) for temp, target, _, _ in self._files]
+        write_journal(self._journal, renames, self._mode)
         self._step("journal")
         _apply(renames, self._step)
         self._files = []
@@ -112,42 +107,31 @@ class FileSet:
         self._in_place = []
 
 
-def recover(journal: Path) -> bool:
+def recover(journal: Path, targets: Collection[Path]) -> bool:
     """Finish the commit a killed run left (its journal exists): rename what is left, remove
-    the journal. True if there was one."""
-    try:
-        renames = json.loads(journal.read_text(encoding="utf-8"))["renames"]
-    except FileNotFoundError:
-        return False
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        # The journal is written atomically; unreadable means damaged by hand: nothing to redo.
-        logger.warning("%s: ignored (%s)", journal, exc)
-        journal.unlink(missing_ok=True)
+    the journal. True if there was one. `targets`: the files of the set, resolved; a journal
+    naming anything but smi's temporaries becoming them raises JournalRefused, nothing touched."""
+    renames = read_journal(journal, targets)
+    if renames is None:
         return False
     logger.warning("%s: finishing the commit of an interrupted run", journal)
-    _apply([(str(a), str(b)) for a, b in renames], lambda name: None)
-    journal.unlink(missing_ok=True)
+    _apply(renames, lambda name: None)
+    with writing(str(journal)):
+        journal.unlink(missing_ok=True)
     return True
 
 
-def _apply(renames: list[tuple[str, str]], step: Callable[[str], None]) -> None:
+def _apply(renames: list[Rename], step: Callable[[str], None]) -> None:
     directories: set[Path] = set()
     for temp, target in renames:
         # FileNotFoundError: renamed before the crash.
-        with writing(target), contextlib.suppress(FileNotFoundError):
-            Path(temp).replace(target)
-        directories.add(Path(target).parent)
-        step(f"renamed {Path(target).name}")
+        with writing(str(target)), contextlib.suppress(FileNotFoundError):
+            temp.replace(target)
+        directories.add(target.parent)
+        step(f"renamed {target.name}")
     for directory in sorted(directories):
         with writing(str(directory)):
             fsync_directory(directory)
-
-
-def _write_journal(journal: Path, renames: list[tuple[str, str]], mode: int) -> None:
-    from sagemaker_inventory.output.files import atomic_writer
-
-    with atomic_writer(journal, mode=mode) as stream:
-        stream.write(json.dumps({"format": 1, "renames": renames}) + "\n")
 
 
 def _is_special(path: Path) -> bool:

@@ -24,14 +24,14 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
 
-from sagemaker_inventory.collect.outcome import OK, RunSummary
 from sagemaker_inventory.output.files import writing
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import format_timestamp
 from sagemaker_inventory.snapshot.errors import SnapshotCancelled
-from sagemaker_inventory.snapshot.file_set import FileSet, journal_path_for, recover
+from sagemaker_inventory.snapshot.file_set import FileSet, recover
 from sagemaker_inventory.snapshot.index import (
     META_FORMAT,
     ScopeKey,
@@ -42,7 +42,9 @@ from sagemaker_inventory.snapshot.index import (
     open_snapshot,
     scope_of,
 )
+from sagemaker_inventory.snapshot.journal import journal_path_for
 from sagemaker_inventory.snapshot.lock import snapshot_lock
+from sagemaker_inventory.snapshot.run_outcome import RunOutcome
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,22 @@ def snapshot_session(
     *,
     mode: int = 0o600,
     carry: Callable[[MutableRecord], MutableRecord] | None = None,
+    changes: str | os.PathLike[str] | None = None,
 ) -> Iterator[SnapshotWriter]:
     """Lock FILE (SnapshotLocked at once if another run has it), index it, and yield the writer
     whose `snapshot.reuse` is the run's reuse hook and whose `commit` ends the run.
 
     FILE is resolved first (symlinks followed): the lock and the sidecar belong to the file the
-    data is in, so two names of one snapshot can never run at once."""
+    data is in, so two names of one snapshot can never run at once. `changes` is the run's
+    --changes: with FILE and its sidecar, the only files a journal left by a killed run may
+    rename into (JournalRefused otherwise)."""
     path = os.path.realpath(path)
     with snapshot_lock(path, mode=mode):
         # Before anything reads or writes FILE: finish a commit a killed run left half done.
-        recover(journal_path_for(path))
+        targets = [Path(path), meta_path_for(path)]
+        if changes is not None:
+            targets.append(Path(os.path.realpath(changes)))
+        recover(journal_path_for(path), targets)
         with (
             open_snapshot(path, settings) as snapshot,
             SnapshotWriter(snapshot, carry=carry) as writer,
@@ -151,7 +159,7 @@ class SnapshotWriter:
 
     def commit(
         self,
-        summary: RunSummary,
+        run: RunOutcome,
         *,
         changes: str | os.PathLike[str] | None = None,
         mode: int = 0o600,
@@ -167,17 +175,18 @@ class SnapshotWriter:
         """
         with writing(f"the temporary copy of {self._snapshot.path}"):
             self._spool.flush()
-        refreshed = {(s.account_id, s.region) for s in summary.scopes if s.status == OK}
+        refreshed = {(s.account_id, s.region) for s in run.scopes if s.collected}
         fresh: set[ScopeKey] = {(a, r) for a, r in refreshed if a is not None}
         old = self._snapshot.scopes()
         every = sorted(set(old) | set(self._snapshot.refreshed) | fresh)
         keys = [k for k in every if k in fresh or owns is None or owns(k[0])]
         # Counted per scope: the records reused in worker processes are not this Snapshot's.
-        outcome = SnapshotOutcome(reused=sum(s.reused for s in summary.scopes))
+        outcome = SnapshotOutcome(reused=sum(s.reused for s in run.scopes))
         # The three files change together or not at all, a crash included (file_set).
         with FileSet(journal_path_for(self._snapshot.path), mode=mode, step=self.step) as files:
-            out = files.open(self._snapshot.path)
-            meta = files.open(meta_path_for(self._snapshot.path))
+            # FILE was resolved when the run began; a symlink planted since is not followed.
+            out = files.open(self._snapshot.path, follow_symlinks=False)
+            meta = files.open(meta_path_for(self._snapshot.path), follow_symlinks=False)
             delta = files.open(changes) if changes else None
             for key in keys:
                 if key in fresh:
@@ -186,11 +195,11 @@ class SnapshotWriter:
                     self._write_carried(key, out, outcome)
             for key in sorted(set(every) - set(keys)):
                 self._write_removed(key, delta, outcome)
-            meta.write(self._meta_document(keys, fresh, summary.started, outcome))
+            meta.write(self._meta_document(keys, fresh, run.started, outcome))
             if cancelled is not None and cancelled.is_set():
                 raise SnapshotCancelled(f"{self._snapshot.path} was left as it was")
             files.commit()
-        outcome.stale = self._stale_scopes(summary, keys, fresh)
+        outcome.stale = self._stale_scopes(run, keys, fresh)
         return outcome
 
     def _write_refreshed(
@@ -256,11 +265,11 @@ class SnapshotWriter:
         return json.dumps(document, indent=1) + "\n"
 
     def _stale_scopes(
-        self, summary: RunSummary, keys: list[ScopeKey], fresh: set[ScopeKey]
+        self, run: RunOutcome, keys: list[ScopeKey], fresh: set[ScopeKey]
     ) -> list[StaleScope]:
         stale: dict[ScopeKey, StaleScope] = {}
-        for scope in summary.scopes:
-            if scope.status == OK:
+        for scope in run.scopes:
+            if scope.collected:
                 continue
             # An account that could not even be identified: each of its regions' keys is a suspect.
             for key in keys:

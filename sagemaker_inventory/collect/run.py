@@ -24,6 +24,7 @@ from sagemaker_inventory.aws.fetch import (
 )
 from sagemaker_inventory.aws.identity import IdentityUnknown
 from sagemaker_inventory.aws.metering import ApiMeter
+from sagemaker_inventory.aws.retry_waits import Stopped
 from sagemaker_inventory.aws.scope_clients import make_scope_clients
 from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.aws.sessions import SessionFactory
@@ -49,10 +50,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 logger = logging.getLogger(__name__)
-
-
-class _Stopped(Exception):
-    """The run was cancelled while a scope waited (throttle backoff or pace): stop it now."""
 
 
 class OutputError(Exception):
@@ -88,11 +85,12 @@ def run_inventory(
 ) -> RunSummary:
     """Collect every scope, at most `options.max_scopes` at a time, and summarise.
 
-    Setting `cancelled` (a signal handler does) stops every scope after its current job. An
-    exception raised by `emit` is re-raised as OutputError once the other scopes have stopped.
+    Setting `cancelled` (a signal handler does; by default the factory's stop) stops every scope
+    at its next wait or request. An exception raised by `emit` is re-raised as OutputError once
+    the other scopes have stopped.
     """
     observer = observer or NullObserver()
-    cancelled = cancelled or threading.Event()
+    cancelled = cancelled or factory.stop.event
     started = datetime.now(timezone.utc)
     lock = threading.Lock()
 
@@ -118,7 +116,7 @@ def run_inventory(
                 run.scope,
                 scope,
                 known_account(scope.source),
-                identified_account(identified, scope.source),
+                identified_account(identified, scope.source, cancelled),
             )
             for scope in scopes
         ]
@@ -159,6 +157,8 @@ def resolve_accounts(
                 exc,
             )
             resolved[source] = None
+        except Stopped:  # the run was stopped: nobody needs the answer any more
+            resolved[source] = None
     return resolved
 
 
@@ -170,11 +170,22 @@ def known_account(source: AccountSource) -> str | None:
 
 
 def identified_account(
-    identified: Future[dict[AccountSource, str | None]], source: AccountSource
+    identified: Future[dict[AccountSource, str | None]],
+    source: AccountSource,
+    cancelled: threading.Event,
 ) -> Callable[[], str | None]:
     """`source`'s account from `resolve_accounts` running in the background, waited for when
-    asked."""
-    return lambda: identified.result()[source]
+    asked, unless the run is stopped (then only if it is known already); None if unknown."""
+
+    def account() -> str | None:
+        if cancelled.is_set() and not identified.done():
+            return None
+        try:
+            return identified.result()[source]
+        except Exception:
+            return None
+
+    return account
 
 
 @dataclass
@@ -209,7 +220,7 @@ class ScopeRunner:
             self._collect(scope, meter, result)
         except OutputError:
             raise
-        except _Stopped:
+        except Stopped:
             result.status, result.error = FAILED, CANCELLED
         except Exception as exc:
             skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
@@ -236,7 +247,7 @@ class ScopeRunner:
 
     def _sleep(self, seconds: float) -> None:
         if self.cancelled.wait(seconds):
-            raise _Stopped
+            raise Stopped
 
     def _collect(self, scope: Scope, meter: ApiMeter, result: ScopeResult) -> None:
         # Waits (each API's pace, smi's and botocore's throttle backoff) end as soon as the run

@@ -190,6 +190,28 @@ def test_a_legacy_client_keeps_botocores_own_retries(monkeypatch: pytest.MonkeyP
     assert waits == [] and len(endpoint_sleeps) == 1
 
 
+def test_a_second_wait_replaces_the_first_on_the_same_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The factory attaches the run's stop to every client, then a scope its own wait: the
+    scope's is the one waited, and botocore's handler is not registered a third time."""
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: BACKOFF)
+    client = SessionFactory().client(SessionFactory().session(), "sts", "us-east-1")
+    failures = iter([sts_error("InternalFailure", 500)])
+    client.meta.events.register_first("before-send.sts", lambda **_: next(failures, None))
+    first: list[float] = []
+    second: list[float] = []
+    wait_retries_with(client, first.append)
+    registered = standard.register_retry_handler
+    monkeypatch.setattr(standard, "register_retry_handler", pytest.fail)
+    wait_retries_with(client, second.append)
+    monkeypatch.setattr(standard, "register_retry_handler", registered)
+    assert client.get_caller_identity()["Account"]
+    assert (first, second) == ([], [BACKOFF])
+
+
 class _Raw:
     """A urllib3-like body for an AWSResponse built by hand."""
 

@@ -19,6 +19,7 @@ too, so a stop raised as an ordinary exception came back as "attempt 1 of 11 fai
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -66,15 +67,25 @@ def _throttled(response: Any) -> bool:
     return bool(standard.ThrottledRetryableChecker().is_retryable(context))
 
 
+# Each client's current wait, by its event emitter: a second call (the factory attached the run's
+# stop, then a scope its own) only swaps the wait, instead of registering botocore's handler again.
+_WAITS: weakref.WeakKeyDictionary[Any, list[Callable[[float], None]]] = weakref.WeakKeyDictionary()
+
+
 def wait_retries_with(client: Any, wait: Callable[[float], None]) -> None:
     """Make `client`'s retry backoff go through `wait` (standard and adaptive retry modes; a
-    legacy client keeps botocore's sleep, which only the run's backstop can cut short)."""
+    legacy client keeps botocore's sleep, which only the run's backstop can cut short). A later
+    call for the same client replaces the wait."""
     from botocore.retries import standard
 
     retries = client.meta.config.retries or {}
     if retries.get("mode", "legacy") not in STANDARD_HANDLER_MODES:
         return
     events = client.meta.events
+    if events in _WAITS:
+        _WAITS[events][0] = wait
+        return
+    current = _WAITS[events] = [wait]
     service = client.meta.service_model.service_id.hyphenize()
     unique_id = f"retry-config-{service}"
     # botocore's own registration, repeated to get hold of a handler (the second registration
@@ -90,9 +101,9 @@ def wait_retries_with(client: Any, wait: Callable[[float], None]) -> None:
             # The Pacer already slowed this operation down and makes the retry wait for its
             # slot; botocore's exponential backoff on top only stretches the run's tail. A
             # stopped run still stops here (the wait raises).
-            wait(0)
+            current[0](0)
             return 0
-        wait(delay)
+        current[0](delay)
         return 0  # retry now: the backoff has been waited
 
     events.register(f"needs-retry.{service}", needs_retry, unique_id=unique_id)

@@ -3,7 +3,10 @@
 `slow_cli_script` is a script running smi with a JSON lines sink that writes slowly: each record
 prints "written" to the real stdout and takes 0.3 s, so a signal sent after the first "written"
 lands mid-run. `signal_mid_run` starts it, sends the signal and returns the exit code and stderr.
-`previous_files` and `files_in` show that a stopped run changed no file.
+`previous_files` and `files_in` show that a stopped run changed no file. The endpoints a stop must
+cut short are on loopback: `throttling_endpoint` (scripts/fake_endpoint.py's jobs, with 97% of
+the chosen operations' requests throttled, STS included), `SilentEndpoint` (accepts, never
+answers) and `refused_url` (nothing listens).
 """
 
 from __future__ import annotations

@@ -76,19 +76,21 @@ def test_a_cancelled_run_does_not_sleep_out_botocores_backoff(
 
 
 @pytest.mark.parametrize(
-    ("code", "status", "waited", "mode"),
+    ("code", "status", "waited", "mode", "paced"),
     [
-        ("ThrottlingException", 400, 0.0, "standard"),
-        ("InternalFailure", 500, BACKOFF, "standard"),
-        ("InternalFailure", 500, BACKOFF, "adaptive"),
+        ("ThrottlingException", 400, 0.0, "standard", True),
+        ("ThrottlingException", 400, BACKOFF, "standard", False),
+        ("InternalFailure", 500, BACKOFF, "standard", True),
+        ("InternalFailure", 500, BACKOFF, "adaptive", True),
     ],
 )
 def test_throttled_answers_are_retried_without_botocores_backoff(
-    monkeypatch: pytest.MonkeyPatch, code: str, status: int, waited: float, mode: str
+    monkeypatch: pytest.MonkeyPatch, code: str, status: int, waited: float, mode: str, paced: bool
 ) -> None:
     """Under a sliding or fixed window, botocore's growing backoff on throttles (on top of the
     Pacer, which already slowed down) stretched a run's tail: a throttle waits only for its
-    pace; other retryable errors still wait botocore's backoff."""
+    pace; other retryable errors still wait botocore's backoff, and so does a throttle of a
+    client no Pacer slows down (STS, Organizations)."""
     from botocore.awsrequest import AWSResponse
     from botocore.config import Config
     from botocore.retries import standard
@@ -109,7 +111,7 @@ def test_throttled_answers_are_retried_without_botocores_backoff(
 
     client.meta.events.register_first("before-send.sagemaker", refuse_twice)
     waits: list[float] = []
-    wait_retries_with(client, waits.append)
+    wait_retries_with(client, waits.append, paced=paced)
     client.list_training_jobs()
     assert waits == [waited, waited]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 # Retry modes whose needs-retry handler is botocore's standard RetryHandler (adaptive adds a
@@ -54,7 +55,7 @@ class RunStop:
     def attach(self, client: Any) -> None:
         """Make every request and every retry wait of `client` end when the run stops."""
         client.meta.events.register("before-send", self.check)
-        wait_retries_with(client, self.sleep)
+        wait_retries_with(client, self.sleep, paced=False)
 
 
 def _throttled(response: Any) -> bool:
@@ -67,15 +68,24 @@ def _throttled(response: Any) -> bool:
     return bool(standard.ThrottledRetryableChecker().is_retryable(context))
 
 
-# Each client's current wait, by its event emitter: a second call (the factory attached the run's
-# stop, then a scope its own) only swaps the wait, instead of registering botocore's handler again.
-_WAITS: weakref.WeakKeyDictionary[Any, list[Callable[[float], None]]] = weakref.WeakKeyDictionary()
+@dataclass
+class _Waiting:
+    wait: Callable[[float], None]
+    paced: bool
 
 
-def wait_retries_with(client: Any, wait: Callable[[float], None]) -> None:
+# Each client's current wait and pacing, by its event emitter: a second call (the factory attached
+# the run's stop, then a scope its own wait and Pacer) only swaps them, instead of registering
+# botocore's handler again.
+_WAITS: weakref.WeakKeyDictionary[Any, _Waiting] = weakref.WeakKeyDictionary()
+
+
+def wait_retries_with(client: Any, wait: Callable[[float], None], *, paced: bool = True) -> None:
     """Make `client`'s retry backoff go through `wait` (standard and adaptive retry modes; a
-    legacy client keeps botocore's sleep, which only the run's backstop can cut short). A later
-    call for the same client replaces the wait."""
+    legacy client keeps botocore's sleep, which only the run's backstop can cut short). `paced`:
+    a Pacer slows the client's operations down when throttled, so a throttled answer is retried
+    without botocore's backoff; an unpaced client (STS, Organizations) keeps that backoff. A
+    later call for the same client replaces both."""
     from botocore.retries import standard
 
     retries = client.meta.config.retries or {}
@@ -83,9 +93,9 @@ def wait_retries_with(client: Any, wait: Callable[[float], None]) -> None:
         return
     events = client.meta.events
     if events in _WAITS:
-        _WAITS[events][0] = wait
+        _WAITS[events].wait, _WAITS[events].paced = wait, paced
         return
-    current = _WAITS[events] = [wait]
+    _WAITS[events] = current = _Waiting(wait, paced)
     service = client.meta.service_model.service_id.hyphenize()
     unique_id = f"retry-config-{service}"
     # botocore's own registration, repeated to get hold of a handler (the second registration
@@ -97,13 +107,13 @@ def wait_retries_with(client: Any, wait: Callable[[float], None]) -> None:
         delay = handler.needs_retry(**kwargs)
         if not delay:
             return delay  # None: no retry; 0: retry at once
-        if _throttled(kwargs.get("response")):
+        if current.paced and _throttled(kwargs.get("response")):
             # The Pacer already slowed this operation down and makes the retry wait for its
             # slot; botocore's exponential backoff on top only stretches the run's tail. A
             # stopped run still stops here (the wait raises).
-            current[0](0)
+            current.wait(0)
             return 0
-        current[0](delay)
+        current.wait(delay)
         return 0  # retry now: the backoff has been waited
 
     events.register(f"needs-retry.{service}", needs_retry, unique_id=unique_id)

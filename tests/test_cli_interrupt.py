@@ -227,3 +227,30 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.02)
+
+
+def test_a_reader_that_stopped_reading_does_not_hold_a_stop_up(tmp_path: Path) -> None:
+    """`smi collect | less` with the screen full, then Ctrl-C: the records filled the pipe and a
+    scope thread waits in its write, which no stop reaches: the run is given up all the same."""
+    err_path = tmp_path / "err"
+    with throttling_endpoint((), jobs=200) as state, err_path.open("w") as err:
+        command = [
+            sys.executable, "-m", "sagemaker_inventory", "collect", "-r", "us-east-1",
+            "--endpoint-url", state.url, "--no-tags",
+        ]  # fmt: skip
+        # stdout is a pipe nobody reads: 200 records are more than it holds.
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=err)
+        try:
+            _wait_for(lambda: state.stats.requests["DescribeTrainingJob"] >= 40, "no describe")
+            time.sleep(0.5)  # the pipe fills up
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=HANG_GUARD_SECONDS)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+            assert process.stdout is not None
+            process.stdout.close()
+    assert code == 143
+    lines = err_path.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("smi: stopped by SIGTERM; "), lines

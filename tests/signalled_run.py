@@ -106,9 +106,13 @@ class ThrottlingState(FakeState):
     """fake_endpoint's jobs, with every operation in `throttled` answering 97% of its requests
     ThrottlingException (each 33rd gets through), STS GetCallerIdentity and AssumeRole too."""
 
-    def __init__(self, config: FakeConfig, throttled: frozenset[str]) -> None:
+    def __init__(
+        self, config: FakeConfig, throttled: frozenset[str], hung: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__(config)
         self.throttled = throttled
+        self.hung = hung  # STS actions answered only once `released` is set (the test's end)
+        self.released = threading.Event()
 
     def admit(self, operation: str) -> bool:
         with self.lock:
@@ -132,6 +136,9 @@ class _ThrottlingHandler(Handler):
 
     def answer_query(self, form: dict[str, list[str]]) -> None:
         action = (form.get("Action") or [""])[0]
+        if action in self.server.state.hung:
+            self.server.state.admit(action)
+            self.server.state.released.wait()
         if not self.server.state.admit(action):
             return self.send(400, STS_THROTTLED, "text/xml")
         if action == "AssumeRole":
@@ -141,9 +148,12 @@ class _ThrottlingHandler(Handler):
 
 
 @contextmanager
-def throttling_endpoint(throttled: Iterable[str], jobs: int = 40) -> Iterator[ThrottlingState]:
-    """A loopback SageMaker/tagging/STS endpoint on a thread, throttling 97% of `throttled`."""
-    state = ThrottlingState(FakeConfig(jobs=jobs), frozenset(throttled))
+def throttling_endpoint(
+    throttled: Iterable[str], jobs: int = 40, hung: Iterable[str] = ()
+) -> Iterator[ThrottlingState]:
+    """A loopback SageMaker/tagging/STS endpoint on a thread, throttling 97% of `throttled`,
+    and never answering the STS actions `hung` while it serves."""
+    state = ThrottlingState(FakeConfig(jobs=jobs), frozenset(throttled), frozenset(hung))
     server = FakeServer(state)
     server.RequestHandlerClass = _ThrottlingHandler
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -152,6 +162,7 @@ def throttling_endpoint(throttled: Iterable[str], jobs: int = 40) -> Iterator[Th
     try:
         yield state
     finally:
+        state.released.set()
         server.shutdown()
         server.server_close()
 

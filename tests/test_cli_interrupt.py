@@ -104,6 +104,14 @@ def _throttled(*operations: str, count: int) -> Callable[[Path], Iterator[tuple[
 
 
 @contextlib.contextmanager
+def _sts_silent(work: Path) -> Iterator[tuple[str, Ready]]:
+    """STS never answers, SageMaker does: the scopes are done and wait for their account."""
+    with throttling_endpoint((), hung={"GetCallerIdentity"}) as state:
+        described = lambda: state.stats.requests["DescribeTrainingJob"] >= 80  # noqa: E731
+        yield state.url, lambda: _wait_for(described, "the jobs were not described")
+
+
+@contextlib.contextmanager
 def _silent(work: Path) -> Iterator[tuple[str, Ready]]:
     silent = SilentEndpoint()
     try:
@@ -127,6 +135,7 @@ SCENARIOS = {
     "assume-role-throttled": (_throttled("AssumeRole", count=3), ROLE),
     "describe-throttled": (_throttled("DescribeTrainingJob", "GetResources", count=40), []),
     "silent": (_silent, []),
+    "sts-silent": (_sts_silent, []),
     "refused": (_refused, []),
     "processes-throttled": (
         _throttled("DescribeTrainingJob", "GetResources", count=40),
@@ -141,6 +150,7 @@ SCENARIOS = {
     [
         *[(s, n) for s in ("sts-throttled", "describe-throttled", "silent") for n in SIGNALS],
         ("refused", "SIGINT"),
+        ("sts-silent", "SIGTERM"),
         ("assume-role-throttled", "SIGTERM"),
         ("processes-throttled", "SIGTERM"),
         ("processes-silent", "SIGINT"),

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -50,6 +50,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 logger = logging.getLogger(__name__)
+
+# How often a scope waiting for STS to name its account looks whether the run was stopped.
+IDENTITY_POLL_SECONDS = 0.1
 
 
 class OutputError(Exception):
@@ -105,9 +108,10 @@ def run_inventory(
                 raise OutputError(str(exc)) from exc
 
     run = ScopeRunner(factory, options, locked_emit, observer, cancelled)
-    with ThreadPoolExecutor(
+    pool = ThreadPoolExecutor(
         max_workers=max(1, options.max_scopes) + 1, thread_name_prefix="scope"
-    ) as pool:
+    )
+    try:
         # STS names the caller's account beside the first scopes, not before them: records take
         # their account from their ARNs, so only a scope's summary waits for the answer.
         identified = pool.submit(resolve_accounts, {s.source for s in scopes}, factory, scopes)
@@ -121,7 +125,13 @@ def run_inventory(
             for scope in scopes
         ]
         results = [f.result() for f in futures]
-        accounts = identified.result()
+        accounts = {s.source: identified_account(identified, s.source, cancelled)() for s in scopes}
+    except BaseException:
+        pool.shutdown()  # OutputError: once the other scopes have stopped
+        raise
+    # A stopped run leaves behind what no stop reaches (an STS that never answers) instead of
+    # joining it.
+    pool.shutdown(wait=not cancelled.is_set())
     fail_skips_of_unreachable_accounts(scopes, results)
     discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
     return RunSummary(
@@ -175,11 +185,14 @@ def identified_account(
     cancelled: threading.Event,
 ) -> Callable[[], str | None]:
     """`source`'s account from `resolve_accounts` running in the background, waited for when
-    asked, unless the run is stopped (then only if it is known already); None if unknown."""
+    asked until the run is stopped (an STS that never answers must not hold a stopped scope);
+    None if unknown."""
 
     def account() -> str | None:
-        if cancelled.is_set() and not identified.done():
-            return None
+        while not identified.done():
+            if cancelled.is_set():
+                return None
+            wait([identified], timeout=IDENTITY_POLL_SECONDS)
         try:
             return identified.result()[source]
         except Exception:

@@ -1,4 +1,5 @@
-"""stop_signals: SIGINT/SIGTERM set the run's event; a slow run stopped by one changes no file."""
+"""stop_signals: SIGINT/SIGTERM set the run's event; a slow run stopped by one changes no file;
+run_stoppable: the main thread gives up, a grace after a signal, work that ignores the stop."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from sagemaker_inventory.collect.signals import StopRequest, interruption_line, stop_signals
+from sagemaker_inventory.collect.signals import (
+    RunAbandoned,
+    StopRequest,
+    interruption_line,
+    run_stoppable,
+    stop_signals,
+)
 
 # A `smi collect --snapshot S -o O` stand-in wired from the modules the CLI uses: lock, snapshot,
 # atomic output, signals. Emitting sleeps, so a signal lands mid-run. Exits as the CLI would.
@@ -227,3 +234,51 @@ def test_the_interruption_line_names_what_was_not_finished() -> None:
     many = interruption_line(stop, [f"r{i}" for i in range(5)])
     assert "not finished: r0, r1, r2 and 2 more;" in many
     assert "before its files were written" in interruption_line(stop, [])
+
+
+def _signalled() -> StopRequest:
+    stop = StopRequest()
+    stop.signum = signal.SIGTERM
+    stop.cancelled.set()
+    return stop
+
+
+def test_run_stoppable_hands_back_the_works_result_or_its_exception() -> None:
+    assert run_stoppable(StopRequest(), lambda: 42) == 42
+
+    def fail() -> None:
+        raise LookupError("from the work")
+
+    with pytest.raises(LookupError, match="from the work"):
+        run_stoppable(StopRequest(), fail)
+
+
+def test_after_a_signal_work_stuck_past_the_grace_is_given_up() -> None:
+    """Regression: SIGINT against an endpoint that never answers needed SIGKILL (the main thread
+    joined a thread blocked in a socket read)."""
+    stuck = threading.Event()
+    try:
+        with pytest.raises(RunAbandoned, match="stopped by SIGTERM"):
+            run_stoppable(_signalled(), stuck.wait, grace=0.05)
+    finally:
+        stuck.set()  # let the thread given up end
+
+
+def test_work_that_ends_within_the_grace_after_a_signal_is_waited_for() -> None:
+    stop = _signalled()
+
+    def stops_soon() -> str:
+        stop.cancelled.wait()
+        return "cancelled scopes, summarised"
+
+    assert run_stoppable(stop, stops_soon, grace=30) == "cancelled scopes, summarised"
+
+
+def test_a_cancel_without_a_signal_never_gives_the_work_up() -> None:
+    """An output that failed cancels the run too: its scopes finish and the write error is the
+    run's outcome, whatever the grace."""
+    stop = StopRequest()
+    stop.cancelled.set()
+    done = threading.Event()
+    threading.Timer(0.3, done.set).start()
+    assert run_stoppable(stop, done.wait, grace=0.01) is True

@@ -67,7 +67,8 @@ def active_account_ids(
         region = factory.home_region(base_profile, partition)
         client = factory.client(factory.session(base_profile), "organizations", region)
         meter.attach(client)
-        accounts = list(iter_org_accounts(client, ThrottleRetry(on_retry=meter.add_retry)))
+        retry = ThrottleRetry(on_retry=meter.add_retry, sleep=factory.stop.sleep)
+        accounts = list(iter_org_accounts(client, retry))
     except Exception as exc:
         raise AccountDiscoveryError(
             "cannot list the organization's accounts", describe_failure(exc)

@@ -159,7 +159,8 @@ class Identities:
         except Exception as exc:  # e.g. ProfileNotFound: every scope of it will say so too
             return describe_failure(exc)
         configured = [session_region(session), os.environ.get("AWS_REGION")]
-        retry = ThrottleRetry(on_retry=meter.add_retry)
+        # The factory's stop cuts this wait short: a stopped run never waits out a throttled STS.
+        retry = ThrottleRetry(on_retry=meter.add_retry, sleep=factory.stop.sleep)
         failures: list[tuple[str, FailureReason]] = []
         for region in identity_regions(configured, regions):
             try:

@@ -41,6 +41,7 @@ from sagemaker_inventory.aws.retry_settings import (
     RetrySettings,
     retry_settings,
 )
+from sagemaker_inventory.aws.retry_waits import RunStop
 from sagemaker_inventory.aws.service_models import shared_loader
 from sagemaker_inventory.aws.session_maker import (
     as_boto3_core,
@@ -87,11 +88,19 @@ class ClientOptions:
 
 class SessionFactory:
     """Builds and caches sessions per profile and per assumed role, and clients with the
-    run's options. `clock` (tests) replaces the time botocore's refreshable credentials read."""
+    run's options. `clock` (tests) replaces the time botocore's refreshable credentials read;
+    `stop` (the run's) cuts every client's requests and retry waits short once set."""
 
-    def __init__(self, options: ClientOptions | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        options: ClientOptions | None = None,
+        *,
+        clock: Clock | None = None,
+        stop: RunStop | None = None,
+    ) -> None:
         self.options = options or ClientOptions()
         self._clock = clock
+        self.stop = stop or RunStop()
         # Re-entrant: a refresh that runs while this thread builds a client must not deadlock.
         self._lock = threading.RLock()
         self._sessions: dict[str | None, Session] = {}
@@ -178,13 +187,15 @@ class SessionFactory:
         credentials (botocore's AssumeRole fetcher passes the base keys of the moment)."""
         # `session: Any`: botocore-stubs type `create_client` per service name; here it is a
         # runtime string.
-        return session.create_client(
+        client = session.create_client(
             service,
             region_name=region,
             endpoint_url=self.options.endpoint_url,
             config=self._config(self._session_retries.get(id(session), self._defaults())),
             **keys,
         )
+        self.stop.attach(client)  # STS, Organizations, pricing too: a stop reaches every wait
+        return client
 
     def _defaults(self) -> RetrySettings:
         """smi's retry settings, for a session the user's were not read from."""
@@ -255,7 +266,7 @@ class SessionFactory:
             extra_args=_assume_role_args(source),
             cache=_NoCache(),
         )
-        retry = ThrottleRetry(on_retry=meter.add_retry)
+        retry = ThrottleRetry(on_retry=meter.add_retry, sleep=self.stop.sleep)
         return assumed_role_credentials(
             lambda: retry.call(fetcher.fetch_credentials), self._clock, source.duration_seconds
         )

@@ -213,6 +213,7 @@ def stop_early_on_signals() -> None:
 
 
 def _flush_and_exit(code: int) -> NoReturn:
+    _end_workers()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         # The exit code is decided (stdout was flushed by _finish_output): a reader that went
@@ -220,3 +221,11 @@ def _flush_and_exit(code: int) -> NoReturn:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)
+
+
+def _end_workers() -> None:
+    """No --processes worker outlives smi, however it ends (a second Ctrl-C unwinds past the
+    run's own shutdown): os._exit skips multiprocessing's own clean-up."""
+    processes = sys.modules.get("sagemaker_inventory.collect.processes")
+    if processes is not None:
+        processes.kill_workers()

@@ -19,13 +19,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.errors import NO_CREDENTIALS, NO_CREDENTIALS_FIX
+from sagemaker_inventory.aws.retry_waits import RunStop, Stopped
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.list_scopes import print_scopes
-from sagemaker_inventory.collect.outcome import CANCELLED, RunSummary
+from sagemaker_inventory.collect.outcome import CANCELLED, RunSummary, ScopeResult
 from sagemaker_inventory.collect.plan import CollectPlan, Destination, ScopeResolver
-from sagemaker_inventory.collect.processes import run_scopes
+from sagemaker_inventory.collect.processes import kill_workers, run_scopes
 from sagemaker_inventory.collect.progress import progress_observer
-from sagemaker_inventory.collect.run import OutputError
+from sagemaker_inventory.collect.run import Observer, OutputError
 from sagemaker_inventory.collect.run_files import (
     RunFiles,
     open_records_sink,
@@ -38,7 +39,12 @@ from sagemaker_inventory.collect.run_summary import (
     write_run_summary_file,
 )
 from sagemaker_inventory.collect.scopes import Scope
-from sagemaker_inventory.collect.signals import StopRequest, interruption_line
+from sagemaker_inventory.collect.signals import (
+    RunAbandoned,
+    StopRequest,
+    interruption_line,
+    run_stoppable,
+)
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
@@ -58,8 +64,10 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
         from rich.text import Text
 
         console.print(Text(f"smi: warning: {NO_REDACT_WARNING}", style="yellow"))
+    stop: StopRequest | None = None
     try:
         with open_run_files(plan.destination) as files:
+            stop = files.stop
             if plan.demo:
                 return _collect_demo(plan, console, files, resolve_scopes)
             factory = SessionFactory(
@@ -68,13 +76,19 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
                     connect_timeout=plan.connect_timeout,
                     read_timeout=plan.read_timeout,
                     max_pool_connections=max(10, plan.options.max_workers + 4),
-                )
+                ),
+                stop=RunStop(files.stop.cancelled),
             )
-            scopes = resolve_scopes(plan, factory, ())
+            scopes = run_stoppable(files.stop, lambda: resolve_scopes(plan, factory, ()))
             return _collect_scopes(plan, scopes, factory, console, files, title=None)
     except SnapshotLocked as exc:
         print(f"smi: {exc}", file=sys.stderr)
         return ExitCode.LOCKED
+    except (RunAbandoned, Stopped) as exc:
+        # Every file was abandoned on the way here, and the progress display is gone.
+        if stop is None or not stop.stopped:
+            raise
+        return _report_interruption(stop, getattr(exc, "unfinished", []))
 
 
 def _collect_demo(
@@ -93,8 +107,8 @@ def _collect_demo(
     try:
         with demo_backend():
             # Sessions must be built after moto is active, or their clients would reach real AWS.
-            factory = SessionFactory()
-            scopes = resolve_scopes(plan, factory, DEMO_REGIONS)
+            factory = SessionFactory(stop=RunStop(files.stop.cancelled))
+            scopes = run_stoppable(files.stop, lambda: resolve_scopes(plan, factory, DEMO_REGIONS))
             return _collect_scopes(plan, scopes, factory, console, files, title=DEMO_NOTICE)
     except DemoUnavailableError as exc:
         console.print(f"smi: {exc}", style="red", highlight=False)
@@ -111,11 +125,12 @@ def _collect_scopes(
 ) -> ExitCode:
     """List the scopes (--list-scopes), or collect them and say how it went."""
     if plan.list_scopes is not None:
-        return print_scopes(scopes, factory, plan.list_scopes)
+        fmt = plan.list_scopes
+        return run_stoppable(files.stop, lambda: print_scopes(scopes, factory, fmt))
     summary, outcome, stopped = _collect_and_write(plan, scopes, factory, console, files, title)
     if stopped:
         # Only now: the live progress display is gone and cannot draw over the line.
-        return _report_interruption(files.stop, summary)
+        return _report_interruption(files.stop, _unfinished_of(summary))
     _report_run(summary, outcome, plan.destination, console, factory.settings_report())
     return summary.exit_code
 
@@ -142,10 +157,25 @@ def _collect_and_write(
         emit = files.emitter(sink.write)
         if plan.demo and not plan.options.with_tags:
             emit = _demo_marked(emit)
+        finished = FinishedScopes(observer)
         try:
-            summary = run_scopes(
-                scopes, factory, options, emit, observer, files.stop.cancelled, reuse_for=reuse_for
+            summary = run_stoppable(
+                files.stop,
+                lambda: run_scopes(
+                    scopes,
+                    factory,
+                    options,
+                    emit,
+                    finished,
+                    files.stop.cancelled,
+                    reuse_for=reuse_for,
+                ),
             )
+        except (RunAbandoned, Stopped) as exc:
+            # Given up where it stood (a socket read that ignores the stop): no worker process
+            # may outlive the run, and the unwinding abandons every file.
+            kill_workers()
+            raise RunAbandoned(str(exc), finished.unfinished(scopes)) from None
         except OutputError as exc:
             sink.abandon()  # and every other file: keep what was there
             # A reader gone (BrokenPipeError) or a write that failed (WriteFailed): the CLI
@@ -196,12 +226,41 @@ def _report_run(
         write_run_summary_file(destination.report, document, mode=destination.file_mode)
 
 
-def _report_interruption(stop: StopRequest, summary: RunSummary) -> ExitCode:
+def _report_interruption(stop: StopRequest, unfinished: list[str]) -> ExitCode:
     """One line for a run stopped by a signal, and its exit code (130, 143)."""
-    unfinished = [
+    print(interruption_line(stop, unfinished), file=sys.stderr)
+    return ExitCode(stop.exit_code or ExitCode.INTERRUPTED)
+
+
+def _unfinished_of(summary: RunSummary) -> list[str]:
+    """The scopes a stop left unfinished, as `account/region`."""
+    return [
         f"{s.account_id or '?'}/{s.region}"
         for s in summary.scopes
         if s.error is not None and s.error.code == CANCELLED.code
     ]
-    print(interruption_line(stop, unfinished), file=sys.stderr)
-    return ExitCode(stop.exit_code or ExitCode.INTERRUPTED)
+
+
+class FinishedScopes:
+    """An observer passing every event on, that remembers which scopes finished: what a run
+    given up after a stop had not finished."""
+
+    def __init__(self, observer: Observer) -> None:
+        self._observer = observer
+        self._finished: set[Scope] = set()
+
+    def scope_started(self, scope: Scope) -> None:
+        self._observer.scope_started(scope)
+
+    def job_done(self, scope: Scope) -> None:
+        self._observer.job_done(scope)
+
+    def scope_finished(self, scope: Scope, result: ScopeResult) -> None:
+        if result.error is None or result.error.code != CANCELLED.code:
+            self._finished.add(scope)
+        self._observer.scope_finished(scope, result)
+
+    def unfinished(self, scopes: Sequence[Scope]) -> list[str]:
+        return [
+            f"{s.source.account_id or '?'}/{s.region}" for s in scopes if s not in self._finished
+        ]

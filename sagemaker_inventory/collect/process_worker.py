@@ -16,14 +16,15 @@ import os
 import signal
 import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.errors import describe_failure
+from sagemaker_inventory.aws.retry_waits import RunStop, Stopped
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
-from sagemaker_inventory.collect.outcome import FAILED, ScopeResult
+from sagemaker_inventory.collect.outcome import CANCELLED, FAILED, ScopeResult
 from sagemaker_inventory.collect.plan import CollectOptions, Reuse
 from sagemaker_inventory.collect.run import ScopeRunner
 from sagemaker_inventory.collect.scopes import Scope
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 # A worker's messages wait here while the pipe is busy; past this many, scopes wait for the parent
 # (who may be writing to a slow reader) instead of piling records up in memory.
 MAX_UNSENT = 2000
+# How often a worker whose last scopes are running looks whether its parent is still there.
+POLL_SECONDS = 0.2
 
 Message = tuple[Any, ...]
 
@@ -146,25 +149,38 @@ def worker_main(orders: Connection, messages: Connection) -> None:
     except EOFError:
         os._exit(0)
     _forward_logs(outbox, plan.log_level)
-    factory = SessionFactory(plan.client_options)
+    factory = SessionFactory(plan.client_options, stop=RunStop(cancelled))
     # The parent never has more than --max-scopes scopes in flight, over all workers.
-    scopes = max(1, plan.options.max_scopes)
-    with ThreadPoolExecutor(max_workers=scopes, thread_name_prefix="scope") as pool:
-        while True:
-            try:
-                order = orders.recv()
-            except EOFError:  # the parent died without saying goodbye
-                cancelled.set()
-                os._exit(1)
-            if order == "close":
-                break
-            if order == "stop":
-                cancelled.set()
-                continue
-            pool.submit(_collect_one, order, factory, plan.options, outbox, cancelled)
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, plan.options.max_scopes), thread_name_prefix="scope"
+    )
+    futures: list[Future[None]] = []
+    while True:
+        order = _next_order(orders, cancelled)
+        if order == "close":
+            break
+        if order == "stop":
+            cancelled.set()
+            continue
+        futures.append(pool.submit(_collect_one, order, factory, plan.options, outbox, cancelled))
+    # The last scopes finish while the parent is still watched: a parent that died leaves no
+    # worker behind, even one whose scope is stuck in a slow call.
+    while not all(f.done() for f in futures):
+        if orders.poll(POLL_SECONDS) and _next_order(orders, cancelled) == "stop":
+            cancelled.set()
+    pool.shutdown()
     # AssumeRole and its renewals count for the account in the run summary.
     outbox.put(("meters", factory.identities.counts()))
     outbox.close()
+
+
+def _next_order(orders: Connection, cancelled: threading.Event) -> Any:
+    """The parent's next order; a parent gone without a word (its pipe closed) ends this worker."""
+    try:
+        return orders.recv()
+    except EOFError:
+        cancelled.set()
+        os._exit(1)
 
 
 def _collect_one(
@@ -188,6 +204,9 @@ def _collect_one(
     )
     try:
         result = runner.scope(order.scope, order.account)
+    except Stopped:
+        known = order.account or order.scope.source.account_id
+        result = ScopeResult(known, order.scope.region, FAILED, error=CANCELLED)
     except Exception as exc:  # a bug, not AWS: still only this scope's failure
         known = order.account or order.scope.source.account_id
         result = ScopeResult(known, order.scope.region, FAILED, error=describe_failure(exc))

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import math
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -63,8 +64,9 @@ if TYPE_CHECKING:
     from sagemaker_inventory.collect.process_worker import Message, WorkerPlan
 
 START_METHOD: Final = "spawn"
-# After a cancel, how long workers get to finish their current calls before they are killed.
-STOP_GRACE_SECONDS = 10.0
+# After a stop, how long workers get to report their scopes cancelled before they are killed
+# (every wait of theirs ends at once; a socket read does not): under signals.STOP_GRACE_SECONDS.
+STOP_GRACE_SECONDS = 0.5
 POLL_SECONDS = 0.1
 WORKER_DIED = "WorkerDied"
 
@@ -93,7 +95,13 @@ def run_scopes(
     if count == 1:
         return run_inventory(scopes, factory, options, emit, observer, cancelled)
     started = datetime.now(timezone.utc)
+    cancelled = cancelled or factory.stop.event
     accounts = resolve_accounts({s.source for s in scopes}, factory, scopes)
+    if cancelled.is_set():  # stopped while STS was asked: no worker is worth starting
+        results = [
+            ScopeResult(accounts[s.source], s.region, FAILED, error=CANCELLED) for s in scopes
+        ]
+        return RunSummary(started, datetime.now(timezone.utc), results)
     from sagemaker_inventory.collect.process_worker import WorkerPlan
 
     plan = WorkerPlan(
@@ -108,7 +116,7 @@ def run_scopes(
         plan=plan,
         emit=emit,
         observer=observer or NullObserver(),
-        cancelled=cancelled or threading.Event(),
+        cancelled=cancelled,
         reuse_for=reuse_for,
         max_scopes=max(1, options.max_scopes),
     )
@@ -165,7 +173,8 @@ class _ProcessRun:
                 self._step()
             finished = True
         finally:
-            self._shut_down(drain=finished)
+            # A stopped run's workers are killed at once: one may be stuck in a socket read.
+            self._shut_down(drain=finished and not self.cancelled.is_set())
         return [r for r in self.results if r is not None]
 
     def _step(self) -> None:
@@ -356,6 +365,19 @@ class _ProcessRun:
             worker.orders.close()
             worker.messages.close()
         self.workers.clear()
+
+
+def kill_workers() -> None:
+    """Kill every worker process this one started that still runs (a run given up after a stop,
+    while a thread of it still waits on them): none may outlive smi."""
+    if "multiprocessing" not in sys.modules:
+        return  # no worker was ever started
+    import multiprocessing
+
+    for child in (children := multiprocessing.active_children()):
+        child.kill()
+    for child in children:
+        child.join(timeout=1)
 
 
 def _log(name: str, level: int, text: str) -> None:

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +31,7 @@ from sagemaker_inventory.aws.fetch import (
 )
 from sagemaker_inventory.aws.identity import IdentityUnknown
 from sagemaker_inventory.aws.metering import ApiMeter
+from sagemaker_inventory.aws.retry_waits import Stopped
 from sagemaker_inventory.aws.scope_clients import make_scope_clients
 from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.aws.sessions import SessionFactory
@@ -57,9 +58,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-
-class _Stopped(Exception):
-    """The run was cancelled while a scope waited (throttle backoff or pace): stop it now."""
+# How often a scope waiting for STS to name its account looks whether the run was stopped.
+IDENTITY_POLL_SECONDS = 0.1
 
 
 class OutputError(Exception):
@@ -95,11 +95,12 @@ def run_inventory(
 ) -> RunSummary:
     """Collect every scope, at most `options.max_scopes` at a time, and summarise.
 
-    Setting `cancelled` (a signal handler does) stops every scope after its current job. An
-    exception raised by `emit` is re-raised as OutputError once the other scopes have stopped.
+    Setting `cancelled` (a signal handler does; by default the factory's stop) stops every scope
+    at its next wait or request. An exception raised by `emit` is re-raised as OutputError once
+    the other scopes have stopped.
     """
     observer = observer or NullObserver()
-    cancelled = cancelled or threading.Event()
+    cancelled = cancelled or factory.stop.event
     started = datetime.now(timezone.utc)
     lock = threading.Lock()
 
@@ -114,9 +115,10 @@ def run_inventory(
                 raise OutputError(str(exc)) from exc
 
     run = ScopeRunner(factory, options, locked_emit, observer, cancelled)
-    with ThreadPoolExecutor(
+    pool = ThreadPoolExecutor(
         max_workers=max(1, options.max_scopes) + 1, thread_name_prefix="scope"
-    ) as pool:
+    )
+    try:
         # STS names the caller's account beside the first scopes, not before them: records take
         # their account from their ARNs, so only a scope's summary waits for the answer.
         identified = pool.submit(resolve_accounts, {s.source for s in scopes}, factory, scopes)
@@ -125,12 +127,18 @@ def run_inventory(
                 run.scope,
                 scope,
                 known_account(scope.source),
-                identified_account(identified, scope.source),
+                identified_account(identified, scope.source, cancelled),
             )
             for scope in scopes
         ]
         results = [f.result() for f in futures]
-        accounts = identified.result()
+        accounts = {s.source: identified_account(identified, s.source, cancelled)() for s in scopes}
+    except BaseException:
+        pool.shutdown()  # OutputError: once the other scopes have stopped
+        raise
+    # A stopped run leaves behind what no stop reaches (an STS that never answers) instead of
+    # joining it.
+    pool.shutdown(wait=not cancelled.is_set())
     fail_skips_of_unreachable_accounts(scopes, results)
     discovery, account_calls = account_calls_of(factory, scopes, accounts, results)
     return RunSummary(
@@ -167,6 +175,8 @@ def resolve_accounts(
                     exc,
                 )
             resolved[source] = None
+        except Stopped:  # the run was stopped: nobody needs the answer any more
+            resolved[source] = None
     return resolved
 
 
@@ -178,11 +188,25 @@ def known_account(source: AccountSource) -> str | None:
 
 
 def identified_account(
-    identified: Future[dict[AccountSource, str | None]], source: AccountSource
+    identified: Future[dict[AccountSource, str | None]],
+    source: AccountSource,
+    cancelled: threading.Event,
 ) -> Callable[[], str | None]:
     """`source`'s account from `resolve_accounts` running in the background, waited for when
-    asked."""
-    return lambda: identified.result()[source]
+    asked until the run is stopped (an STS that never answers must not hold a stopped scope);
+    None if unknown."""
+
+    def account() -> str | None:
+        while not identified.done():
+            if cancelled.is_set():
+                return None
+            wait([identified], timeout=IDENTITY_POLL_SECONDS)
+        try:
+            return identified.result()[source]
+        except Exception:
+            return None
+
+    return account
 
 
 @dataclass
@@ -217,7 +241,7 @@ class ScopeRunner:
             self._collect(scope, meter, result)
         except OutputError:
             raise
-        except _Stopped:
+        except Stopped:
             result.status, result.error = FAILED, CANCELLED
         except Exception as exc:
             skip = self.options.skip_unenabled_regions and is_region_not_enabled(exc)
@@ -244,7 +268,7 @@ class ScopeRunner:
 
     def _sleep(self, seconds: float) -> None:
         if self.cancelled.wait(seconds):
-            raise _Stopped
+            raise Stopped
 
     def _collect(self, scope: Scope, meter: ApiMeter, result: ScopeResult) -> None:
         # Waits (each API's pace, smi's and botocore's throttle backoff) end as soon as the run

@@ -8,6 +8,8 @@ the records; without it the certificate is refused and the scope fails with a me
 from __future__ import annotations
 
 import json
+import ssl
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,8 +56,23 @@ def endpoint(certificates: LoopbackCertificates, monkeypatch: pytest.MonkeyPatch
     for name in TRANSPORT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     with moto_over_tls(certificates) as url:
+        # moto's backends are per process: other tests of this worker (moto servers of their
+        # own) may have left jobs in the same account and region.
+        reset_moto(url, certificates)
         seed(url, certificates)
         yield url
+        reset_moto(url, certificates)
+
+
+def reset_moto(url: str, certificates: LoopbackCertificates) -> None:
+    context = ssl.create_default_context(cafile=str(certificates.ca))
+    # Straight to the server, whatever proxy the test has set in the environment.
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with opener.open(request, timeout=10) as answer:
+        answer.read()
 
 
 def seed(url: str, certificates: LoopbackCertificates) -> None:

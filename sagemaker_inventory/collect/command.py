@@ -14,7 +14,7 @@ group turns either into its exit code. So do the resolver's usage errors and `Sn
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -112,7 +112,8 @@ def _collect_scopes(
     if stopped:
         # Only now: the live progress display is gone and cannot draw over the line.
         return _report_interruption(files.stop, summary)
-    _report_run(summary, outcome, plan.destination, console)
+    redactions = files.redactions if files.redaction is not None else None
+    _report_run(summary, outcome, plan.destination, console, redactions)
     return summary.exit_code
 
 
@@ -160,14 +161,16 @@ def _report_run(
     outcome: SnapshotOutcome | None,
     destination: Destination,
     console: Console,
+    redactions: Mapping[str, int] | None = None,
 ) -> None:
-    """The run summary and the snapshot's counts on stderr, and the --report file."""
+    """The run summary and the snapshot's counts on stderr, and the --report file (with the
+    number of values redaction changed per field path, unless --no-redact)."""
     render_run_summary(summary, console)
     if outcome is not None:
         report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:
         snapshot = outcome.to_json() if outcome is not None else None
-        document = run_summary_document(summary, summary.exit_code, snapshot)
+        document = run_summary_document(summary, summary.exit_code, snapshot, redactions)
         write_run_summary_file(destination.report, document, mode=destination.file_mode)
 
 

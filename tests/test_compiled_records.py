@@ -25,7 +25,6 @@ from sagemaker_inventory.records.redaction import (
     _Tree,
     redact,
 )
-from sagemaker_inventory.records.secret_shapes import looks_like_credential
 from sagemaker_inventory.records.secret_values import redact_arguments, redact_value
 from sagemaker_inventory.records.shape import conversion_plan, describe_output_shape, to_record
 from sagemaker_inventory.records.timestamps import format_timestamp
@@ -190,7 +189,7 @@ def _walk(value: Mapping[str, Any], tree: _Tree, rules: RedactionRules) -> dict[
                 out[name] = {key: _entry(rules, key, v) for key, v in item.items()}
         elif isinstance(below, str):
             if isinstance(item, list):
-                out[name] = redact_arguments(item, rules.is_secret_value, rules.redact_plain)
+                out[name] = redact_arguments(item, rules.is_secret_value, rules.redact_word)
         elif isinstance(item, Mapping):
             out[name] = _walk(item, below, rules)
         elif isinstance(item, list):
@@ -205,7 +204,7 @@ def _entry(rules: RedactionRules, key: str, value: Any) -> Any:
         return REDACTED
     if not isinstance(value, str):
         return value
-    if rules.is_secret_value(key, value) or looks_like_credential(value, strict=found == "plain"):
+    if rules.is_secret_value(key, value):
         return REDACTED
     return redact_value(value, rules.is_secret_value)
 

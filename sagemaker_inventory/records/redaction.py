@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Union
 from sagemaker_inventory.records.conversion import bind_name, define_function
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.secret_keys import (
+    IDENTIFIER,
     PLAIN,
     SECRET,
     SECRET_NAME_PATTERNS,
@@ -37,7 +38,11 @@ from sagemaker_inventory.records.secret_keys import (
     classify_key,
     normalize_key,
 )
-from sagemaker_inventory.records.secret_shapes import cannot_be_secret, looks_like_credential
+from sagemaker_inventory.records.secret_shapes import (
+    cannot_be_secret,
+    is_hex_digest,
+    looks_like_credential,
+)
 from sagemaker_inventory.records.secret_values import REDACTED, redact_arguments, redact_value
 from sagemaker_inventory.records.shape import Field, record_fields
 
@@ -73,7 +78,7 @@ class RedactionRules:
     """The redaction policy of one run: the default key classes plus the caller's extra regexes,
     with memos of the verdicts (the same keys and values come back job after job)."""
 
-    __slots__ = ("_classes", "_extra", "_plain", "_secret", "_weak", "extra")
+    __slots__ = ("_classes", "_extra", "_plain", "_secret", "_weak", "_words", "extra")
 
     def __init__(self, extra: Iterable[str] = ()) -> None:
         """Raise ValueError naming the regex when one of `extra` does not compile."""
@@ -81,6 +86,7 @@ class RedactionRules:
         self._extra = tuple(_compile(p) for p in self.extra)
         self._classes: dict[str, str] = {}
         self._plain: dict[str, str] = {}
+        self._words: dict[str, str] = {}
         self._weak: dict[str, str] = {}
         self._secret: dict[str, str] = {}
 
@@ -110,7 +116,12 @@ class RedactionRules:
             return not cannot_be_secret(value)
         if found == WEAK:
             return looks_like_credential(value, strict=False)
-        return found == EXTRA
+        if found == EXTRA:
+            return True
+        # A name that says nothing (or names an identifier): a long random word is still a key.
+        return looks_like_credential(value, strict=True) or (
+            found == PLAIN and is_hex_digest(value)
+        )
 
     def redact_entry(self, key: str, value: Any) -> Any:
         """The value of one map entry as redaction writes it."""
@@ -121,24 +132,36 @@ class RedactionRules:
             return value
         if found == PLAIN:
             return self.redact_plain(value)
+        if found == IDENTIFIER:
+            return self.redact_word(value)
         memo = self._secret if found == SECRET else self._weak
         redacted = memo.get(value)
         if redacted is None:
             secret = self.is_secret_value(key, value)
-            redacted = REDACTED if secret else self.redact_plain(value)
+            redacted = REDACTED if secret else self.redact_word(value)
             _remember(memo, value, redacted)
         return redacted
 
     def redact_plain(self, value: str) -> str:
-        """A value whose key says nothing of secrets: replaced when it is a long random word,
-        else with the secrets found inside it redacted (`secret_values.redact_value`)."""
+        """A value whose key says nothing of secrets: replaced when it is a long random word or a
+        hex digest, else `redact_word`'s."""
         redacted = self._plain.get(value)
+        if redacted is None:
+            redacted = REDACTED if is_hex_digest(value) else self.redact_word(value)
+            _remember(self._plain, value, redacted)
+        return redacted
+
+    def redact_word(self, value: str) -> str:
+        """A value with no name to judge it by (an argument) or whose name makes a hex digest
+        innocent: replaced when it is a long random word, else with the secrets found inside it
+        redacted (`secret_values.redact_value`)."""
+        redacted = self._words.get(value)
         if redacted is None:
             if looks_like_credential(value, strict=True):
                 redacted = REDACTED
             else:
                 redacted = redact_value(value, self.is_secret_value)
-            _remember(self._plain, value, redacted)
+            _remember(self._words, value, redacted)
         return redacted
 
     def redact_map(
@@ -166,7 +189,7 @@ class RedactionRules:
         self, arguments: list[Any], counts: Counts | None = None, path: str = ""
     ) -> list[Any]:
         """A copy of a command line (a list of strings) with its secrets redacted."""
-        out = redact_arguments(arguments, self.is_secret_value, self.redact_plain)
+        out = redact_arguments(arguments, self.is_secret_value, self.redact_word)
         if counts is not None:
             changed = sum(
                 1 for before, after in zip(arguments, out, strict=True) if before != after

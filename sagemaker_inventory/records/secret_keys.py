@@ -1,17 +1,18 @@
 """Sorts the keys of user-data maps by what their name says of their value: redaction's key rules.
 
-`classify_key` gives one of three classes. SECRET: the name says the value is a secret (password,
+`classify_key` gives one of four classes. SECRET: the name says the value is a secret (password,
 client_secret, HF_TOKEN, api_key, DATABASE_URL, SENTRY_DSN): redaction hides the value whatever it
 looks like, save a value that cannot be one (`secret_shapes.cannot_be_secret`). WEAK: a secret word
 appears only as part of another term (tokenizer, max_tokens, pad_token, prompt_key, kms_key,
 TS_DISABLE_TOKEN_AUTHORIZATION, secret_name): the value is hidden only when it looks like a
-credential itself. PLAIN: the rest. This is the shape of gitleaks' generic-api-key rule (a keyword,
-then the value must pass an entropy and length test, with an allowlist of innocent compounds:
-github.com/gitleaks/gitleaks, cmd/generate/config/rules/generic.go) and of detect-secrets' keyword
-plugin (a denylist of names whose value is always reported: github.com/Yelp/detect-secrets,
-detect_secrets/plugins/keyword.py), with ML's own innocent compounds added: a secret word is also
-an ML word (token, key, auth). Keys are read as words: "HFToken", "HF_TOKEN" and "hf-token" all
-read "_hf_token_".
+credential itself. IDENTIFIER: a key naming an identifier or digest (revision, commit_sha,
+run_id), under which a hex string is innocent. PLAIN: the rest. This is the shape of gitleaks'
+generic-api-key rule (a keyword, then an entropy and length test on the value, and an allowlist of
+innocent compounds: github.com/gitleaks/gitleaks, cmd/generate/config/rules/generic.go) and of
+detect-secrets' keyword plugin (a denylist of names whose value is always reported:
+github.com/Yelp/detect-secrets, detect_secrets/plugins/keyword.py), with ML's own innocent
+compounds added: a secret word is also an ML word (token, key, auth). Keys are read as words:
+"HFToken", "HF_TOKEN" and "hf-token" all read "_hf_token_".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 SECRET = "secret"
 WEAK = "weak"
 PLAIN = "plain"
+IDENTIFIER = "identifier"
 
 # Names whose value is a secret whatever it looks like. Searched in the key normalised to
 # "_word_word_". Which words: detect-secrets' keyword denylist (keyword.py: password, passwd, pwd,
@@ -72,6 +74,13 @@ _WEAK_WORDS = (
     r"|salt|cookie|session|login|bearer|jwt|dsn|webhook"
 )
 
+# A PLAIN key that names an identifier or a digest: a hex string under it is a commit, a checksum, a
+# run id, not a key ("commit hashes under revision keys" are innocent, issue 20).
+_IDENTIFIER_WORDS = re.compile(
+    r"_(?:revision|rev|commit|sha|sha1|sha256|hash|checksum|digest|md5|etag|id|ids|uuid|guid"
+    r"|version|fingerprint|build|run|trial|experiment|job|seed|tag|ref|branch|object|etag|hex)_"
+)
+
 _SECRET = re.compile("|".join(f"(?:{p})" for p in SECRET_NAME_PATTERNS))
 _DESCRIBING = re.compile(_DESCRIBING_WORDS)
 _ALWAYS = re.compile(_ALWAYS_SECRET)
@@ -99,7 +108,9 @@ def classify_key(key: str) -> str:
         return SECRET
     secret = _SECRET.search(words)
     if secret is None:
-        return WEAK if _WEAK.search(words) else PLAIN
+        if _WEAK.search(words):
+            return WEAK
+        return IDENTIFIER if _IDENTIFIER_WORDS.search(words) else PLAIN
     # The other words of the key: do they describe the secret ("use_auth_token", "secret_name")?
     others = f"{words[: secret.start()]}_{words[secret.end() :]}"
     return WEAK if _DESCRIBING.search(others) else SECRET

@@ -35,6 +35,9 @@ _FILE_NAME = re.compile(r".*\.[A-Za-z][A-Za-z0-9]{0,5}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
 _TOKEN_CHARACTERS = re.compile(r"[\w.=+/~!@#$%^&*?-]+")
+# A random word alone under a key that says nothing: base64, base64url, hex, Azure's "~" and ".";
+# "=" only as padding (`name=value` is an assignment, whose name the value rules judge).
+_RANDOM_WORD_CHARACTERS = re.compile(r"[\w+/~.-]+={0,3}")
 _ONLY_WORD_CHARACTERS = re.compile(r"[A-Za-z_.-]+")  # gitleaks' generic allowlist
 _LETTER = re.compile(r"[A-Za-z]")
 _CHUNK_SEPARATORS = re.compile(r"[/._:-]+")
@@ -76,7 +79,8 @@ def looks_like_credential(value: str, *, strict: bool) -> bool:
     text = unquoted(value)
     if not (STRICT_MIN_LENGTH if strict else WEAK_MIN_LENGTH) <= len(text) <= MAX_LENGTH:
         return False
-    if not _TOKEN_CHARACTERS.fullmatch(text) or _ONLY_WORD_CHARACTERS.fullmatch(text):
+    characters = _RANDOM_WORD_CHARACTERS if strict else _TOKEN_CHARACTERS
+    if not characters.fullmatch(text) or _ONLY_WORD_CHARACTERS.fullmatch(text):
         return False
     if cannot_be_secret(text) or _UUID.fullmatch(text) or _is_sequential(text):
         return False
@@ -86,6 +90,19 @@ def looks_like_credential(value: str, *, strict: bool) -> bool:
         return False
     shortest = 16 if strict else 8
     return any(_is_random(chunk) for chunk in _chunks(text) if len(chunk) >= shortest)
+
+
+def is_hex_digest(value: str) -> bool:
+    """A hex string of a digest's or a key's length (32 and more), digits and letters mixed: a
+    commit or checksum under a key that says so, an API key (Datadog, W&B) under another."""
+    text = unquoted(value)
+    return (
+        MAX_LENGTH >= len(text) >= 32
+        and _HEX.fullmatch(text) is not None
+        and not text.isdigit()
+        and not text.isalpha()
+        and not _is_sequential(text)
+    )
 
 
 def entropy(text: str) -> float:

@@ -121,7 +121,7 @@ def redact_arguments(
     """A command line as a list (ContainerArguments): each element's value rules, and the
     element after a flag whose name says secret (`["--password", "hunter2"]`), after `-u`/`--user`
     (`user:<redacted>`) and after `login`. `redact_text` judges one element alone (a value under a
-    key that says nothing: `RedactionRules.redact_plain`)."""
+    key that says nothing: `RedactionRules.redact_word`)."""
     out: list[Any] = []
     for index, argument in enumerate(arguments):
         if not isinstance(argument, str):

@@ -88,14 +88,20 @@ _WEAK = re.compile(rf"_(?:{_WEAK_WORDS})|(?:{_WEAK_WORDS})_")
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
+_ONE_CASE = re.compile(r"[a-z0-9_]+|[A-Z0-9_]+")
 # One word ending in a secret noun: HFTOKEN, APIKEY, AUTHTOKEN, SECRETKEY.
 _COMPOUND = re.compile(r"(?<=[a-z])(token|key|secret|password|passwd)$")
 
 
 def normalize_key(key: str) -> str:
     """ "HFToken" -> "_hf_token_", "db-Password" -> "_db_password_": words split, lower case."""
-    spaced = _ACRONYM.sub(r"\1_\2", _CAMEL.sub(r"\1_\2", key))
-    words = _SEPARATORS.sub("_", spaced).strip("_").lower()
+    if _ONE_CASE.fullmatch(key):  # most keys: learning_rate, SM_NUM_GPUS (no camel case to split)
+        words = key.strip("_").lower()
+        if "__" in words:
+            words = _SEPARATORS.sub("_", words.replace("_", " "))
+    else:
+        spaced = _ACRONYM.sub(r"\1_\2", _CAMEL.sub(r"\1_\2", key))
+        words = _SEPARATORS.sub("_", spaced).strip("_").lower()
     if "_" not in words:
         words = _COMPOUND.sub(r"_\1", words)
     return f"_{words}_"

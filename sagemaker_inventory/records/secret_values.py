@@ -96,6 +96,14 @@ _ASSIGNMENT = re.compile(
 _CHEAP = re.compile(
     r"[=:@\-{\[~]|login|\b(?:A3T|AKIA|ASIA|ABIA|ACCA|gh|gl|xox|hf_|sk|AIza|npm_|pypi|eyJ)"
 )
+# What each rule needs to find anything: most values fail these tests, which cost far less than
+# the rules' own scans (redaction runs on every value of every job).
+_TOKEN_HINT_LIST = (
+    "A3T", "AKIA", "ASIA", "ABIA", "ACCA", "gh", "github_pat_", "gl", "xox", "xapp-", "hooks.slack",
+    "hf_", "api_org_", "sk-", "k_live_", "k_test_", "k_prod_", "AIza", "npm_", "pypi-", "eyJ",
+    "Q~", "CLOJARS_", "dapi", "_v1_", "SG.", "shp", "-----BEGIN",
+)  # fmt: skip
+_TOKEN_HINTS = re.compile("|".join(re.escape(hint) for hint in _TOKEN_HINT_LIST))
 
 
 def redact_value(value: str, judge: Judge) -> str:
@@ -105,14 +113,20 @@ def redact_value(value: str, judge: Judge) -> str:
     structured = _redact_json(value, judge)
     if structured is not None:
         return structured
-    text = _TOKENS.sub(_replace_token, value)
-    if "<redacted>" in text and _AWS_KEY_ID.search(value):
-        text = _AWS_SECRET_KEY.sub(REDACTED, text)
-    text = _URL_PASSWORD.sub(rf"\g<head>{REDACTED}", text)
-    text = _USER_PASSWORD.sub(rf"\g<head>{REDACTED}", text)
+    text = value
+    if _TOKEN_HINTS.search(text):
+        text = _TOKENS.sub(_replace_token, text)
+        if REDACTED in text and _AWS_KEY_ID.search(value):
+            text = _AWS_SECRET_KEY.sub(REDACTED, text)
+    if "://" in text and "@" in text:
+        text = _URL_PASSWORD.sub(rf"\g<head>{REDACTED}", text)
+    if "-u" in text:  # -u, --user
+        text = _USER_PASSWORD.sub(rf"\g<head>{REDACTED}", text)
     if "login" in text:
         text = _LOGIN.sub(_replace_login, text)
-    return _ASSIGNMENT.sub(lambda match: _replace_assignment(match, judge), text)
+    if "=" in text or ":" in text or ("-" in text and " " in text):
+        text = _ASSIGNMENT.sub(lambda match: _replace_assignment(match, judge), text)
+    return text
 
 
 def redact_arguments(

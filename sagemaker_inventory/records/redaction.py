@@ -147,7 +147,7 @@ class RedactionRules:
         hex digest, else `redact_word`'s."""
         redacted = self._plain.get(value)
         if redacted is None:
-            redacted = REDACTED if is_hex_digest(value) else self.redact_word(value)
+            redacted = REDACTED if is_hex_digest(value) else self._judge_word(value)
             _remember(self._plain, value, redacted)
         return redacted
 
@@ -157,12 +157,14 @@ class RedactionRules:
         redacted (`secret_values.redact_value`)."""
         redacted = self._words.get(value)
         if redacted is None:
-            if looks_like_credential(value, strict=True):
-                redacted = REDACTED
-            else:
-                redacted = redact_value(value, self.is_secret_value)
+            redacted = self._judge_word(value)
             _remember(self._words, value, redacted)
         return redacted
+
+    def _judge_word(self, value: str) -> str:
+        if looks_like_credential(value, strict=True):
+            return REDACTED
+        return redact_value(value, self.is_secret_value)
 
     def redact_map(
         self, values: Mapping[str, Any], counts: Counts | None = None, path: str = ""

@@ -76,8 +76,11 @@ def cannot_be_secret(value: str) -> bool:
 
 def looks_like_credential(value: str, *, strict: bool) -> bool:
     """True when `value` is one word that looks like a key, token or password."""
+    shortest = STRICT_MIN_LENGTH if strict else WEAK_MIN_LENGTH
+    if len(value) < shortest:  # most values: no need to look further
+        return False
     text = unquoted(value)
-    if not (STRICT_MIN_LENGTH if strict else WEAK_MIN_LENGTH) <= len(text) <= MAX_LENGTH:
+    if not shortest <= len(text) <= MAX_LENGTH:
         return False
     characters = _RANDOM_WORD_CHARACTERS if strict else _TOKEN_CHARACTERS
     if not characters.fullmatch(text) or _ONLY_WORD_CHARACTERS.fullmatch(text):
@@ -88,13 +91,15 @@ def looks_like_credential(value: str, *, strict: bool) -> bool:
         return not strict and len(text) >= 20
     if entropy(text) < (STRICT_MIN_ENTROPY if strict else WEAK_MIN_ENTROPY):
         return False
-    shortest = 16 if strict else 8
-    return any(_is_random(chunk) for chunk in _chunks(text) if len(chunk) >= shortest)
+    run = 16 if strict else 8
+    return any(_is_random(chunk) for chunk in _chunks(text) if len(chunk) >= run)
 
 
 def is_hex_digest(value: str) -> bool:
     """A hex string of a digest's or a key's length (32 and more), digits and letters mixed: a
     commit or checksum under a key that says so, an API key (Datadog, W&B) under another."""
+    if len(value) < 32:
+        return False
     text = unquoted(value)
     return (
         MAX_LENGTH >= len(text) >= 32

@@ -44,6 +44,7 @@ RANDOM_KEY = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB"
         ("model_revision", "5f1d2d8c3c1b4e0aa8b7c9d0e1f2a3b4c5d6e7f8"),
         ("GIT_COMMIT_SHA", "5f1d2d8c3c1b4e0aa8b7c9d0e1f2a3b4c5d6e7f8"),
         ("MLFLOW_RUN_ID", "0f3b9c2d8e7a4b1c9d0e2f3a4b5c6d7e"),
+        ("tokenizer_revision", "5f1d2d8c3c1b4e0aa8b7c9d0e1f2a3b4c5d6e7f8"),
         ("sagemaker_submit_directory", "s3://bucket/job-2024-01-01-00-00-00-000/sourcedir.tar.gz"),
         ("model_name_or_path", "google/vit-base-patch16-224-in21k"),
         ("sagemaker_job_name", '"huggingface-pytorch-training-2023-01-01-00-00-00-000"'),
@@ -93,6 +94,8 @@ def test_secrets_are_removed(key: str, value: str) -> None:
         ("TS_DISABLE_TOKEN_AUTHORIZATION", WEAK),
         ("password-stdin", WEAK),
         ("secret_name", WEAK),
+        ("kms_key_id", IDENTIFIER),
+        ("tokenizer_revision", IDENTIFIER),
         ("hf_token_path", WEAK),
         ("max_tokens", WEAK),
         ("prompt_key", WEAK),
@@ -106,7 +109,9 @@ def test_keys_are_classed_by_their_words(key: str, expected: str) -> None:
     assert classify_key(key) == expected
 
 
-@pytest.mark.parametrize("value", ["", "true", "None", "123456", "<your token>", "{{secret}}"])
+@pytest.mark.parametrize(
+    "value", ["", "true", "None", "123456", "<your token>", "{{secret}}", "YourHFToken", "changeme"]
+)
 def test_values_no_secret_takes(value: str) -> None:
     assert cannot_be_secret(value)
 

@@ -108,15 +108,17 @@ def normalize_key(key: str) -> str:
 
 
 def classify_key(key: str) -> str:
-    """SECRET, WEAK or PLAIN (see the module's docstring) for one map key or flag name."""
+    """SECRET, WEAK, IDENTIFIER or PLAIN (see the module's docstring) for one map key or flag."""
     words = normalize_key(key)
     if _ALWAYS.search(words):
         return SECRET
     secret = _SECRET.search(words)
-    if secret is None:
-        if _WEAK.search(words):
-            return WEAK
-        return IDENTIFIER if _IDENTIFIER_WORDS.search(words) else PLAIN
-    # The other words of the key: do they describe the secret ("use_auth_token", "secret_name")?
-    others = f"{words[: secret.start()]}_{words[secret.end() :]}"
-    return WEAK if _DESCRIBING.search(others) else SECRET
+    if secret is not None:
+        # The other words: do they describe the secret ("use_auth_token", "secret_name")?
+        others = f"{words[: secret.start()]}_{words[secret.end() :]}"
+        if not _DESCRIBING.search(others):
+            return SECRET
+    # An identifier first: "tokenizer_revision" holds a commit, "kms_key_id" a UUID.
+    if _IDENTIFIER_WORDS.search(words):
+        return IDENTIFIER
+    return WEAK if secret is not None or _WEAK.search(words) else PLAIN

@@ -2,9 +2,9 @@
 
 `cannot_be_secret`: values no secret takes, whatever the key says: empty, a boolean or null literal,
 a value with no letter (detect-secrets' `is_not_alphanumeric_string`), a placeholder or reference
-(`<your token>`, `${HF_TOKEN}`, `{{secret}}`: detect-secrets' `is_templated_secret` and
-`is_prefixed_with_dollar_sign`; github.com/Yelp/detect-secrets,
-detect_secrets/filters/heuristic.py),
+(`<your token>`, `${HF_TOKEN}`, `{{secret}}`, `YourHFToken`, `changeme`: detect-secrets'
+`is_templated_secret` and `is_prefixed_with_dollar_sign`, github.com/Yelp/detect-secrets,
+detect_secrets/filters/heuristic.py; gitleaks' curl rule's placeholder allowlist),
 an ARN or S3 URI (it names a secret in Secrets Manager or a key in KMS, it is not one), a file path.
 `looks_like_credential`: one word (no space) of the character set of keys and tokens, long enough,
 of high Shannon entropy and with a random-looking run (letters and digits mixed as no word, name,
@@ -26,7 +26,9 @@ _QUOTES = "\"' \t\r\n"
 _LITERALS = frozenset({"true", "false", "none", "null", "nil", "undefined", "yes", "no"})
 _PLACEHOLDER = re.compile(
     r"<[^<>]*>|\{\{.*\}\}|\$\{[^}]*\}|\$\(.*\)|\$[A-Z_][A-Z0-9_]*|\{[A-Za-z_][\w.]*\}|%\([\w.]+\)s"
-    r"|\*+|x{3,}|X{3,}",
+    r"|\*+|x{3,}|X{3,}"
+    # Words that ask for a value: "YourHFToken", "your-api-key-here", "REPLACE_ME", "changeme".
+    r"|(?i:(?:your|enter|insert|replace|put)[\w -]*|change_?me|placeholder|redacted|todo|tbd)",
     re.DOTALL,
 )
 _REFERENCE = re.compile(r"arn:aws[\w-]*:\S*|s3a?://[^\s:@]*|alias/[\w/-]+", re.IGNORECASE)

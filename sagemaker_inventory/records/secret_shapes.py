@@ -28,7 +28,8 @@ _PLACEHOLDER = re.compile(
     r"<[^<>]*>|\{\{.*\}\}|\$\{[^}]*\}|\$\(.*\)|\$[A-Z_][A-Z0-9_]*|\{[A-Za-z_][\w.]*\}|%\([\w.]+\)s"
     r"|\*+|x{3,}|X{3,}"
     # Words that ask for a value: "YourHFToken", "your-api-key-here", "REPLACE_ME", "changeme".
-    r"|(?i:(?:your|enter|insert|replace|put)[\w -]*|change_?me|placeholder|redacted|todo|tbd)",
+    r"|(?i:your[\w -]*|(?:enter|insert|replace|put)[-_ ][\w -]*|change_?me|placeholder|redacted)"
+    r"|(?:Enter|Insert|Replace|Put)[A-Z][\w -]*",
     re.DOTALL,
 )
 _REFERENCE = re.compile(r"arn:aws[\w-]*:\S*|s3a?://[^\s:@]*|alias/[\w/-]+", re.IGNORECASE)

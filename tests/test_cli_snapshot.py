@@ -67,6 +67,22 @@ def test_secrets_are_redacted_by_default_and_kept_with_a_warning(tmp_path: Path)
 
 
 @pytest.mark.usefixtures("east")
+def test_the_report_counts_redacted_values_per_field_path(tmp_path: Path) -> None:
+    """Issue 20: --report says how many values redaction changed, per field path, never which."""
+    hyper_parameters = backend_job("us-east-1", "b").hyper_parameters
+    hyper_parameters["hf_token"] = "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"
+    hyper_parameters["tokenizer"] = "gpt2"  # an ML word: kept, not counted
+    report = tmp_path / "run.json"
+    result = run("collect", "-r", "us-east-1", "--report", str(report))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(report.read_text())["redactions"] == {"hyper_parameters": 2}
+    assert "s3cr3t" not in report.read_text() and "hf_jCBa" not in report.read_text()
+    kept = run("collect", "-r", "us-east-1", "--no-redact", "--report", str(report))
+    assert kept.exit_code == 0, kept.stderr
+    assert "redactions" not in json.loads(report.read_text())
+
+
+@pytest.mark.usefixtures("east")
 def test_redaction_reads_the_model_the_clients_parse_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

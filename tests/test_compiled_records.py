@@ -186,20 +186,27 @@ def _walk(value: Mapping[str, Any], tree: _Tree, rules: RedactionRules) -> dict[
             continue
         if below is None:
             if isinstance(item, Mapping):
-                out[name] = {
-                    key: REDACTED
-                    if rules.is_secret(key)
-                    else (redact_value(v, rules.is_secret) if isinstance(v, str) else v)
-                    for key, v in item.items()
-                }
+                out[name] = {key: _entry(rules, key, v) for key, v in item.items()}
         elif isinstance(below, str):
             if isinstance(item, list):
-                out[name] = redact_arguments(item, rules.is_secret)
+                out[name] = redact_arguments(item, rules.is_secret_value, rules.redact_word)
         elif isinstance(item, Mapping):
             out[name] = _walk(item, below, rules)
         elif isinstance(item, list):
             out[name] = [_walk(e, below, rules) if isinstance(e, Mapping) else e for e in item]
     return out
+
+
+def _entry(rules: RedactionRules, key: str, value: Any) -> Any:
+    """One map entry, by the policy written out without the memos."""
+    found = rules.key_class(key)
+    if found == "extra":
+        return REDACTED
+    if not isinstance(value, str):
+        return value
+    if rules.is_secret_value(key, value):
+        return REDACTED
+    return redact_value(value, rules.is_secret_value)
 
 
 def with_secrets(value: Any, rng: random.Random) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -167,6 +168,29 @@ def test_every_user_data_map_at_every_depth_is_covered() -> None:
     assert len(maps) == 10  # lists of two in full_response
     assert all(m == {"db_password": REDACTED, "MaxDepth": "6"} for m in maps)
     assert "hunter2" not in str(out)
+
+
+def test_counts_are_kept_per_field_path_for_the_values_that_changed() -> None:
+    record = {
+        "hyper_parameters": {"api_key": "abc", "MaxDepth": "5", "tokenizer": "gpt2"},
+        "environment": {"HF_TOKEN": "hf_xyz", "DB": "postgresql://u:pw@h/db", "EMPTY_TOKEN": ""},
+        "algorithm_specification": {"container_arguments": ["--password", "pw", "--epochs", "3"]},
+        "debug_rule_configurations": [
+            {"rule_parameters": {"secret": "s"}},
+            {"rule_parameters": {}},
+        ],
+    }
+    counts: Counter[str] = Counter()
+    once = redact(record, RedactionRules(), counts=counts)
+    assert counts == {
+        "hyper_parameters": 1,
+        "environment": 2,
+        "algorithm_specification.container_arguments": 1,
+        "debug_rule_configurations.rule_parameters": 1,
+    }
+    again: Counter[str] = Counter()
+    redact(once, RedactionRules(), counts=again)
+    assert not again  # what is already redacted is not counted twice
 
 
 def test_a_record_without_maps_is_returned_equal() -> None:

@@ -164,6 +164,13 @@ def test_the_snapshot_outcome_goes_into_the_report() -> None:
     assert "snapshot" not in run_summary_document(summary(), 3)
 
 
+def test_the_redaction_counts_go_into_the_report_sorted_by_field_path() -> None:
+    counts = {"hyper_parameters": 1, "environment": 3}
+    report = run_summary_document(summary(), 0, redactions=counts)
+    assert list(report["redactions"].items()) == [("environment", 3), ("hyper_parameters", 1)]
+    assert "redactions" not in run_summary_document(summary(), 0)  # --no-redact
+
+
 def test_an_empty_run_reports_zero_totals() -> None:
     moment = datetime(2026, 3, 1, tzinfo=timezone.utc)
     report = run_summary_document(RunSummary(moment, moment, []), 1)

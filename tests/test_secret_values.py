@@ -16,10 +16,19 @@ OPENAI = "sk-proj-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8"
 SLACK_BOT = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 
 
-@pytest.mark.parametrize("key", ["KAGGLE_KEY", "OPENAI_KEY", "SLACK_URL", "stripeKey", "HF_TOKEN"])
+@pytest.mark.parametrize("key", ["SLACK_URL", "HF_TOKEN", "client_secret", "DATABASE_URL"])
 def test_keys_outside_the_old_list_are_secret(key: str) -> None:
-    """Regression: KAGGLE_KEY, OPENAI_KEY and SLACK_URL leaked their values."""
+    """Regression: SLACK_URL leaked its value."""
     assert is_secret_key(key)
+
+
+@pytest.mark.parametrize("key", ["KAGGLE_KEY", "OPENAI_KEY", "stripeKey", "WANDB_KEY"])
+def test_keys_named_after_a_service_lose_a_value_that_looks_like_a_key(key: str) -> None:
+    """Regression: KAGGLE_KEY and OPENAI_KEY leaked their values. "key" alone is also an ML word
+    (prompt_key, sort_key), so the value decides: a 32-hex Kaggle key goes, "label" stays."""
+    rules = RedactionRules()
+    assert rules.redact_entry(key, "0afae57f3ccfd9d7f5767067bc48b30f") == R
+    assert rules.redact_entry(key, "label") == "label"
 
 
 @pytest.mark.parametrize(
@@ -79,7 +88,7 @@ def test_container_arguments_lose_the_value_after_a_secret_flag() -> None:
 def test_environment_values_and_secret_keys_together() -> None:
     record = {
         "environment": {
-            "KAGGLE_KEY": "k",
+            "KAGGLE_KEY": "eedf1c984f6b995ec40ecc6658356044847ffb31",
             "DATABASE": "mysql://u:p4ss@h/db",
             "MODEL": "bert",
         }

@@ -14,7 +14,7 @@ group turns either into its exit code. So do the resolver's usage errors and `Sn
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -131,7 +131,8 @@ def _collect_scopes(
     if stopped:
         # Only now: the live progress display is gone and cannot draw over the line.
         return _report_interruption(files.stop, _unfinished_of(summary))
-    _report_run(summary, outcome, plan.destination, console, factory.settings_report())
+    redactions = files.redactions if files.redaction is not None else None
+    _report_run(summary, outcome, plan.destination, console, factory.settings_report(), redactions)
     return summary.exit_code
 
 
@@ -208,9 +209,11 @@ def _report_run(
     destination: Destination,
     console: Console,
     clients: dict[str, Any],
+    redactions: Mapping[str, int] | None = None,
 ) -> None:
     """The run summary and the snapshot's counts on stderr, and the --report file (with the
-    clients' retry settings and timeouts)."""
+    clients' retry settings and timeouts, and the number of values redaction changed per field
+    path, unless --no-redact)."""
     uncredentialed = [s for s in summary.scopes if s.error and s.error.code == NO_CREDENTIALS]
     if not uncredentialed or len(uncredentialed) < len(summary.scopes):
         render_run_summary(summary, console)
@@ -222,7 +225,7 @@ def _report_run(
         report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:
         snapshot = outcome.to_json() if outcome is not None else None
-        document = run_summary_document(summary, summary.exit_code, snapshot, clients)
+        document = run_summary_document(summary, summary.exit_code, snapshot, clients, redactions)
         write_run_summary_file(destination.report, document, mode=destination.file_mode)
 
 

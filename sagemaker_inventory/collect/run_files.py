@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -97,11 +98,13 @@ class _Discard:
 
 @dataclass
 class RunFiles:
-    """What one run holds besides its output: the signal watch and the snapshot being refreshed."""
+    """What one run holds besides its output: the signal watch, the snapshot being refreshed, and
+    how many values redaction changed per field path (the --report file's `redactions`)."""
 
     stop: StopRequest
     keeper: SnapshotWriter | None
     redaction: RedactionRules | None
+    redactions: Counter[str] = field(default_factory=Counter)
 
     def emitter(self, write: Callable[[MutableRecord], None]) -> Callable[[MutableRecord], None]:
         """The run's emit: redact, keep for the snapshot, then write."""
@@ -112,7 +115,7 @@ class RunFiles:
             if self.redaction is not None:
                 if not shapes:  # the model the records were made with, read once a record comes
                     shapes.append(describe_output_shape(sagemaker_model()))
-                record = redact(record, self.redaction, shapes[0])
+                record = redact(record, self.redaction, shapes[0], self.redactions)
             if self.keeper is not None:
                 self.keeper.add(record)
             write(record)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.collect.outcome import FAILED, OK, SKIPPED
@@ -32,10 +33,13 @@ def run_summary_document(
     exit_code: int,
     snapshot: dict[str, Any] | None = None,
     clients: dict[str, Any] | None = None,
+    redactions: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The machine-readable report of one run (the `--report` file's content). `snapshot` is the
     --snapshot outcome (counts, and the stale scopes with since when), when there is one;
-    `clients` the retry settings and timeouts the AWS clients used ("retry", "timeouts")."""
+    `clients` the retry settings and timeouts the AWS clients used ("retry", "timeouts");
+    `redactions` the number of values redaction changed per field path (never the values), when
+    the run redacts (not under --no-redact)."""
     report = {
         "started": format_utc_seconds(summary.started),
         "finished": format_utc_seconds(summary.finished),
@@ -51,6 +55,8 @@ def run_summary_document(
     if snapshot is not None:
         report["snapshot"] = snapshot
     report.update(clients or {})
+    if redactions is not None:
+        report["redactions"] = dict(sorted(redactions.items()))
     return report
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -69,6 +70,12 @@ Clock = Callable[[], datetime]
 # handlers for these only (see `handler_template`).
 ROLE_SESSION_SERVICES = frozenset({"sagemaker", "resourcegroupstaggingapi", "sts"})
 
+# Assumed-role sessions kept, the most recently asked for: a run's scopes start account by
+# account, so an account's last scope has started long before this many other accounts' first
+# ones, and each session kept past that is memory that grows with the organization. A session
+# dropped while scopes still use its clients costs nothing: a client holds what it needs.
+ROLE_SESSIONS_KEPT = 32
+
 
 @dataclass(frozen=True)
 class ClientOptions:
@@ -92,7 +99,7 @@ class SessionFactory:
         # Re-entrant: a refresh that runs while this thread builds a client must not deadlock.
         self._lock = threading.RLock()
         self._sessions: dict[str | None, Session] = {}
-        self._role_sessions: dict[AccountSource, Session] = {}
+        self._role_sessions: OrderedDict[AccountSource, Session] = OrderedDict()
         self._sts_clients: dict[tuple[Any, ...], Any] = {}
         # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
         self.identities = Identities()
@@ -123,7 +130,14 @@ class SessionFactory:
         with self._lock:
             if source not in self._role_sessions:
                 self._role_sessions[source] = self._build_role_session(source, source.role_arn)
+                self._forget_old_role_sessions()
+            self._role_sessions.move_to_end(source)
             return self._role_sessions[source]
+
+    def _forget_old_role_sessions(self) -> None:
+        while len(self._role_sessions) > ROLE_SESSIONS_KEPT:
+            _, session = self._role_sessions.popitem(last=False)
+            self._slim_sessions.discard(id(session))
 
     def client(self, session: Session, service: str, region: str) -> Any:
         """A client of `service` in `region` from `session`, with the run's retry/endpoint setup.
@@ -184,7 +198,8 @@ class SessionFactory:
         core = self._handlers.new_session(source.base_profile)
         core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
         session = self._share_loader(as_boto3_core(core))
-        self._slim_sessions.add(id(session))  # kept in _role_sessions: the id stays its own
+        # Kept in _role_sessions until forgotten there, which drops the id too.
+        self._slim_sessions.add(id(session))
         return session
 
     def _assumed_role_credentials(

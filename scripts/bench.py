@@ -19,6 +19,10 @@ smi runs `collect --org`, assuming a role in each member account (the loop is no
 
     python scripts/bench.py --accounts 101 --regions 4 --jobs 2
     python scripts/bench.py --accounts 101 --regions 4 --jobs 2 --smi-arg=--processes --smi-arg=4
+
+Where smi's CPU went (py-spy samples every smi process; see scripts/spy_summary.py):
+
+    python scripts/bench.py --accounts 1001 --regions 4 --jobs 2 --py-spy /tmp/smi.raw
 """
 
 from __future__ import annotations
@@ -284,9 +288,10 @@ def smi_command(url: str, out: Path, args: argparse.Namespace, workload: Workloa
         cmd += ["--max-workers", str(args.max_workers)]
     cmd += list(args.smi_arg)
     if args.py_spy:
-        # Samples smi's threads while they run, in every process; its own CPU counts in the
-        # figures of such a run, which is for the breakdown, not for CPU or wall time.
-        spy = ["py-spy", "record", "--subprocesses", "--format", "raw", "-o", args.py_spy]
+        # Samples, in every process, the thread holding the GIL: py-spy counts a thread blocked
+        # in a socket read or on a queue as running, so without --gil waits outweigh work. Its
+        # own CPU counts in the figures of such a run, which is for the breakdown only.
+        spy = ["py-spy", "record", "--subprocesses", "--gil", "--format", "raw", "-o", args.py_spy]
         cmd = [*spy, "--", *cmd]
     return cmd
 

@@ -1,8 +1,10 @@
 """Where smi's CPU went, by component, from a py-spy recording in its raw (collapsed) format.
 
-py-spy samples the threads that are running (not those waiting on a socket or a lock), so each
-sample is a moment of CPU. Only the samples of smi's processes (`-m sagemaker_inventory` and the
-worker processes it spawns) count: a recording made by `scripts/bench.py --py-spy FILE` also holds
+Recorded with `--gil` (as bench.py does), py-spy samples the thread that holds the GIL, so each
+sample is a moment of Python's CPU (code that releases the GIL, such as a TLS handshake or a
+socket read, is not counted; without `--gil` a thread blocked in a socket read counts too).
+Only the samples of smi's processes (`-m sagemaker_inventory` and the worker processes it
+spawns) count: a recording made by `scripts/bench.py --py-spy FILE` also holds
 the fake endpoint's. Each sample goes to the first component, in the order below, with a frame on
 its stack: imports and start-up, role sessions, clients, records, then the API calls (split by
 the frame the sample was taken in: HTTP, signing, parsing, ...), then everything else of smi.
@@ -48,7 +50,7 @@ IN_API_CALL: tuple[tuple[str, str], ...] = (
 )
 OTHER_API = "API: other botocore (request building, models, ...)"
 RUN = "run (scope orchestration, sessions' lock, logging)"
-THREADS = "threads (start, wait: sampled while not idle yet)"
+THREADS = "threads (start, hand-over)"
 NATIVE = "no Python frame (interpreter, garbage collector)"
 # A process's command line may hold ";" (`python -c "...; spawn_main(...)"`).
 PROCESS = re.compile(r'process \d+:"((?:[^"]|"(?!;|$))*)"(?:;|$)')

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from accounts_helpers import ACCOUNTS, CALLER, REGIONS, create_org, role, seed_accounts, seed_jobs
 
-from sagemaker_inventory.aws.accounts import resolve_account_sources
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.collect import run as inventory
+from sagemaker_inventory.collect.account_sources import resolve_account_sources
 from sagemaker_inventory.collect.accounts import (
     AccountRequest,
     RoleArn,

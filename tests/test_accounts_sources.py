@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from accounts_helpers import ACCOUNTS, CALLER, create_org, role
 
-from sagemaker_inventory.aws.accounts import AccountDiscoveryError, resolve_account_sources
+from sagemaker_inventory.aws.accounts import AccountDiscoveryError
 from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.account_sources import resolve_account_sources
 from sagemaker_inventory.collect.accounts import AccountInputError, AccountRequest, parse_role_arn
 from sagemaker_inventory.collect.scopes import AccountSource
 

@@ -169,3 +169,27 @@ def test_the_run_converts_with_the_model_its_clients_are_built_from() -> None:
     assert ours.name == theirs.name
     assert list(ours.members) == list(theirs.members)
     assert set(sagemaker_model().operation_names) == set(client.meta.service_model.operation_names)
+
+
+def all_imports(source: str) -> Iterator[tuple[int, str]]:
+    """(line, module) of every import, those under `if TYPE_CHECKING:` included, with relative
+    ones left as written (the package imports absolutely)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield node.lineno, "." * node.level + (node.module or "")
+
+
+def test_the_aws_layer_leans_only_downward() -> None:
+    """Issue 19: aws/ took the run's own types from collect/; collect/ composes aws/, never the
+    reverse, not even for types."""
+    found = [
+        f"aws/{path.name}:{line}: {module}"
+        for path in sorted((PACKAGE / "aws").rglob("*.py"))
+        for line, module in all_imports(path.read_text(encoding="utf-8"))
+        if module.startswith(("sagemaker_inventory.collect", "sagemaker_inventory.cli", "."))
+    ]
+    assert found == []
+    planted = list(all_imports("if TYPE_CHECKING:\n    from sagemaker_inventory.collect import x"))
+    assert planted == [(2, "sagemaker_inventory.collect")]

@@ -123,14 +123,14 @@ def test_a_dead_endpoint_says_what_is_retried_and_counts_the_attempts(
     result = run(*args)
     assert result.exit_code == 1
     attempts = [line for line in result.stderr.splitlines() if " attempt " in line]
-    first = re.compile(rf"smi: \w+ to 127\.0\.0\.1:{port}: attempt 1 of 11 failed \(.*{port}")
+    first = re.compile(rf"smi: \w+ to 127\.0\.0\.1:{port}: attempt 1 of 10 failed \(.*{port}")
     assert first.match(attempts[0]) and attempts[0].endswith("; retrying")
-    last = [line for line in attempts if "attempt 11 of 11 failed" in line]
+    last = [line for line in attempts if "attempt 10 of 10 failed" in line]
     assert last and all(line.endswith("; giving up") for line in last)
     scope = json.loads(report.read_text())["scopes"][0]
-    assert scope["api_calls"] == {"ListTrainingJobs": 11} and scope["retries"] == 10
+    assert scope["api_calls"] == {"ListTrainingJobs": 10} and scope["retries"] == 9
     assert url in scope["error"]["message"]  # the failure names the endpoint
-    assert "10 retries" in result.stderr
+    assert "9 retries" in result.stderr
 
 
 # --- several statuses ------------------------------------------------------------------------

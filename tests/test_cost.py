@@ -84,7 +84,7 @@ def test_totals_by_hand() -> None:
     assert groups == {
         "a": {"cost_usd": 0.6, "spot_saved_usd": 0.36, "unpriced_jobs": 0},
         "b": {"cost_usd": 12.6, "spot_saved_usd": 0.0, "unpriced_jobs": 2},
-        None: {"cost_usd": 0.0, "spot_saved_usd": 0.0, "unpriced_jobs": 1},
+        None: {"cost_usd": None, "spot_saved_usd": None, "unpriced_jobs": 1},  # nothing priced
     }
     # Unpriced jobs still count in jobs and hours.
     assert document["totals"]["jobs"] == 7

@@ -16,15 +16,16 @@ import pytest
 
 from sagemaker_inventory.demo.backend import (
     DEMO_ACCOUNT_ID,
-    DEMO_EPOCH,
     DEMO_NOTICE,
     DEMO_REGIONS,
     DemoUnavailableError,
+    demo_anchor,
     demo_backend,
     demo_session,
     seed_training_jobs,
 )
-from sagemaker_inventory.demo.jobs import DEMO_TAG, TERMINAL_STATUSES, build_request, plan_jobs
+from sagemaker_inventory.demo.jobs import DEMO_TAG, TERMINAL_STATUSES, plan_jobs
+from sagemaker_inventory.demo.requests import build_request
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -100,12 +101,14 @@ class TestDefaultDemo:
                 "Training",
             }
 
-    def test_jobs_are_listed_oldest_first_over_about_90_days(self, demo: Described) -> None:
+    def test_jobs_are_listed_newest_first_over_about_90_days(self, demo: Described) -> None:
+        # moto lists in creation order whatever SortOrder asks: the demo creates newest first,
+        # the order smi asks for (SortOrder=Descending).
         for jobs in demo.values():
             created = [job["CreationTime"] for job in jobs]
-            assert created == sorted(created)
-            assert timedelta(days=60) < created[-1] - created[0] < timedelta(days=95)
-            assert created[-1] <= DEMO_EPOCH
+            assert created == sorted(created, reverse=True)
+            assert timedelta(days=60) < created[0] - created[-1] < timedelta(days=95)
+            assert created[0] <= demo_anchor()
 
     def test_a_failed_job_in_each_region_has_a_bracketed_backtrace(self, demo: Described) -> None:
         for jobs in demo.values():
@@ -283,7 +286,7 @@ def test_default_demo_jobs_do_not_move_with_the_clock() -> None:
 
     first = described()
     assert first == described()
-    assert max(job["LastModifiedTime"] for job in first) <= DEMO_EPOCH
+    assert max(job["LastModifiedTime"] for job in first) <= demo_anchor()
 
 
 def test_150_jobs_come_back_in_pages_of_100_and_50() -> None:

@@ -99,7 +99,7 @@ def test_cli_table_names_every_member() -> None:
         assert f" {member.api_path} " in result.stdout
 
 
-@pytest.mark.parametrize("args", [["--strict"], ["--format", "json"], ["--drift", "--all-fields"]])
+@pytest.mark.parametrize("args", [["--strict"], ["--format", "table"], ["--drift", "--all-fields"]])
 def test_drift_options_need_drift(args: list[str]) -> None:
     result = smi(*args)
     assert result.exit_code == 2

@@ -22,9 +22,9 @@ import pytest
 from accounts_helpers import ACCOUNTS, CALLER, REGIONS, create_org, role, seed_accounts
 
 import sagemaker_inventory.aws.fetch
-from sagemaker_inventory.aws.accounts import resolve_account_sources
 from sagemaker_inventory.aws.identity import identity_regions
 from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.collect.account_sources import resolve_account_sources
 from sagemaker_inventory.collect.accounts import AccountRequest, parse_role_arn
 from sagemaker_inventory.collect.outcome import RunSummary
 from sagemaker_inventory.collect.plan import CollectOptions

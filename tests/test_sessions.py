@@ -303,8 +303,10 @@ def test_run_sessions_send_the_user_agent_of_boto3_sessions() -> None:
         parts = client._user_agent_creator.to_string().split()
         return [part for part in parts if not part.startswith("m/")]
 
+    from sagemaker_inventory.aws.retry_settings import RetrySettings
+
     factory = SessionFactory()
-    config = factory._config()
+    config = factory._config(RetrySettings())
     expected = user_agent(boto3.Session().client("sts", region_name="us-east-1", config=config))
     assert expected[0] == f"Boto3/{boto3.__version__}"
     assert expected[-2:] == [f"Botocore/{botocore.__version__}", "smi"]

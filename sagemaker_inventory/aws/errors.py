@@ -1,7 +1,9 @@
 """Sorting AWS failures into what they mean for a run: skip the job, fail the scope, or retry.
 
 A scope (one account x one region) that fails is reported with the error's code and message and the
-run goes on; a job that vanished between List and Describe is skipped; throttling is retried.
+run goes on; a job that vanished between List and Describe is skipped; throttling is retried; an
+answer that is not what its operation returns (`UnexpectedAnswerError`, see `answer_checks`) fails
+the job it was about, or else its scope.
 """
 
 from __future__ import annotations
@@ -40,6 +42,27 @@ REGION_NOT_ENABLED_CODES = frozenset(
 _VANISHED_MESSAGE = re.compile(r"could not find|not found|does not exist", re.IGNORECASE)
 
 
+# The operations whose answers are about one job: a bad one fails that job, not its scope.
+JOB_OPERATIONS = frozenset({"DescribeTrainingJob", "ListTags"})
+
+
+class UnexpectedAnswerError(Exception):
+    """A successful (2xx) answer that is not what its operation returns -- a required member
+    missing, a body that is no JSON document, another job than the one asked for -- still so
+    after the attempts allowed (see `answer_checks`). `job`: the job asked for, if any."""
+
+    code = "UnexpectedAnswer"
+
+    def __init__(self, operation: str, problem: str, attempts: int, job: str | None = None):
+        self.operation, self.problem, self.attempts, self.job = operation, problem, attempts, job
+        about = f" of job {job!r}" if job else ""
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        super().__init__(f"{operation}{about} {problem} ({tries})")
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.operation, self.problem, self.attempts, self.job))
+
+
 @dataclass(frozen=True)
 class FailureReason:
     """Why a scope (or an account's credentials) failed: an AWS error code, or the exception's
@@ -53,7 +76,9 @@ class FailureReason:
 
 
 def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError, else None."""
+    """The AWS error code of a botocore ClientError (or UnexpectedAnswerError's own), else None."""
+    if isinstance(exc, UnexpectedAnswerError):
+        return exc.code
     response: Any = getattr(exc, "response", None)
     if isinstance(response, dict):
         code = response.get("Error", {}).get("Code")
@@ -75,8 +100,20 @@ def is_vanished_job(exc: BaseException) -> bool:
     return False
 
 
+def is_job_failure(exc: BaseException) -> bool:
+    """True when `exc` fails one job (an unexpected answer about it), not the job's scope."""
+    return isinstance(exc, UnexpectedAnswerError) and exc.operation in JOB_OPERATIONS
+
+
 def is_region_not_enabled(exc: BaseException) -> bool:
     return error_code(exc) in REGION_NOT_ENABLED_CODES
+
+
+NO_CREDENTIALS = "NoCredentials"
+NO_CREDENTIALS_FIX = (
+    "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile, or set"
+    " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `smi collect --demo` needs none"
+)
 
 
 def describe_failure(exc: BaseException) -> FailureReason:
@@ -86,11 +123,9 @@ def describe_failure(exc: BaseException) -> FailureReason:
         return FailureReason(code, _message(exc))
     name = type(exc).__name__
     if name == "NoCredentialsError":
-        return FailureReason(
-            "NoCredentials",
-            "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile,"
-            " or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or try `smi collect --demo`)",
-        )
+        # Short: it is the reason of every scope that fails for it; the fix (NO_CREDENTIALS_FIX)
+        # is said once per run.
+        return FailureReason(NO_CREDENTIALS, "no AWS credentials found")
     return FailureReason(name, str(exc) or name)
 
 

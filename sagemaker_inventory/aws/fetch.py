@@ -19,19 +19,11 @@ if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
     from mypy_boto3_sagemaker import SageMakerClient
 
-    from sagemaker_inventory.aws.express import ExpressDescribe
-
 # ListTrainingJobs answers 10 jobs a page unless asked; 100 is its maximum.
 PAGE_SIZE = 100
 TRAINING_JOB_RESOURCE_TYPE = "sagemaker:training-job"
 
 T = TypeVar("T")
-
-
-# DescribeTrainingJob's responses are read member by member into records (records.shape), so they
-# come as SageMaker sent them, not walked by botocore first (see `parsing`): timestamps are epoch
-# seconds.
-DESCRIBE_OUTPUT_SHAPE = "DescribeTrainingJobResponse"
 
 # Newest first within an account x region: ListTrainingJobs sorts ascending unless asked.
 LIST_ORDER = {"SortBy": "CreationTime", "SortOrder": "Descending"}
@@ -156,19 +148,12 @@ def describe_training_job(
     client: SageMakerClient,
     name: str,
     retry: ThrottleRetry | None = None,
-    express: ExpressDescribe | None = None,
 ) -> dict[str, Any] | None:
-    """The DescribeTrainingJob response, or None when the job vanished since it was listed.
-
-    From a SessionFactory client (or `express`, tried first) it is the JSON document as sent
-    (DESCRIBE_OUTPUT_SHAPE): timestamps are epoch seconds, not datetimes."""
+    """The DescribeTrainingJob response as botocore parsed it, or None when the job vanished
+    since it was listed. From a SessionFactory client, timestamps are UTC datetimes."""
     retry = retry or ThrottleRetry()
 
     def describe() -> dict[str, Any]:
-        document = express.describe(name) if express is not None else None
-        if document is not None:
-            return document
-        # Not the stubs' DescribeTrainingJobResponseTypeDef: its datetimes are epoch seconds here.
         return cast("dict[str, Any]", client.describe_training_job(TrainingJobName=name))
 
     try:

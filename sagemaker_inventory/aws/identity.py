@@ -193,6 +193,6 @@ def _regional(exc: BaseException) -> bool:
 def _unknown(failures: list[tuple[str, FailureReason]]) -> FailureReason:
     last = failures[-1][1]
     if len(failures) == 1:
-        return FailureReason(last.code, f"{last.message} (STS in {failures[0][0]})")
+        return FailureReason(last.code, f"{last.message}; STS in {failures[0][0]}")
     regions = ", ".join(region for region, _ in failures)
     return FailureReason(last.code, f"STS answered in none of {regions}; last: {last.message}")

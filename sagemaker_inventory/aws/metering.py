@@ -84,13 +84,6 @@ class ApiMeter:
             "; giving up" if last else "; retrying",
         )
 
-    def count_direct(self, operation: str, answered: bool) -> None:
-        """A request smi sent itself, outside botocore's events (see `express`). An answered one
-        is a whole call; one that failed is an attempt of the call botocore then makes."""
-        with self._lock:
-            self._requests[operation] += 1
-            self._calls[operation] += answered
-
     def counts(self) -> MeterCounts:
         """Everything counted so far, as plain data (a worker process sends it to the parent)."""
         with self._lock:

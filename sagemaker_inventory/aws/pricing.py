@@ -22,7 +22,7 @@ PRODUCT_FAMILY = "ML Instance"
 TRAINING_COMPONENT = "Training"
 PRICING_REGION = "us-east-1"
 # A Price List failure ends the report: a few quick attempts, not a long retry storm.
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 4  # every attempt, the first included (three retries)
 
 
 class PriceListError(RuntimeError):
@@ -125,13 +125,15 @@ def price_fetcher(
         if not clients:
             from botocore.exceptions import BotoCoreError
 
+            from sagemaker_inventory.aws.retry_settings import RetrySettingError
+
             factory = SessionFactory(
                 ClientOptions(endpoint_url=endpoint_url, max_attempts=MAX_ATTEMPTS)
             )
             try:
                 session = factory.session(profile)
                 clients.append(factory.client(session, "pricing", PRICING_REGION))
-            except BotoCoreError as error:
+            except (BotoCoreError, RetrySettingError) as error:
                 raise PriceListError(f"cannot reach the Price List API: {error}") from None
         return fetch_training_price(clients[0], region, instance_type)
 

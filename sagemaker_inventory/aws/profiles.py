@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 class ConfigFileError(ValueError):
-    """The AWS config file (or AWS_CONFIG_FILE) cannot be parsed; the message is botocore's."""
+    """The AWS config file (or AWS_CONFIG_FILE) cannot be parsed, or sets what botocore would
+    refuse (a retry setting); the message is botocore's or names the setting."""
 
 
 class UnknownProfileError(LookupError):
@@ -28,12 +29,14 @@ class UnknownProfileError(LookupError):
 
 def profile_session(factory: SessionFactory, profile: str | None) -> Session:
     """`factory.session(profile)`, raising ConfigFileError or UnknownProfileError for the
-    config files' problems."""
+    config files' problems (and the retry variables': see `retry_settings`)."""
     from botocore.exceptions import ConfigParseError, ProfileNotFound
+
+    from sagemaker_inventory.aws.retry_settings import RetrySettingError
 
     try:
         return factory.session(profile)
-    except ConfigParseError as exc:
+    except (ConfigParseError, RetrySettingError) as exc:
         raise ConfigFileError(str(exc)) from None
     except ProfileNotFound as exc:
         raise UnknownProfileError(exc.kwargs.get("profile")) from None

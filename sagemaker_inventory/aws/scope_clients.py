@@ -10,31 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sagemaker_inventory.aws.express import OPERATION, ExpressDescribe, express_describe
+from sagemaker_inventory.aws.account_source import AccountSource
+from sagemaker_inventory.aws.answer_checks import check_answers
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.metering import ApiMeter
 from sagemaker_inventory.aws.pacing import Pacer, RateCaps
 from sagemaker_inventory.aws.retry_waits import wait_retries_with
 from sagemaker_inventory.aws.sessions import SessionFactory
 from sagemaker_inventory.aws.tags import TagLookup
-from sagemaker_inventory.collect.scopes import AccountSource
 
 if TYPE_CHECKING:
-    from botocore.credentials import Credentials
     from mypy_boto3_sagemaker import SageMakerClient
 
 
 @dataclass(frozen=True)
 class ScopeClients:
-    """A scope's SageMaker client, its tag lookup (None without tags), the ThrottleRetry for
-    the calls smi asks again itself, and its express describes (None where it has none)."""
+    """A scope's SageMaker client, its tag lookup (None without tags) and the ThrottleRetry
+    for the calls smi asks again itself."""
 
     sagemaker: SageMakerClient
     tags: TagLookup | None
     retry: ThrottleRetry
-    express: ExpressDescribe | None = None
 
 
 def make_scope_clients(
@@ -57,6 +55,7 @@ def make_scope_clients(
         meter.attach(client)
         pacer.attach(client)
         wait_retries_with(client, sleep)  # botocore's own backoff, cancellable too
+        check_answers(client, sleep)  # a 2xx that is not a whole answer is retried, then raised
         return client
 
     sagemaker = ready("sagemaker")
@@ -66,13 +65,4 @@ def make_scope_clients(
         if with_tags
         else None
     )
-    express = express_describe(sagemaker, _credentials(session), pacer.pace(OPERATION), meter)
-    return ScopeClients(sagemaker, tags, retry, express)
-
-
-def _credentials(session: Any) -> Credentials | None:
-    """The session's credentials (those its clients sign with), or None if it has none yet."""
-    try:
-        return cast("Credentials | None", session.get_credentials())
-    except Exception:  # a broken profile fails the scope's first call, as before
-        return None
+    return ScopeClients(sagemaker, tags, retry)

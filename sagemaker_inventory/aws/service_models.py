@@ -10,9 +10,8 @@ exactly what the full model gives. A SageMaker operation smi starts calling must
 
 The process has one such loader (`shared_loader`): every session of every SessionFactory and the
 region checks read botocore's data through it, so each of its large files (endpoints.json,
-SageMaker's model) is parsed once per process rather than once per reader, into plain dicts
-(`json_files`), and each service model is found without botocore's scan of every service
-directory (`load_service_model`).
+SageMaker's model) is parsed once per process rather than once per reader, and each service model
+is found without botocore's scan of every service directory (`load_service_model`).
 """
 
 from __future__ import annotations
@@ -105,20 +104,8 @@ def shared_loader(make: Callable[[], Any] | None = None) -> CutLoader:
                 loader = create_loader(os.environ.get("AWS_DATA_PATH"))
             else:
                 loader = make()
-            _SHARED.append(CutLoader(_reading_plain_json(loader)))
+            _SHARED.append(CutLoader(loader))
         return _SHARED[0]
-
-
-def _reading_plain_json(loader: Any) -> Any:
-    """`loader`, reading botocore's JSON files into plain dicts (see `json_files`), unless it was
-    given a file reader of its own."""
-    from botocore.loaders import JSONFileLoader
-
-    from sagemaker_inventory.aws.json_files import PlainJSONFileLoader
-
-    if type(getattr(loader, "file_loader", None)) is JSONFileLoader:
-        loader.file_loader = PlainJSONFileLoader()
-    return loader
 
 
 _MODEL_LOCK = threading.Lock()

@@ -5,17 +5,17 @@ the same clients, User-Agent and errors, without importing boto3). Sessions are 
 but clients are, so every session and client is built here,
 under one lock, before it is handed to a worker thread. An assumed role gets a session of its own
 whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
-DeferredRefreshableCredentials): nothing here tracks expiry. All sessions share the process's one
+a RefreshableCredentials): nothing here tracks expiry. All sessions share the process's one
 botocore data loader, because each loader parses the (large) SageMaker service model again, at a
 cost in memory and CPU for every account; it hands out SageMaker's model cut to the
 operations smi calls (see `service_models`). The roles assumed with the same base keys share one
 STS client, and role sessions copy botocore's built-in event handlers instead of registering them
-again (see `handler_template`).
+again (see `handler_template`). Clients are configured through botocore's `Config` only: the
+user's retry settings where set (`retry_settings`), the run's timeouts and endpoint.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections import OrderedDict
@@ -28,21 +28,27 @@ from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     CredentialProvider,
     Credentials,
-    DeferredRefreshableCredentials,
+    RefreshableCredentials,
 )
+from botocore.parsers import ResponseParserFactory
 
-from sagemaker_inventory.aws.fetch import DESCRIBE_OUTPUT_SHAPE, ThrottleRetry
+from sagemaker_inventory.aws.account_source import AccountSource
+from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.handler_template import HandlerTemplate
 from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
-from sagemaker_inventory.aws.keep_alive import use_keep_alive
-from sagemaker_inventory.aws.parsing import CompiledParserFactory
+from sagemaker_inventory.aws.retry_settings import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY_MODE,
+    RetrySettings,
+    retry_settings,
+)
 from sagemaker_inventory.aws.service_models import shared_loader
 from sagemaker_inventory.aws.session_maker import (
     as_boto3_core,
     configured_session,
     session_region,
 )
-from sagemaker_inventory.collect.scopes import AccountSource
+from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from sagemaker_inventory.records.arns import parse_arn
 from sagemaker_inventory.records.timestamps import as_utc
 from sagemaker_inventory.scrubbing import remember_credentials, remember_secret
@@ -51,17 +57,13 @@ if TYPE_CHECKING:
     from botocore.config import Config
     from botocore.session import Session
 
-# botocore's retry settings, layer 2 of the throttling design (adaptive_rate's docstring, which
-# also says why "standard" and not "adaptive").
-DEFAULT_RETRY_MODE = "standard"
-DEFAULT_MAX_ATTEMPTS = 10
-
-
 # botocore refreshes 15 minutes (advisory) and 10 minutes (mandatory) before expiry; with
 # 15-minute credentials that would mean an AssumeRole before every request, so short sessions
 # refresh after three quarters of their life instead.
 ADVISORY_REFRESH_SECONDS = 15 * 60
 MANDATORY_REFRESH_SECONDS = 10 * 60
+# The expiry of role keys not fetched yet: past, so that their first use fetches them.
+_NOT_FETCHED = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 Clock = Callable[[], datetime]
 
@@ -79,13 +81,14 @@ ROLE_SESSIONS_KEPT = 32
 
 @dataclass(frozen=True)
 class ClientOptions:
-    """How every AWS client of a run is configured."""
+    """How every AWS client of a run is configured. `retry_mode` and `max_attempts` (every
+    attempt, the first included) apply only where the user set nothing (see `retry_settings`)."""
 
     endpoint_url: str | None = None
     retry_mode: str = DEFAULT_RETRY_MODE
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     max_pool_connections: int = 32
 
 
@@ -105,21 +108,47 @@ class SessionFactory:
         self.identities = Identities()
         self._handlers: HandlerTemplate | None = None
         self._slim_sessions: set[int] = set()
-        self._parsers: CompiledParserFactory | None = None
+        self._parsers: ResponseParserFactory | None = None
+        # The retry settings of each profile's sessions, and of each session by id (set as each
+        # session is built, so an id a forgotten role session's reuses is set again).
+        self._retries: dict[str | None, RetrySettings] = {}
+        self._session_retries: dict[int, RetrySettings] = {}
 
     def session(self, profile: str | None = None) -> Session:
         """The (cached) session for `profile`, or for the default credential chain when None.
 
-        Raises botocore's ProfileNotFound for an unknown profile.
+        Raises botocore's ProfileNotFound for an unknown profile, RetrySettingError for a retry
+        setting botocore would refuse.
         """
         with self._lock:
             if profile not in self._sessions:
                 session = self._share_loader(
                     configured_session(profile, region_name=aws_region_variable())
                 )
+                opts = self.options
+                settings = retry_settings(
+                    session,
+                    profile,
+                    default_mode=opts.retry_mode,
+                    default_attempts=opts.max_attempts,
+                )
                 _remember_keys_of(session)
                 self._sessions[profile] = session
+                self._retries[profile] = self._session_retries[id(session)] = settings
             return self._sessions[profile]
+
+    def settings_report(self) -> dict[str, Any]:
+        """The retry settings and timeouts the run's clients use, for the --report file. One
+        `retry` object, or one per profile (with its name) where profiles set different ones."""
+        with self._lock:
+            by_profile = dict(self._retries)
+        opts = self.options
+        distinct = list(dict.fromkeys(by_profile.values()))
+        retry: Any = (distinct or [self._defaults()])[0].to_json()
+        if len(distinct) > 1:
+            retry = [{"profile": name, **s.to_json()} for name, s in by_profile.items()]
+        timeouts = {"connect_seconds": opts.connect_timeout, "read_seconds": opts.read_timeout}
+        return {"retry": retry, "timeouts": timeouts}
 
     def session_for(self, source: AccountSource) -> Session:
         """The (cached) session of one account: its profile's, or the role's assumed from the base
@@ -159,27 +188,27 @@ class SessionFactory:
         return region or PARTITION_HOME_REGIONS.get(partition, "us-east-1")
 
     def _new_client(self, session: Any, service: str, region: str, **keys: Any) -> Any:
-        """A client of `session` with the run's endpoint, retries and timeouts, its User-Agent
-        built once and its requests sent by the keep-alive transport. `keys`: explicit
+        """A client of `session` with the run's endpoint, retries and timeouts. `keys`: explicit
         credentials (botocore's AssumeRole fetcher passes the base keys of the moment)."""
         # `session: Any`: botocore-stubs type `create_client` per service name; here it is a
         # runtime string.
-        client = session.create_client(
+        return session.create_client(
             service,
             region_name=region,
             endpoint_url=self.options.endpoint_url,
-            config=self._config(),
+            config=self._config(self._session_retries.get(id(session), self._defaults())),
             **keys,
         )
-        _build_user_agent_once(client)
-        use_keep_alive(client)
-        return client
 
-    def _config(self) -> Config:
+    def _defaults(self) -> RetrySettings:
+        """smi's retry settings, for a session the user's were not read from."""
+        return RetrySettings(self.options.retry_mode, self.options.max_attempts)
+
+    def _config(self, settings: RetrySettings) -> Config:
         from botocore.config import Config
 
         opts = self.options
-        retries: Any = {"mode": opts.retry_mode, "max_attempts": opts.max_attempts}
+        retries: Any = settings.config_retries() or None
         return Config(
             retries=retries,
             connect_timeout=opts.connect_timeout,
@@ -200,6 +229,10 @@ class SessionFactory:
         session = self._share_loader(as_boto3_core(core))
         # Kept in _role_sessions until forgotten there, which drops the id too.
         self._slim_sessions.add(id(session))
+        # The role's clients retry as the base profile's do (its session read the settings).
+        # Not dropped when the session is forgotten: scopes still using it build clients from
+        # it, and an id reused by a later session is set again as that session is built.
+        self._session_retries[id(session)] = self._retries[source.base_profile]
         return session
 
     def _assumed_role_credentials(
@@ -240,16 +273,15 @@ class SessionFactory:
             cache=_NoCache(),
         )
         retry = ThrottleRetry(on_retry=meter.add_retry)
-        return _AssumedRoleCredentials(
-            lambda: retry.call(fetcher.fetch_credentials), self._clock, source
+        return assumed_role_credentials(
+            lambda: retry.call(fetcher.fetch_credentials), self._clock, source.duration_seconds
         )
 
     def _share_loader(self, session: Session) -> Session:
         # botocore makes every timestamp a tzlocal() datetime, which is slow, and a
         # DescribeTrainingJob answer has about 15; UTC ones are cheap and what records want.
-        # Parsing JSON responses is compiled per shape, once for every session (see `parsing`).
         if self._parsers is None:
-            self._parsers = CompiledParserFactory(as_sent=frozenset({DESCRIBE_OUTPUT_SHAPE}))
+            self._parsers = ResponseParserFactory()
             self._parsers.set_parser_defaults(timestamp_parser=parse_utc_timestamp)
         session.register_component("response_parser_factory", self._parsers)
         loader = shared_loader(lambda: session.get_component("data_loader"))
@@ -283,14 +315,6 @@ def _remember_keys_of(session: Session) -> None:
     except Exception:
         return
     remember_credentials(credentials)
-
-
-def _build_user_agent_once(client: Any) -> None:
-    """botocore rebuilds the User-Agent string twice for every request (a visible share of a
-    DescribeTrainingJob call's CPU); every request of one smi client carries the same one."""
-    creator = getattr(client, "_user_agent_creator", None)  # no public accessor
-    if creator is not None and callable(getattr(creator, "to_string", None)):
-        creator.to_string = functools.cache(creator.to_string)
 
 
 def parse_utc_timestamp(value: Any) -> datetime:
@@ -346,20 +370,34 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class _AssumedRoleCredentials(DeferredRefreshableCredentials):
-    """Assumed-role keys fetched on first use and renewed by botocore before they expire."""
+def assumed_role_credentials(
+    fetch: Callable[[], dict[str, Any]], clock: Clock | None, duration_seconds: int | None
+) -> RefreshableCredentials:
+    """Assumed-role keys that `fetch` gets on first use and that botocore renews before they
+    expire. Their expiry starts in the past, so the first use fetches them (as botocore's
+    DeferredRefreshableCredentials would, which takes no refresh windows); a short
+    `duration_seconds` gets refresh windows that fit its life. Every set of keys fetched is
+    handed to the scrubber."""
 
-    def __init__(
-        self, refresh_using: Callable[[], Any], clock: Clock | None, source: AccountSource
-    ) -> None:
-        super().__init__(refresh_using, "assume-role", time_fetcher=clock or utc_now)
-        if source.duration_seconds is not None:
-            life = source.duration_seconds
-            self._advisory_refresh_timeout = min(ADVISORY_REFRESH_SECONDS, life // 4)
-            self._mandatory_refresh_timeout = min(MANDATORY_REFRESH_SECONDS, life // 6)
-
-    def _set_from_data(self, data: dict[str, Any]) -> None:
-        # Every set of keys AssumeRole hands out (first fetch and each refresh) is scrubbed.
-        super()._set_from_data(data)  # type: ignore[misc]  # botocore-stubs omit it
+    def refresh() -> dict[str, Any]:
+        data = fetch()
         for name in ("access_key", "secret_key", "token"):
             remember_secret(data.get(name))
+        return data
+
+    advisory = mandatory = None  # botocore's windows
+    if duration_seconds is not None:
+        advisory = min(ADVISORY_REFRESH_SECONDS, duration_seconds // 4)
+        mandatory = min(MANDATORY_REFRESH_SECONDS, duration_seconds // 6)
+    unset: Any = None  # no keys until the first use fetches them
+    return RefreshableCredentials(
+        unset,
+        unset,
+        unset,
+        _NOT_FETCHED,
+        refresh,
+        "assume-role",
+        time_fetcher=clock or utc_now,
+        advisory_timeout=advisory,
+        mandatory_timeout=mandatory,
+    )

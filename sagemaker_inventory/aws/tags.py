@@ -104,6 +104,6 @@ class TagLookup:
 
 def _is_after(moment: Any, reference: datetime) -> bool:
     try:
-        return as_utc(moment) > reference  # a response as sent has epoch seconds
+        return as_utc(moment) > reference  # a datetime from botocore (epoch seconds read too)
     except TypeError:  # no CreationTime
         return False

@@ -235,7 +235,8 @@ def resolve_sources(
 ) -> list[AccountSource]:
     """The accounts to inventory. Exit 2 for an unknown profile or conflicting accounts, exit 1
     (nothing can be collected) when the caller or the organization cannot be read."""
-    from sagemaker_inventory.aws.accounts import AccountDiscoveryError, resolve_account_sources
+    from sagemaker_inventory.aws.accounts import AccountDiscoveryError
+    from sagemaker_inventory.collect.account_sources import resolve_account_sources
 
     check_profiles(factory, accounts.profiles)
     try:
@@ -247,8 +248,10 @@ def resolve_sources(
 
 
 def check_profiles(factory: SessionFactory, profiles: Iterable[str]) -> None:
-    """Raise click.BadParameter naming the first profile the AWS config files do not define."""
-    for profile in profiles:
+    """Raise click.BadParameter naming the first profile the AWS config files do not define, a
+    usage error for a config file or retry setting botocore would refuse; no profile: the
+    default chain's."""
+    for profile in profiles or (None,):
         profile_session(factory, profile)
 
 

@@ -99,3 +99,10 @@ def column_names() -> list[str]:
     from sagemaker_inventory.output.columns import valid_columns
 
     return sorted(valid_columns(all_fields=True))
+
+
+def by_dimensions() -> list[str]:
+    """`smi report --by` values: the fixed dimensions and `tag:` (its KEY is the user's)."""
+    from sagemaker_inventory.report.aggregate import FIXED_DIMENSIONS, TAG_PREFIX
+
+    return [*FIXED_DIMENSIONS, TAG_PREFIX]

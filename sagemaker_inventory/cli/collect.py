@@ -197,6 +197,7 @@ def plan_collect(
     """The options as one checked plan; a contradiction or a bad value is a usage error (exit 2)
     naming it. The checks run in a fixed order, each before any AWS call."""
     _check_demo(demo, regions, accounts)
+    _check_dates(filters)
     if not demo and regions.endpoint_url is None:
         check_environment_endpoint_url()
     if processes is not None and processes > 1 and (demo or in_process_aws()):
@@ -227,6 +228,8 @@ def plan_collect(
         options=options,
         destination=destination,
         list_scopes=listing,
+        connect_timeout=pacing.connect_timeout,
+        read_timeout=pacing.read_timeout,
     )
 
 
@@ -294,6 +297,18 @@ def _check_demo(demo: bool, regions: RegionRequest, accounts: AccountRequest) ->
         raise click.UsageError(
             f"--demo has jobs only in {' and '.join(DEMO_REGIONS)} and collects both by"
             " default: drop --all-regions (or pick one with -r)"
+        )
+
+
+def _check_dates(filters: ListFilters) -> None:
+    after, before = filters.created_after, filters.created_before
+    if after is not None and before is not None and after >= before:
+        from sagemaker_inventory.records.timestamps import format_utc_seconds
+
+        raise click.UsageError(
+            f"--created-after ({format_utc_seconds(after)}) is not earlier than --created-before"
+            f" ({format_utc_seconds(before)}): no job can match both (an age counts back from now:"
+            " --created-after 7d --created-before 1d is between 7 days and 1 day ago)"
         )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from sagemaker_inventory.aws.fetch import ListFilters
+from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from sagemaker_inventory.cli.bundles import option_bundle
 from sagemaker_inventory.cli.choices import (
     CommaChoice,
@@ -23,7 +24,13 @@ from sagemaker_inventory.cli.choices import (
     flatten,
     region_names,
 )
-from sagemaker_inventory.cli.common import ENDPOINT_URL, ISO_OR_AGE
+from sagemaker_inventory.cli.common import (
+    ENDPOINT_URL,
+    ISO_OR_AGE,
+    SECONDS,
+    format_option,
+    output_option,
+)
 from sagemaker_inventory.output.sinks import OutputFormat
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
@@ -75,11 +82,14 @@ class RedactionRequest:
 
 @dataclass(frozen=True)
 class PacingRequest:
-    """--max-workers, --rate (repeatable, OPERATION=N) and --max-scopes."""
+    """--max-workers, --rate (repeatable, OPERATION=N), --max-scopes, and each request's
+    --connect-timeout and --read-timeout."""
 
     max_workers: int
     rates: tuple[str, ...]
     max_scopes: int
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
 
 region_options = option_bundle(
@@ -148,19 +158,13 @@ filter_options = option_bundle(
 
 output_options = option_bundle(
     (
-        click.option(
-            "-f",
-            "--format",
-            "fmt",
-            type=click.Choice([f.value for f in OutputFormat]),
-            help="Output format. Default: table on a terminal, else jsonl (or from -o's suffix).",
+        format_option(
+            [f.value for f in OutputFormat],
+            "Output format. Default: table on a terminal, else jsonl (or from -o's suffix).",
         ),
-        click.option(
-            "-o",
-            "--output",
-            type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-            help="Write to FILE atomically instead of stdout (only when something was"
-            " collected); '-' is stdout (with --snapshot, records go to stdout only then).",
+        output_option(
+            "Write to FILE atomically instead of stdout (only when something was"
+            " collected); '-' is stdout (with --snapshot, records go to stdout only then)."
         ),
         click.option(
             "--csv-raw",
@@ -173,7 +177,8 @@ output_options = option_bundle(
             "--columns",
             metavar="PATHS",
             shell_complete=completer(column_names),
-            help="Comma-separated dotted paths for table/csv, e.g. resource_config.instance_type.",
+            help="Comma-separated dotted paths, e.g. resource_config.instance_type: the table and"
+            " csv columns; jsonl and json records keep only these paths, nested as they are.",
         ),
     ),
     ("fmt", "output", "csv_raw", "columns"),
@@ -269,8 +274,24 @@ pacing_options = option_bundle(
             show_default=True,
             help="Accounts x regions collected at once.",
         ),
+        click.option(
+            "--connect-timeout",
+            type=SECONDS,
+            default=DEFAULT_CONNECT_TIMEOUT,
+            show_default=True,
+            help="Seconds to wait for a connection to AWS, each attempt (as the AWS CLI's"
+            " --cli-connect-timeout).",
+        ),
+        click.option(
+            "--read-timeout",
+            type=SECONDS,
+            default=DEFAULT_READ_TIMEOUT,
+            show_default=True,
+            help="Seconds to wait for an answer once connected, each attempt (as the AWS CLI's"
+            " --cli-read-timeout).",
+        ),
     ),
-    ("max_workers", "rates", "max_scopes"),
+    ("max_workers", "rates", "max_scopes", "connect_timeout", "read_timeout"),
     "pacing",
     PacingRequest,
 )

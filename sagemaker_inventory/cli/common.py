@@ -1,13 +1,16 @@
-"""Pieces every smi subcommand shares: date parameters, verbosity flags, the stderr console."""
+"""Pieces every smi subcommand shares: date parameters, the options every subcommand takes alike
+(-f/--format, -o/--output, -q/--quiet), verbosity flags, the stderr console."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import click
 
@@ -87,6 +90,28 @@ class EndpointUrl(ParamType[str]):
 ENDPOINT_URL = EndpointUrl()
 
 
+class Seconds(ParamType[float]):
+    """A positive, finite number of seconds (a timeout)."""
+
+    name = "SECONDS"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (seconds > 0 and math.isfinite(seconds)):
+            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
+
+
 def check_environment_endpoint_url() -> None:
     """AWS_ENDPOINT_URL (botocore honours it, below any AWS_ENDPOINT_URL_<SERVICE>), checked like
     --endpoint-url: a usage error naming the variable, not a failure in every scope."""
@@ -120,12 +145,61 @@ class Processes(ParamType[int | None]):
         return number
 
 
+def format_option(choices: Sequence[str], help_text: str) -> Callable[[F], F]:
+    """-f/--format, the same option on every subcommand (each names its own choices); its value
+    reaches the command as `fmt`."""
+    return click.option("-f", "--format", "fmt", type=click.Choice(list(choices)), help=help_text)
+
+
+def output_option(help_text: str) -> Callable[[F], F]:
+    """-o/--output FILE, the same option on every subcommand: FILE is replaced atomically, '-' is
+    stdout. Its value reaches the command as `output`."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+        help=help_text,
+    )
+
+
+def checked_output(output: Path | None) -> Path | None:
+    """The FILE of -o (None for stdout, also for '-'), checked writable before any work: an
+    unusable path is a usage error (exit 2) naming it."""
+    from sagemaker_inventory.output.files import DestinationError, check_destination
+
+    if output is None or str(output) == "-":
+        return None
+    try:
+        check_destination(output)
+    except DestinationError as exc:
+        raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
+    return output
+
+
+@contextlib.contextmanager
+def output_stream(path: Path | None, mode: int = 0o600) -> Iterator[TextIO]:
+    """stdout, or FILE written atomically (replaced only once everything was written); a write
+    that fails raises WriteFailed naming it (exit 5, see the CLI group)."""
+    from sagemaker_inventory.output.files import atomic_writer, named_stream
+
+    if path is None:
+        yield named_stream(sys.stdout, "standard output")
+        return
+    with atomic_writer(path, mode=mode) as stream:
+        yield stream
+
+
+def quiet_option(command: F) -> F:
+    """Adds -q/--quiet: only errors on stderr (every subcommand takes it)."""
+    return click.option("-q", "--quiet", is_flag=True, help="Print only errors on stderr.")(command)
+
+
 def verbosity_options(command: F) -> F:
     """Adds -q/--quiet and -v/--verbose (repeatable); see `verbosity`."""
     command = click.option(
         "-v", "--verbose", count=True, help="More detail on stderr (-v scopes, -vv API calls)."
     )(command)
-    return click.option("-q", "--quiet", is_flag=True, help="Print only errors on stderr.")(command)
+    return quiet_option(command)
 
 
 def verbosity(quiet: bool, verbose: int) -> int:
@@ -173,13 +247,14 @@ class SecretFilter(logging.Filter):
 
 def make_stderr_console(verbosity: int) -> Console:
     """The console for progress and summaries: stderr, so stdout carries only records. Under -q
-    it is made on first use: a quiet run that has nothing to say never imports rich."""
+    it is made on first use: a quiet run that has nothing to say never imports rich. Off a
+    terminal (a cron log, a pipe) text is never wrapped: one message is one line, for grep."""
     if verbosity < 0:
         # Stands in for the Console it makes (see _QuietConsole): typed as one for its users.
         return cast("Console", _QuietConsole())
     from rich.console import Console
 
-    return Console(stderr=True, quiet=False, highlight=False)
+    return Console(stderr=True, quiet=False, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 class _QuietConsole:
@@ -195,5 +270,7 @@ class _QuietConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=True, quiet=True, highlight=False)
+            self._console = Console(
+                stderr=True, quiet=True, highlight=False, soft_wrap=not sys.stderr.isatty()
+            )
         return getattr(self._console, name)

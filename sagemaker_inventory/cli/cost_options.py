@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
+from sagemaker_inventory.cli.bundles import option_bundle
 from sagemaker_inventory.report.aggregate import GroupedTallies
+from sagemaker_inventory.report.demo_prices import DEMO_PRICES, demo_price_table
 from sagemaker_inventory.report.prices import PriceFileError, PriceTable, load_price_file
 
 
@@ -28,6 +30,47 @@ class PricingPlan:
     profile: str | None = None
 
 
+@dataclass(frozen=True)
+class PriceSource:
+    """--prices, --refresh-prices, --endpoint-url and --profile: where --cost's prices come from."""
+
+    prices_file: str | None
+    refresh: bool
+    endpoint_url: str | None
+    profile: str | None
+
+
+price_source_options = option_bundle(
+    (
+        click.option(
+            "--prices",
+            "prices_file",
+            metavar="FILE",
+            help='With --cost: prices from FILE, {"REGION": {"INSTANCE_TYPE": USD_PER_HOUR}}, '
+            "instead of the Price List API; 'demo' names the demo's shipped prices (used by"
+            " themselves for an inventory of demo records only).",
+        ),
+        click.option(
+            "--refresh-prices",
+            is_flag=True,
+            help="With --cost: ask the Price List API, not the cache.",
+        ),
+        click.option(
+            "--endpoint-url",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+            help="With --cost: send Price List calls to URL (tests, proxies).",
+        ),
+        click.option(
+            "--profile", metavar="NAME", help="With --cost: AWS profile for the Price List API."
+        ),
+    ),
+    ("prices_file", "refresh_prices", "endpoint_url", "profile"),
+    "prices",
+    PriceSource,
+)
+
+
 def plan_pricing(
     prices_file: str | None, refresh: bool, endpoint_url: str | None, profile: str | None
 ) -> PricingPlan:
@@ -36,10 +79,20 @@ def plan_pricing(
         return PricingPlan(None, refresh, endpoint_url, profile)
     if refresh:
         raise click.UsageError("--refresh-prices asks the Price List API; drop it with --prices")
+    if prices_file == DEMO_PRICES:
+        return PricingPlan(demo_price_table())
     try:
         return PricingPlan(load_price_file(Path(prices_file)))
     except PriceFileError as error:
         raise click.BadParameter(str(error), param_hint="'--prices'") from None
+
+
+def demo_pricing(plan: PricingPlan, prices: PriceSource) -> PricingPlan:
+    """The demo's shipped prices in place of the Price List API, for an inventory of demo records
+    only, unless an option asked for the API (--refresh-prices, --endpoint-url, --profile)."""
+    if plan.table is not None or prices.refresh or prices.endpoint_url or prices.profile:
+        return plan
+    return PricingPlan(demo_price_table())
 
 
 def price_summary(summary: GroupedTallies, plan: PricingPlan) -> None:

@@ -5,6 +5,7 @@ An unknown region is a usage error (exit 2) naming it, raised before any AWS cal
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -49,12 +50,19 @@ def resolve_regions(
         if not regions:
             raise _unknown_default_region(exc.args[0], region_origin(profile)) from None
         raise click.BadParameter(
-            f"unknown region {exc.args[0]!r} (not in botocore's region list)",
+            f"unknown region {exc.args[0]!r}{_did_you_mean(exc.args[0])}",
             param_hint="'-r' / '--region'",
         ) from None
 
 
 def _unknown_default_region(region: str, origin: str) -> click.UsageError:
-    return click.UsageError(
-        f"unknown region {region!r} from {origin} (not in botocore's region list)"
-    )
+    return click.UsageError(f"unknown region {region!r} from {origin}{_did_you_mean(region)}")
+
+
+def _did_you_mean(region: str) -> str:
+    """The closest region botocore knows, as `--columns` suggests a column, else where the list
+    comes from."""
+    from sagemaker_inventory.aws.regions import known_regions
+
+    close = difflib.get_close_matches(region.lower(), sorted(known_regions()), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else " (not in botocore's region list)"

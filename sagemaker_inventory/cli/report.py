@@ -11,20 +11,43 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
 
 import click
 
-from sagemaker_inventory.cli.cost_options import PricingPlan, plan_pricing, price_summary
+from sagemaker_inventory.cli.choices import by_dimensions, completer
+from sagemaker_inventory.cli.color import color_option
+from sagemaker_inventory.cli.common import (
+    checked_output,
+    format_option,
+    output_option,
+    output_stream,
+    quiet_option,
+)
+from sagemaker_inventory.cli.cost_options import (
+    PriceSource,
+    PricingPlan,
+    demo_pricing,
+    plan_pricing,
+    price_source_options,
+    price_summary,
+)
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.output.console import OutputConsole
-from sagemaker_inventory.output.files import named_stream
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 from sagemaker_inventory.report.aggregate import parse_dimension
 from sagemaker_inventory.report.answer import Answer, answer
+from sagemaker_inventory.report.demo_prices import DemoWatch
 from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_inventory
 from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION
 
 BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
+REPORT_FORMATS = ("table", "json", "jsonl")
+DEMO_PRICES_NOTE = (
+    "smi: demo inventory: priced with the demo's shipped prices (approximate list prices;"
+    " --prices demo), not the Price List API"
+)
 
 
 class InputError(click.ClickException):
@@ -54,23 +77,17 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def check_cost_options(
-    view: str,
-    cost: bool,
-    prices_file: str | None,
-    refresh: bool,
-    sort: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
+    view: str, cost: bool, prices: PriceSource, sort: str | None
 ) -> PricingPlan | None:
     """The pricing plan of --cost (None without it); its options without it are usage errors."""
     if not cost:
         given = [
             name
             for name, value in (
-                ("--prices", prices_file),
-                ("--refresh-prices", refresh),
+                ("--prices", prices.prices_file),
+                ("--refresh-prices", prices.refresh),
                 ("--sort cost", sort == "cost"),
-                ("--profile", profile),
+                ("--profile", prices.profile),
             )
             if value
         ]
@@ -81,7 +98,7 @@ def check_cost_options(
         raise click.UsageError(
             "--cost goes with --by (or no view), not --failures/--running/--checks"
         )
-    return plan_pricing(prices_file, refresh, endpoint_url, profile)
+    return plan_pricing(prices.prices_file, prices.refresh, prices.endpoint_url, prices.profile)
 
 
 def choose_view(by: tuple[str, ...], failures: bool, running: bool, checks: bool = False) -> str:
@@ -110,24 +127,30 @@ def read_answer(
     *,
     cost: bool,
     sort: str,
+    quiet: bool = False,
+    watch: DemoWatch | None = None,
 ) -> Answer:
     """Read the inputs into one view's answer; its warnings and a duplicates note go to stderr.
 
     Several inputs may overlap: every job is noted while answering, and the view is answered
-    again without the extra copies only if some job was met twice.
+    again without the extra copies only if some job was met twice. `watch` notes whether every
+    record is demo data (for --cost).
     """
     try:
         with open_inventory(inputs, sys.stdin.buffer) as inventory:
             duplicates = Duplicates() if len(inventory.inputs) > 1 else None
             records = inventory.records(duplicates=duplicates)
+            if watch is not None:
+                records = watch.watch(records)
             result = answer(view, records, by, now, cost=cost, sort=sort)
             if duplicates is not None and duplicates.losers:
                 records = inventory.records(skip=duplicates.losers)
                 result = answer(view, records, by, now, cost=cost, sort=sort)
-                click.echo(duplicate_note(len(duplicates.losers)), err=True)
+                if not quiet:
+                    click.echo(duplicate_note(len(duplicates.losers)), err=True)
     except InventoryError as error:
         raise InputError(str(error)) from None
-    for warning in result.warnings:
+    for warning in [] if quiet else result.warnings:
         click.echo(f"smi: {warning}", err=True)
     return result
 
@@ -173,8 +196,10 @@ Views (give one; the default is --by status):
                 highlighted (near_limit in JSON).
   --cost        With --by: cost_usd (billable instance-hours x the on-demand
                 list price of the type in the region, instance groups priced
-                group by group), spot_saved_usd and unpriced_jobs per group and
-                in the totals. Prices: the AWS Price List API (cached a day
+                group by group: a job's priced types count even when another
+                has no price), spot_saved_usd and unpriced_jobs (jobs with a
+                type or region without a price) per group and in the totals.
+                Prices: the AWS Price List API (cached a day
                 under XDG_CACHE_HOME/smi; --refresh-prices), or --prices FILE
                 ({{"REGION": {{"INSTANCE_TYPE": USD_PER_HOUR}}}}). --sort cost
                 orders and draws bars by dollars. A failed Price List call is
@@ -196,8 +221,17 @@ training) x 100 over jobs with enable_managed_spot_training and both times
 (null when none); failed = status Failed. Groups are ordered by billable
 instance-hours (largest first, then by key); chronologically when --by month
 comes first; the table's bars show billable instance-hours either way. Hours
-are rounded to 4 decimals, percentages to 2. Tables fit the terminal (or
-COLUMNS): columns that do not fit are left out, and named under the table.
+are rounded to 4 decimals, percentages to 2.
+
+\b
+Tables fit the terminal (or COLUMNS), one line per cell; a job name or group
+key is never cut. Columns that do not fit are left out, named under the
+table, in this order:
+  --by        bar, Spot %, Inst-h, Failed, Jobs (Billable-h and USD stay)
+  --failures  bar, Other jobs, Where, Newest, Jobs (Reason is cut, kept last)
+  --running   Max run, Status, Elapsed, Instances, Account, Region, Training
+  --checks    N/A, Passed, Sev, Failed %; per group: Secr back to Isol,
+              Jobs, Findings; findings: Account, Region (Detail cut first)
 
 \b
 --format json (the default when stdout is not a terminal) prints:
@@ -205,8 +239,9 @@ COLUMNS): columns that do not fit are left out, and named under the table.
                "jobs", "instance_hours", "billable_instance_hours",
                "spot_savings_percent", "failed"}}], "totals": {{same fields}}}}
                --cost adds "cost_usd", "spot_saved_usd", "unpriced_jobs" to
-               each group and the totals, and "unpriced": [{{"region",
-               "instance_type"}}] (pairs without a price).
+               each group and the totals (cost null when nothing in it has a
+               price; totals = the sum of the groups), and "unpriced":
+               [{{"region", "instance_type"}}] (pairs without a price).
   --failures: {{"failures": [{{"reason" (most recent), "pattern" (folded),
                "jobs", "failed", "stopped", "newest_time",
                "job_names" (newest first), "job_details": [{{
@@ -247,6 +282,7 @@ Examples:
     multiple=True,
     callback=check_dimensions,
     metavar=BY_METAVAR,
+    shell_complete=completer(by_dimensions),
     help="Group by this (repeatable).",
 )
 @click.option("--failures", is_flag=True, help="Failed and stopped jobs by (folded) reason.")
@@ -263,44 +299,28 @@ Examples:
     "--cost", is_flag=True, help="Add dollars: on-demand list price x billable instance-hours."
 )
 @click.option(
-    "--prices",
-    "prices_file",
-    metavar="FILE",
-    help='With --cost: prices from FILE, {"REGION": {"INSTANCE_TYPE": USD_PER_HOUR}}, '
-    "instead of the Price List API.",
-)
-@click.option(
-    "--refresh-prices", is_flag=True, help="With --cost: ask the Price List API, not the cache."
-)
-@click.option(
     "--sort",
     type=click.Choice(["hours", "cost"]),
     default=None,
     help="Order groups and draw bars by billable hours (default) or by cost (needs --cost).",
 )
-@click.option(
-    "--endpoint-url",
-    envvar="AWS_ENDPOINT_URL",
-    metavar="URL",
-    help="With --cost: send Price List calls to URL (tests, proxies).",
+@price_source_options
+@format_option(
+    REPORT_FORMATS,
+    "table (rich), json, or jsonl (--checks: one finding per line); default: table on a "
+    "terminal, json otherwise (also for -o FILE, or jsonl for --checks -o FILE.jsonl).",
 )
-@click.option("--profile", metavar="NAME", help="With --cost: AWS profile for the Price List API.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "jsonl"]),
-    default=None,
-    help="table (rich), json, or jsonl (--checks: one finding per line); default: table on a "
-    "terminal, json otherwise.",
-)
+@output_option("Write the report to FILE atomically instead of stdout; '-' is stdout.")
 @click.option(
     "--now",
     callback=check_moment,
     default=None,
     metavar="ISO-8601",
     help="Measure --running at this moment instead of the clock's (e.g. when the inventory "
-    "was collected, or the demo's 2026-11-01T12:00:00Z).",
+    "was collected).",
 )
+@quiet_option
+@color_option
 def report(
     *,
     inputs: tuple[str, ...],
@@ -310,41 +330,59 @@ def report(
     checks: bool,
     fail_on_findings: bool,
     cost: bool,
-    prices_file: str | None,
-    refresh_prices: bool,
+    prices: PriceSource,
     sort: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
-    output_format: str | None,
+    fmt: str | None,
+    output: Path | None,
     now: datetime | None,
+    quiet: bool,
 ) -> None:
     """Entry point of `smi report` (help text: HELP)."""
     view = choose_view(by, failures, running, checks)
-    pricing = check_cost_options(
-        view, cost, prices_file, refresh_prices, sort, endpoint_url, profile
-    )
+    pricing = check_cost_options(view, cost, prices, sort)
     if fail_on_findings and not checks:
         raise click.UsageError("--fail-on-findings needs --checks")
+    path = checked_output(output)
+    output_format = fmt or default_report_format(path, checks)
     if output_format == "jsonl" and not checks:
         raise click.UsageError("--format jsonl is for --checks (one finding per line)")
-    if output_format is None:
-        output_format = "table" if sys.stdout.isatty() else "json"
     if not inputs and sys.stdin.isatty():
         raise click.UsageError("no FILE given and stdin is a terminal (use '-' to force stdin)")
     moment = now or datetime.now(timezone.utc)
     order = sort or "hours"
-    result = read_answer(inputs, view, by, moment, cost=cost, sort=order)
+    watch = DemoWatch() if pricing is not None else None
+    result = read_answer(inputs, view, by, moment, cost=cost, sort=order, quiet=quiet, watch=watch)
     if pricing is not None and result.summary is not None:
+        if watch is not None and watch.all_demo and pricing.table is None:
+            pricing = demo_pricing(pricing, prices)
+            if pricing.table is not None and not quiet:
+                click.echo(DEMO_PRICES_NOTE, err=True)
         price_summary(result.summary, pricing)
         result.document = result.summary.as_dict()
-    # Write errors name stdout (WriteFailed, exit 5); a reader gone is the CLI group's to handle.
-    stdout = named_stream(sys.stdout, "standard output")
-    if result.posture is not None and output_format != "table":
-        write = result.posture.write_json if output_format == "json" else result.posture.write_jsonl
-        write(stdout)
-    elif output_format == "json":
-        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False), file=stdout)
-    else:
-        result.render(OutputConsole(file=stdout))
+    # Write errors name the file or stdout (WriteFailed, exit 5); a reader gone is the CLI
+    # group's to handle.
+    with output_stream(path) as stream:
+        write_result(result, output_format, stream)
     if fail_on_findings and result.posture is not None and result.posture.total_findings:
         raise SystemExit(ExitCode.FINDINGS.value)
+
+
+def default_report_format(path: Path | None, checks: bool) -> str:
+    """table on a terminal, else json; a FILE (not a terminal) gets json, or jsonl for --checks
+    when its suffix says JSON lines."""
+    if path is None:
+        return "table" if sys.stdout.isatty() else "json"
+    if checks and path.suffix.lower() in (".jsonl", ".ndjson"):
+        return "jsonl"
+    return "json"
+
+
+def write_result(result: Answer, output_format: str, stream: TextIO) -> None:
+    """The answer on `stream`: JSON (indented), JSON lines (--checks) or rich tables."""
+    if result.posture is not None and output_format != "table":
+        write = result.posture.write_json if output_format == "json" else result.posture.write_jsonl
+        write(stream)
+    elif output_format == "json":
+        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False), file=stream)
+    else:
+        result.render(OutputConsole(file=stream))

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from sagemaker_inventory.cli.color import color_option
+from sagemaker_inventory.cli.common import (
+    checked_output,
+    format_option,
+    output_option,
+    output_stream,
+    quiet_option,
+)
 from sagemaker_inventory.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -30,14 +39,22 @@ if TYPE_CHECKING:
     is_flag=True,
     help=f"With --drift: exit {ExitCode.DRIFT.value} when there is any drift.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default=None,
-    help="With --drift: table or json; default: table on a terminal, json otherwise.",
+@format_option(
+    ("table", "json"),
+    "json (the schema; --drift by default off a terminal) or table (--drift only; the default "
+    "on a terminal).",
 )
-def schema(all_fields: bool, drift: bool, strict: bool, output_format: str | None) -> None:
+@output_option("Write to FILE atomically instead of stdout; '-' is stdout.")
+@quiet_option
+@color_option
+def schema(
+    all_fields: bool,
+    drift: bool,
+    strict: bool,
+    fmt: str | None,
+    output: Path | None,
+    quiet: bool,
+) -> None:
     """Print the JSON Schema (draft 2020-12) that every `smi collect` record validates against.
 
     The schema is for one record: `-f json` writes an array of them, which the
@@ -63,24 +80,27 @@ def schema(all_fields: bool, drift: bool, strict: bool, output_format: str | Non
       smi schema --drift
       smi schema --drift --format json | jq -r '.undocumented[].path'
     """
+    path = checked_output(output)
     if not drift:
-        if strict or output_format is not None:
-            raise click.UsageError("--strict and --format go with --drift")
+        if strict or fmt == "table":
+            raise click.UsageError("--strict and --format table go with --drift")
         from sagemaker_inventory.records.schema import record_schema
 
-        click.echo(json.dumps(record_schema(all_fields=all_fields), indent=2))
+        with output_stream(path) as stream:
+            click.echo(json.dumps(record_schema(all_fields=all_fields), indent=2), file=stream)
         return
     if all_fields:
         raise click.UsageError("--drift compares the documented shape; drop --all-fields")
     from sagemaker_inventory.records.drift import find_drift
 
     found = find_drift()
-    if (output_format or ("table" if sys.stdout.isatty() else "json")) == "json":
-        click.echo(json.dumps(found.as_dict(), indent=2))
-    else:
-        from rich.console import Console
+    with output_stream(path) as stream:
+        if (fmt or ("table" if path is None and sys.stdout.isatty() else "json")) == "json":
+            click.echo(json.dumps(found.as_dict(), indent=2), file=stream)
+        else:
+            from sagemaker_inventory.output.console import OutputConsole
 
-        render_drift(found, Console())
+            render_drift(found, OutputConsole(file=stream))
     if strict and found.drifted:
         raise SystemExit(ExitCode.DRIFT.value)
 
@@ -93,30 +113,31 @@ def render_drift(found: Drift, console: Console) -> None:
         console.print(Text("No drift: the documented shape and botocore's model agree."))
         return
     if found.undocumented:
-        console.print(
-            _members_table(
-                f"{len(found.undocumented)} DescribeTrainingJob members the documented shape "
-                "lacks (smi collect --all-fields keeps them)",
-                found.undocumented,
-            )
+        _print_members(
+            f"{len(found.undocumented)} DescribeTrainingJob members the documented shape "
+            "lacks (smi collect --all-fields keeps them)",
+            found.undocumented,
+            console,
         )
     if found.missing_from_api:
-        console.print(
-            _members_table(
-                f"{len(found.missing_from_api)} documented fields botocore's model no longer has",
-                found.missing_from_api,
-            )
+        _print_members(
+            f"{len(found.missing_from_api)} documented fields botocore's model no longer has",
+            found.missing_from_api,
+            console,
         )
 
 
-def _members_table(title: str, members: list[Member]) -> object:
-    from rich.table import Table
+def _print_members(title: str, members: list[Member], console: Console) -> None:
+    """One member a row, fitted to the console (`table_fit`): the record path is never cut; the
+    API member is dropped first, then the type."""
     from rich.text import Text
 
-    table = Table(title=Text(title))
-    table.add_column(Text("Record path"), overflow="fold")
-    table.add_column(Text("API member"), overflow="fold")
-    table.add_column(Text("Type"), no_wrap=True)
-    for member in members:
-        table.add_row(Text(member.path), Text(member.api_path), Text(member.type))
-    return table
+    from sagemaker_inventory.output.table_fit import PINNED, FitColumn, cell, print_fitted
+
+    columns = [
+        FitColumn("Record path", PINNED),
+        FitColumn("API member", 2),
+        FitColumn("Type", 1),
+    ]
+    rows = [[cell(m.path), cell(m.api_path), cell(m.type)] for m in members]
+    print_fitted(console, columns, rows, title=Text(title))

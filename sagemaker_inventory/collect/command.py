@@ -14,10 +14,11 @@ group turns either into its exit code. So do the resolver's usage errors and `Sn
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sagemaker_inventory.aws.errors import NO_CREDENTIALS, NO_CREDENTIALS_FIX
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.collect.list_scopes import print_scopes
 from sagemaker_inventory.collect.outcome import CANCELLED, RunSummary
@@ -39,6 +40,7 @@ from sagemaker_inventory.collect.run_summary import (
 from sagemaker_inventory.collect.scopes import Scope
 from sagemaker_inventory.collect.signals import StopRequest, interruption_line
 from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.records.record import MutableRecord
 from sagemaker_inventory.records.redaction import NO_REDACT_WARNING
 from sagemaker_inventory.snapshot.errors import SnapshotCancelled
 from sagemaker_inventory.snapshot.lock import SnapshotLocked
@@ -63,6 +65,8 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
             factory = SessionFactory(
                 ClientOptions(
                     endpoint_url=plan.endpoint_url,
+                    connect_timeout=plan.connect_timeout,
+                    read_timeout=plan.read_timeout,
                     max_pool_connections=max(10, plan.options.max_workers + 4),
                 )
             )
@@ -85,7 +89,7 @@ def _collect_demo(
         demo_backend,
     )
 
-    console.print(Text(DEMO_NOTICE, style="bold yellow"))
+    console.print(Text(f"smi: {DEMO_NOTICE}", style="bold yellow"))
     try:
         with demo_backend():
             # Sessions must be built after moto is active, or their clients would reach real AWS.
@@ -112,7 +116,7 @@ def _collect_scopes(
     if stopped:
         # Only now: the live progress display is gone and cannot draw over the line.
         return _report_interruption(files.stop, summary)
-    _report_run(summary, outcome, plan.destination, console)
+    _report_run(summary, outcome, plan.destination, console, factory.settings_report())
     return summary.exit_code
 
 
@@ -136,6 +140,8 @@ def _collect_and_write(
         progress_observer(console, len(scopes)) as observer,
     ):
         emit = files.emitter(sink.write)
+        if plan.demo and not plan.options.with_tags:
+            emit = _demo_marked(emit)
         try:
             summary = run_scopes(
                 scopes, factory, options, emit, observer, files.stop.cancelled, reuse_for=reuse_for
@@ -155,19 +161,38 @@ def _collect_and_write(
     return summary, outcome, False
 
 
+def _demo_marked(emit: Callable[[MutableRecord], None]) -> Callable[[MutableRecord], None]:
+    """--demo --no-tags: records get no tags but the demo's mark, so that they still say they
+    are demo data."""
+    from sagemaker_inventory.demo.jobs import mark_demo_record
+
+    def marked(record: MutableRecord) -> None:
+        emit(mark_demo_record(record))
+
+    return marked
+
+
 def _report_run(
     summary: RunSummary,
     outcome: SnapshotOutcome | None,
     destination: Destination,
     console: Console,
+    clients: dict[str, Any],
 ) -> None:
-    """The run summary and the snapshot's counts on stderr, and the --report file."""
-    render_run_summary(summary, console)
+    """The run summary and the snapshot's counts on stderr, and the --report file (with the
+    clients' retry settings and timeouts)."""
+    uncredentialed = [s for s in summary.scopes if s.error and s.error.code == NO_CREDENTIALS]
+    if not uncredentialed or len(uncredentialed) < len(summary.scopes):
+        render_run_summary(summary, console)
+    if uncredentialed:
+        # What is wrong and the fix, once however many scopes failed for it (alone when every
+        # scope did), and under -q too: print, not the console.
+        print(f"smi: error: {NO_CREDENTIALS_FIX}", file=sys.stderr)
     if outcome is not None:
         report_snapshot(outcome, destination.snapshot, console)
     if destination.report is not None:
         snapshot = outcome.to_json() if outcome is not None else None
-        document = run_summary_document(summary, summary.exit_code, snapshot)
+        document = run_summary_document(summary, summary.exit_code, snapshot, clients)
         write_run_summary_file(destination.report, document, mode=destination.file_mode)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sagemaker_inventory.collect.run import resolve_account_ids
 from sagemaker_inventory.exit_codes import ExitCode
+from sagemaker_inventory.records.record import record_json
 
 if TYPE_CHECKING:
     from sagemaker_inventory.aws.sessions import SessionFactory
@@ -52,7 +53,7 @@ def _write_rows(rows: list[dict[str, str]], fmt: str) -> None:
     out = sys.stdout
     if fmt == "jsonl":
         for row in rows:
-            out.write(json.dumps(row) + "\n")
+            out.write(record_json(row) + "\n")
     elif fmt == "json":
         json.dump(rows, out, indent=2)
         out.write("\n")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sagemaker_inventory.aws.fetch import ListFilters
 from sagemaker_inventory.aws.pacing import RateCaps
+from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from sagemaker_inventory.records.record import MutableRecord
 
 if TYPE_CHECKING:
@@ -86,6 +87,9 @@ class CollectPlan:
     destination: Destination
     # --list-scopes: print the scopes in this format (text, jsonl, json, csv), collect nothing.
     list_scopes: str | None = None
+    # --connect-timeout and --read-timeout: seconds, each attempt of each AWS request.
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
 
 class ScopeResolver(Protocol):

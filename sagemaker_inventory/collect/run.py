@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sagemaker_inventory.aws.errors import describe_failure, is_region_not_enabled
+from sagemaker_inventory.aws.errors import (
+    NO_CREDENTIALS,
+    FailureReason,
+    UnexpectedAnswerError,
+    describe_failure,
+    is_job_failure,
+    is_region_not_enabled,
+)
 from sagemaker_inventory.aws.fetch import (
     ThrottleRetry,
     describe_training_job,
@@ -47,8 +54,6 @@ from sagemaker_inventory.records.shape import describe_output_shape, to_record
 if TYPE_CHECKING:
     from botocore.model import StructureShape
     from mypy_boto3_sagemaker import SageMakerClient
-
-    from sagemaker_inventory.aws.express import ExpressDescribe
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +160,12 @@ def resolve_accounts(
             caller = factory.identities.caller(factory, source.profile, regions, source.label)
             resolved[source] = caller.account_id
         except IdentityUnknown as exc:
-            logger.warning(
-                "cannot identify the account of %s (%s): records take it from their ARNs",
-                source.label,
-                exc,
-            )
+            if exc.error.code != NO_CREDENTIALS:  # the run's failure says it, with the fix
+                logger.warning(
+                    "cannot identify the account of %s: %s; records take it from their ARNs",
+                    source.label,
+                    exc,
+                )
             resolved[source] = None
     return resolved
 
@@ -254,9 +260,7 @@ class ScopeRunner:
         )
         # The model the clients parse responses with, one object per process (one plan).
         shape = describe_output_shape(sagemaker_model())
-        convert = _Converter(
-            clients.sagemaker, clients.tags, clients.retry, self.options, shape, clients.express
-        )
+        convert = _Converter(clients.sagemaker, clients.tags, clients.retry, self.options, shape)
         try:
             self._convert_all(scope, clients.sagemaker, convert, clients.retry, result)
             result.tag_path = clients.tags.path if clients.tags else None
@@ -278,12 +282,15 @@ class ScopeRunner:
         described = in_order(
             summaries, convert, workers=workers, window=4 * workers, thread_name="describe"
         )
+        failed: list[str] = []
         with closing(described) as converted:
             for summary, record in converted:
                 if self.cancelled.is_set():
                     result.status, result.error = FAILED, CANCELLED
                     return
-                if record is None:
+                if isinstance(record, _JobFailed):
+                    failed.append(record.message)
+                elif record is None:
                     result.skipped += 1
                     result.skipped_jobs.append(summary["TrainingJobName"])
                 else:
@@ -292,6 +299,23 @@ class ScopeRunner:
                     if result.account_id is None:
                         result.account_id = record.get("account_id")
                 self.observer.job_done(scope)
+        if failed:
+            result.status, result.error = FAILED, jobs_failure(failed)
+
+
+def jobs_failure(messages: Sequence[str], shown: int = 3) -> FailureReason:
+    """Why a scope failed whose other jobs were written: the first of its failed jobs' messages."""
+    more = len(messages) - shown
+    told = "; ".join(messages[:shown]) + (f"; and {more} more" if more > 0 else "")
+    count = "1 job" if len(messages) == 1 else f"{len(messages)} jobs"
+    return FailureReason(UnexpectedAnswerError.code, f"{count} not collected: {told}")
+
+
+@dataclass(frozen=True)
+class _JobFailed:
+    """A job that could not be collected (its answers stayed wrong); the others go on."""
+
+    message: str
 
 
 @dataclass
@@ -303,18 +327,26 @@ class _Converter:
     retry: ThrottleRetry
     options: CollectOptions
     shape: StructureShape
-    express: ExpressDescribe | None = None
     reused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, summary: dict[str, Any]) -> MutableRecord | None:
+    def __call__(self, summary: dict[str, Any]) -> MutableRecord | _JobFailed | None:
+        try:
+            return self._convert(summary)
+        except Exception as exc:
+            if not is_job_failure(exc):
+                raise
+            named = getattr(exc, "job", None) is not None
+            return _JobFailed(str(exc) if named else f"job {summary['TrainingJobName']!r}: {exc}")
+
+    def _convert(self, summary: dict[str, Any]) -> MutableRecord | None:
         kept = self.options.reuse(summary) if self.options.reuse else None
         if kept is not None:
             with self._lock:  # called from every describe worker
                 self.reused += 1
             return {**kept, "tags": self._tags(summary)}
         name = summary["TrainingJobName"]
-        response = describe_training_job(self.sagemaker, name, self.retry, self.express)
+        response = describe_training_job(self.sagemaker, name, self.retry)
         if response is None:
             return None
         return to_record(

@@ -169,7 +169,11 @@ def report_snapshot(outcome: SnapshotOutcome, path: Path | None, console: Consol
             "without DescribeTrainingJob"
         )
     )
-    warnings = Console(file=console.file, highlight=False) if console.quiet else console
+    warnings = (
+        Console(file=console.file, highlight=False, soft_wrap=console.soft_wrap)
+        if console.quiet
+        else console
+    )
     for stale in outcome.stale:
         since = format_utc_seconds(stale.since) if stale.since else "an unknown time"
         warnings.print(

@@ -28,10 +28,14 @@ FULL_TABLE_SCOPES = 20
 
 
 def run_summary_document(
-    summary: RunSummary, exit_code: int, snapshot: dict[str, Any] | None = None
+    summary: RunSummary,
+    exit_code: int,
+    snapshot: dict[str, Any] | None = None,
+    clients: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The machine-readable report of one run (the `--report` file's content). `snapshot` is the
-    --snapshot outcome (counts, and the stale scopes with since when), when there is one."""
+    --snapshot outcome (counts, and the stale scopes with since when), when there is one;
+    `clients` the retry settings and timeouts the AWS clients used ("retry", "timeouts")."""
     report = {
         "started": format_utc_seconds(summary.started),
         "finished": format_utc_seconds(summary.finished),
@@ -46,6 +50,7 @@ def run_summary_document(
     }
     if snapshot is not None:
         report["snapshot"] = snapshot
+    report.update(clients or {})
     return report
 
 
@@ -110,7 +115,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         if failed:
             from rich.console import Console
 
-            loud = Console(file=console.file, highlight=False)
+            loud = Console(file=console.file, highlight=False, soft_wrap=console.soft_wrap)
             for scope in failed:
                 _print_line(loud, _failure_line(scope))
         return

@@ -26,14 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.identity import get_caller_identity
 from sagemaker_inventory.aws.session_maker import full_model_session
-from sagemaker_inventory.demo.jobs import (
-    DEMO_TAG,
-    TERMINAL_STATUSES,
-    JobPlan,
+from sagemaker_inventory.demo.jobs import DEMO_TAG, TERMINAL_STATUSES, JobPlan, plan_jobs
+from sagemaker_inventory.demo.requests import (
     build_environment,
     build_metric_definitions,
     build_request,
-    plan_jobs,
 )
 
 if TYPE_CHECKING:
@@ -44,9 +41,6 @@ DEMO_ACCOUNT_ID = "123456789012"  # moto's default account
 DEMO_JOBS_PER_REGION = 25
 DEMO_RNG_SEED = 20260301
 DEMO_NAME_PREFIX = "smi-demo"
-# The demo's clock: every job's times are offsets before this moment, never before "now", so two
-# runs give the same records (`--snapshot` reports no change) and the same report.
-DEMO_EPOCH = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 DEMO_NOTICE = (
     "DEMO DATA: synthetic training jobs served by an in-process AWS mock (moto), account "
     f"{DEMO_ACCOUNT_ID}, regions {', '.join(DEMO_REGIONS)}, each tagged "
@@ -89,6 +83,15 @@ _STATUS_MESSAGES = {
 }
 
 
+def demo_anchor(now: datetime | None = None) -> datetime:
+    """The demo's clock: the start of the current UTC day. Every job's times are offsets before
+    it, so that relative filters (--created-after 7d) and --running without --now answer as
+    they would on a live account, while every run of the same day gives the same records
+    (`--snapshot` reports no change) and the same report."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class DemoUnavailableError(RuntimeError):
     """The demo needs moto, which is the optional `demo` extra."""
 
@@ -99,7 +102,8 @@ class DemoUnavailableError(RuntimeError):
 @contextmanager
 def demo_backend(jobs_per_region: int | None = None) -> Iterator[None]:
     """Run the body against moto's in-process AWS, seeded with demo jobs in each of DEMO_REGIONS,
-    their times fixed relative to DEMO_EPOCH and each tagged DEMO_TAG.
+    their times fixed relative to `demo_anchor()` (the start of the UTC day) and each tagged
+    DEMO_TAG.
 
     Fake credentials replace the user's for the duration and everything is restored afterwards:
     build sessions and clients inside the block, since botocore reads the environment when they
@@ -117,9 +121,9 @@ def demo_backend(jobs_per_region: int | None = None) -> Iterator[None]:
         }
     }
     with _fake_aws_environment(), mock_aws(config=config):
-        session = demo_session()
+        session, anchor = demo_session(), demo_anchor()
         for region in DEMO_REGIONS:
-            seed_training_jobs(region, count, session=session, anchor=DEMO_EPOCH)
+            seed_training_jobs(region, count, session=session, anchor=anchor)
         yield
 
 
@@ -132,13 +136,15 @@ def seed_training_jobs(
     anchor: datetime | None = None,
     session: boto3.Session | None = None,
 ) -> list[str]:
-    """Create `count` realistic training jobs in `region` of an active moto mock; return the names.
+    """Create `count` realistic training jobs in `region` of an active moto mock; return the names,
+    newest first (the order they are created and listed in).
 
     Names, statuses and specs depend only on (rng_seed, region, count, name_prefix); times are
     offsets before `anchor` (default: now), so a fixed anchor makes the whole account reproducible.
-    Jobs are created oldest first, which is also ListTrainingJobs' default order. `session` (e.g.
-    one holding credentials of a role assumed in another moto account) picks the account; the
-    default is moto's 123456789012.
+    Jobs are created newest first: moto lists jobs in creation order whatever SortOrder asks,
+    and smi asks for newest first (SortOrder=Descending), as the demo's records then come.
+    `session` (e.g. one holding credentials of a role assumed in another moto account) picks the
+    account; the default is moto's 123456789012.
     """
     _check_seed_arguments(count, name_prefix)
     _require_active_mock()
@@ -147,10 +153,11 @@ def seed_training_jobs(
     account = get_caller_identity(session.client("sts", region_name=region)).account_id
     client = session.client("sagemaker", region_name=region)
     plans = plan_jobs(region, count, random.Random(f"{rng_seed}:{region}"), name_prefix)
-    for plan in plans:
+    newest_first = plans[::-1]
+    for plan in newest_first:
         client.create_training_job(**build_request(plan, region, account))
         _apply_lifecycle(_backend_job(account, region, plan.name), plan, now)
-    return [plan.name for plan in plans]
+    return [plan.name for plan in newest_first]
 
 
 def demo_session() -> boto3.Session:

@@ -2,8 +2,9 @@
 
 Seven team projects (recipes) set each job's framework, instance type, runtime range, spot share and
 VPC use; `plan_jobs` draws every random detail of a region's jobs (status, timing, tags,
-hyperparameters, metrics, failure reason) from a caller's `random.Random`, and `build_request` turns
-one plan into the CreateTrainingJob parameters a team would send. `demo` seeds moto with them.
+hyperparameters, metrics, failure reason) from a caller's `random.Random`; `demo.requests` turns
+one plan into the CreateTrainingJob parameters a team would send, and `demo.backend` seeds moto
+with them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ llama-sft         genai       cc-5090  huggingface  ml.p4d.24xlarge  4  7200 648
 """
 _BASE_MODELS = {"bert-intent": "bert-base-uncased", "llama-sft": "meta-llama/Llama-3.1-8B"}
 _XGBOOST_RECIPES = 3
-_HETEROGENEOUS_PROJECT = "recsys-two-tower"  # its jobs use ResourceConfig.InstanceGroups
 
 
 def _parse_recipe(row: str) -> Recipe:
@@ -55,22 +55,7 @@ def _parse_recipe(row: str) -> Recipe:
 
 _RECIPES = tuple(_parse_recipe(row) for row in _RECIPE_TABLE.strip().splitlines())
 
-_IMAGES = {  # image path and registry account per region (AWS publishes one account per region)
-    "xgboost": (
-        "sagemaker-xgboost:1.7-1",
-        {"us-east-1": "683313688378", "eu-west-1": "141502667606"},
-    ),
-    "pytorch": ("pytorch-training:2.3.0-gpu-py311-cu121-ubuntu20.04-sagemaker", {}),
-    "huggingface": (
-        "huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04",
-        {},
-    ),
-}
-_DLC_ACCOUNT = "763104351884"  # the deep learning containers' registry in most regions
-_RULES_IMAGE = "sagemaker-debugger-rules:latest"
-_RULES_ACCOUNTS = {"us-east-1": "503895931360", "eu-west-1": "929884845733"}
-
-_METRICS = {  # name, regex (square brackets on purpose: they are markup to rich), value range
+METRICS = {  # name, regex (square brackets on purpose: they are markup to rich), value range
     "xgboost": (
         ("validation:auc", r".*\[[0-9]+\].*#011validation-auc:([-+]?[0-9]*\.?[0-9]+)", 0.78, 0.95),
         ("train:logloss", r".*\[[0-9]+\].*#011train-logloss:([-+]?[0-9]*\.?[0-9]+)", 0.18, 0.45),
@@ -130,9 +115,24 @@ _SECONDARY_STATUSES = {
 }
 
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
+DEMO_DAY = 86400  # the demo's jobs are dated from the start of the current UTC day, all day long
+RUNNING_FRACTION = 0.75  # the most of its limit a running job reaches by the day's end
+LONG_RUN_MAX_RUNTIME = 8 * DEMO_DAY
+LONG_RUN_FRACTIONS = (0.81, 0.85)  # of LONG_RUN_MAX_RUNTIME, at the start of the day
 # Every seeded job carries this tag, so its records say they are demo data wherever they end up
 # (a file, a report, `-q` output); the record lists it as "smi:demo:synthetic".
 DEMO_TAG = ("smi:demo", "synthetic")
+DEMO_MARK = f"{DEMO_TAG[0]}:{DEMO_TAG[1]}"
+
+
+def mark_demo_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with DEMO_MARK among its tags: a demo run with --no-tags (tags: []) still says
+    its records are demo data."""
+    tags = record.get("tags")
+    tags = list(tags) if isinstance(tags, list) else []
+    if DEMO_MARK not in tags:
+        record["tags"] = [*tags, DEMO_MARK]
+    return record
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,7 @@ class JobPlan:
     hyper_parameters: dict[str, str]
     metrics: tuple[tuple[str, float], ...]
     failure_reason: str | None
+    max_runtime: int = 0  # StoppingCondition.MaxRuntimeInSeconds; 0: the recipe's
 
 
 def plan_jobs(region: str, count: int, rng: random.Random, name_prefix: str) -> list[JobPlan]:
@@ -163,6 +164,14 @@ def plan_jobs(region: str, count: int, rng: random.Random, name_prefix: str) -> 
     rng.shuffle(statuses)
     failures: Counter[str] = Counter()
     drafts = [_draft_job(status, region, rng, failures) for status in statuses]
+    drafts = [_keep_running_within_limit(draft) for draft in drafts]
+    long_runs = [
+        i
+        for i, d in enumerate(drafts)
+        if _measured_while_running(d) and d.recipe.family != "xgboost"
+    ][:1]
+    for index in long_runs:
+        drafts[index] = _long_run(drafts[index], rng)
     drafts.sort(key=lambda draft: -draft.age)
     return [
         replace(draft, name=f"{name_prefix}-{draft.recipe.project}-{index:04d}")
@@ -196,8 +205,41 @@ def _draft_job(status: str, region: str, rng: random.Random, failures: Counter[s
         vpc=recipe.vpc or rng.random() < 0.2,
         tags=_pick_tags(recipe, rng),
         hyper_parameters=_pick_hyper_parameters(recipe, region, rng),
-        metrics=tuple((m[0], round(rng.uniform(m[2], m[3]), 4)) for m in _METRICS[recipe.family]),
+        metrics=tuple((m[0], round(rng.uniform(m[2], m[3]), 4)) for m in METRICS[recipe.family]),
         failure_reason=failure_reason,
+    )
+
+
+def _measured_while_running(plan: JobPlan) -> bool:
+    """An InProgress job past its start: `smi report --running` measures it against its limit."""
+    return plan.status == "InProgress" and plan.secondary_status != "Starting"
+
+
+def _keep_running_within_limit(plan: JobPlan) -> JobPlan:
+    """A running job's limit, raised (to whole hours) where needed so that it stays under
+    RUNNING_FRACTION of it for the whole demo day: measured at any moment of the day its jobs are
+    dated from, no running job is past its maximum runtime, nor near it."""
+    limit = plan.max_runtime or plan.recipe.max_runtime
+    # A stopping job trains no more; a running one for the rest of the day at most.
+    reach = plan.runtime + (DEMO_DAY if _measured_while_running(plan) else 0)
+    if plan.status not in TERMINAL_STATUSES and reach > RUNNING_FRACTION * limit:
+        limit = -(-int(reach / RUNNING_FRACTION) // 3600) * 3600
+    return replace(plan, max_runtime=limit)
+
+
+def _long_run(plan: JobPlan, rng: random.Random) -> JobPlan:
+    """A region's first running deep-learning job becomes a week-long run near its limit all day
+    (from LONG_RUN_FRACTIONS of it at the day's start, and under it at the day's end: a day is
+    an eighth of the limit), so that --running
+    always has a near-limit job to show."""
+    low, high = LONG_RUN_FRACTIONS
+    runtime = rng.randint(int(low * LONG_RUN_MAX_RUNTIME), int(high * LONG_RUN_MAX_RUNTIME))
+    return replace(
+        plan,
+        age=plan.startup + runtime,
+        runtime=runtime,
+        billable=runtime,
+        max_runtime=LONG_RUN_MAX_RUNTIME,
     )
 
 
@@ -242,7 +284,7 @@ def _pick_hyper_parameters(recipe: Recipe, region: str, rng: random.Random) -> d
             "eval_metric": "auc",
         }
     # The SageMaker Python SDK JSON-encodes framework hyperparameters, quotes included.
-    code = f"s3://{_bucket(recipe, region)}/code/{recipe.project}/sourcedir.tar.gz"
+    code = f"s3://{bucket_name(recipe, region)}/code/{recipe.project}/sourcedir.tar.gz"
     common = {
         "sagemaker_program": '"train.py"',
         "sagemaker_submit_directory": f'"{code}"',
@@ -265,133 +307,6 @@ def _pick_hyper_parameters(recipe: Recipe, region: str, rng: random.Random) -> d
     }
 
 
-def _bucket(recipe: Recipe, region: str) -> str:
+def bucket_name(recipe: Recipe, region: str) -> str:
+    """The S3 bucket a team keeps a project's data, code and models in."""
     return f"smi-demo-{recipe.team}-{region}"
-
-
-def build_request(plan: JobPlan, region: str, account: str) -> dict[str, Any]:
-    """The CreateTrainingJob parameters a team would send for this job."""
-    recipe, bucket = plan.recipe, f"s3://{_bucket(plan.recipe, region)}"
-    request: dict[str, Any] = {
-        "TrainingJobName": plan.name,
-        "AlgorithmSpecification": {
-            "TrainingImage": _image(recipe.family, region),
-            "TrainingInputMode": "File",
-            "MetricDefinitions": build_metric_definitions(recipe.family),
-            "EnableSageMakerMetricsTimeSeries": recipe.family != "xgboost",
-        },
-        "RoleArn": f"arn:aws:iam::{account}:role/sagemaker-{recipe.team}-training",
-        "HyperParameters": plan.hyper_parameters,
-        "InputDataConfig": [
-            _channel(f"{bucket}/data/{recipe.project}", name)
-            for name in (("train", "validation") if recipe.family == "xgboost" else ("train",))
-        ],
-        "OutputDataConfig": {"S3OutputPath": f"{bucket}/models/{recipe.project}"},
-        "ResourceConfig": _resource_config(plan, region, account),
-        "StoppingCondition": {"MaxRuntimeInSeconds": recipe.max_runtime},
-        "EnableManagedSpotTraining": plan.spot,
-        "Environment": build_environment(recipe),
-        "Tags": [{"Key": key, "Value": value} for key, value in (*plan.tags, DEMO_TAG)],
-    }
-    if plan.spot:
-        request["StoppingCondition"]["MaxWaitTimeInSeconds"] = 2 * recipe.max_runtime
-    if plan.spot or recipe.family != "xgboost":
-        request["CheckpointConfig"] = {
-            "S3Uri": f"{bucket}/checkpoints/{plan.name}",
-            "LocalPath": "/opt/ml/checkpoints",
-        }
-    if plan.vpc:
-        request["VpcConfig"] = {
-            "SecurityGroupIds": ["sg-0c1a5e3f9b2d47a60"],
-            "Subnets": ["subnet-0a1b2c3d4e5f60789", "subnet-0f9e8d7c6b5a40321"],
-        }
-    if recipe.family == "pytorch":
-        request["DebugHookConfig"] = _debug_hook(f"{bucket}/debug/{plan.name}")
-        request["DebugRuleConfigurations"] = [_debug_rule(region)]
-    return request
-
-
-def _image(family: str, region: str) -> str:
-    path, accounts = _IMAGES[family]
-    registry = accounts.get(region, accounts.get("us-east-1", _DLC_ACCOUNT))
-    return f"{registry}.dkr.ecr.{region}.amazonaws.com/{path}"
-
-
-def build_metric_definitions(family: str) -> list[dict[str, str]]:
-    return [{"Name": name, "Regex": regex} for name, regex, _, _ in _METRICS[family]]
-
-
-def _channel(prefix: str, name: str) -> dict[str, Any]:
-    source = {
-        "S3DataType": "S3Prefix",
-        "S3Uri": f"{prefix}/{name}/",
-        "S3DataDistributionType": "FullyReplicated",
-    }
-    return {
-        "ChannelName": name,
-        "DataSource": {"S3DataSource": source},
-        "ContentType": "text/csv",
-        "CompressionType": "None",
-    }
-
-
-def _resource_config(plan: JobPlan, region: str, account: str) -> dict[str, Any]:
-    config: dict[str, Any] = {"VolumeSizeInGB": 50 if plan.recipe.family == "xgboost" else 200}
-    if plan.recipe.project == _HETEROGENEOUS_PROJECT:
-        config["InstanceGroups"] = [
-            {
-                "InstanceType": plan.recipe.instance_type,
-                "InstanceCount": plan.instance_count,
-                "InstanceGroupName": "trainers",
-            },
-            {
-                "InstanceType": "ml.c5.9xlarge",
-                "InstanceCount": 2,
-                "InstanceGroupName": "data-loaders",
-            },
-        ]
-    else:
-        config["InstanceType"] = plan.recipe.instance_type
-        config["InstanceCount"] = plan.instance_count
-    if plan.vpc:
-        config["VolumeKmsKeyId"] = (
-            f"arn:aws:kms:{region}:{account}:alias/sagemaker-{plan.recipe.team}"
-        )
-    return config
-
-
-def build_environment(recipe: Recipe) -> dict[str, str]:
-    if recipe.family == "xgboost":
-        return {}
-    if recipe.family == "pytorch":
-        return {"NCCL_DEBUG": "WARN", "PYTHONUNBUFFERED": "1"}
-    return {
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_ENABLE_HF_TRANSFER": "1",
-        "WANDB_PROJECT": recipe.project,
-    }
-
-
-def _debug_hook(s3_output_path: str) -> dict[str, Any]:
-    # smdebug's parameter keys contain dots: map keys to keep verbatim.
-    return {
-        "S3OutputPath": s3_output_path,
-        "LocalPath": "/opt/ml/output/tensors",
-        "HookParameters": {"save_interval": "500"},
-        "CollectionConfigurations": [
-            {"CollectionName": "losses", "CollectionParameters": {"train.save_interval": "50"}},
-            {
-                "CollectionName": "gradients",
-                "CollectionParameters": {"save_interval": "500", "include_regex": ".*conv.*"},
-            },
-        ],
-    }
-
-
-def _debug_rule(region: str) -> dict[str, Any]:
-    registry = _RULES_ACCOUNTS.get(region, _RULES_ACCOUNTS["us-east-1"])
-    return {
-        "RuleConfigurationName": "LossNotDecreasing",
-        "RuleEvaluatorImage": f"{registry}.dkr.ecr.{region}.amazonaws.com/{_RULES_IMAGE}",
-        "RuleParameters": {"rule_to_invoke": "LossNotDecreasing", "num_steps": "10"},
-    }

@@ -1,4 +1,5 @@
-"""Columns for the table and csv outputs: dotted paths into a record, plus a few derived columns.
+"""Columns for the table and csv outputs, and the paths --columns projects JSON records to: dotted
+paths into a record, plus a few derived columns.
 
 A column is named by a dotted path through the record's structures
 ("resource_config.instance_type"), a top-level field name, or one of the derived names (region,
@@ -194,6 +195,27 @@ def leaf_paths(paths: Sequence[str]) -> list[str]:
     return leaves
 
 
+def project(record: Record, keys: Sequence[str]) -> dict[str, Any]:
+    """The record cut down to `keys` for JSON: each dotted path keeps its nesting
+    (`resource_config.instance_type` -> {"resource_config": {"instance_type": ...}}), a derived
+    column is a top-level key with its value, and a path the record lacks is null, so that every
+    record has the same keys. A structure named whole includes its members named too."""
+    named = set(keys)
+    projected: dict[str, Any] = {}
+    for key in keys:
+        if key in DERIVED_COLUMNS:
+            projected[key] = DERIVED_COLUMNS[key].extract(record)
+            continue
+        if any(prefix in named for prefix in _prefixes(key)):
+            continue  # inside a structure named whole
+        *parents, leaf = key.split(".")
+        target = projected
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = get_path(record, key)
+    return projected
+
+
 def _prefixes(path: str) -> list[str]:
     parts = path.split(".")
     return [".".join(parts[:end]) for end in range(1, len(parts))]
@@ -221,8 +243,14 @@ def validate_columns(names: Sequence[str], *, all_fields: bool = False) -> list[
     valid = valid_columns(all_fields=all_fields)
     keys = [name.strip() for name in names]
     for key in keys:
-        if key not in valid:
-            raise UnknownColumnError(_unknown_message(key, valid))
+        if key in valid:
+            continue
+        if not all_fields and key in valid_columns(all_fields=True):
+            raise UnknownColumnError(
+                f"column {key!r} exists only with --all-fields (an API member the documented"
+                " shape leaves out): add --all-fields"
+            )
+        raise UnknownColumnError(_unknown_message(key, valid))
     return keys
 
 

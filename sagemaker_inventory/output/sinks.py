@@ -24,6 +24,7 @@ from sagemaker_inventory.output.columns import (
     Column,
     columns_for,
     default_csv_columns,
+    project,
     table_priority,
     table_shrink,
 )
@@ -89,6 +90,21 @@ class JsonArraySink:
         self._closed = True
         self._stream.write("[]\n" if self._count == 0 else "]\n")
         self._stream.flush()
+
+
+class ProjectingSink:
+    """Hands another sink each record cut down to the --columns paths (`columns.project`): how
+    --columns applies to jsonl and json."""
+
+    def __init__(self, sink: Sink, keys: Sequence[str]) -> None:
+        self._sink = sink
+        self._keys = tuple(keys)
+
+    def write(self, record: Record) -> None:
+        self._sink.write(project(record, self._keys))
+
+    def close(self) -> None:
+        self._sink.close()
 
 
 class CsvSink:
@@ -224,15 +240,15 @@ def make_sink(
     all_fields: bool = False,
     csv_raw: bool = False,
 ) -> Sink:
-    """The sink for `fmt`. `columns` (keys, already validated) apply to csv and table only, and
-    `all_fields` (records carry undocumented members too) to the default csv columns; `title` to
+    """The sink for `fmt`. `columns` (keys, already validated) pick the csv and table columns and
+    project each jsonl and json record to those paths (`columns.project`); `all_fields` (records
+    carry undocumented members too) applies to the default csv columns; `title` to
     the table only; `csv_raw` writes CSV cells without neutralising formulas. The table renders
     to `console`, else to `stream` (unwrapped when `stream` is not a terminal).
     """
-    if fmt is OutputFormat.JSONL:
-        return JsonLinesSink(stream)
-    if fmt is OutputFormat.JSON:
-        return JsonArraySink(stream)
+    if fmt is OutputFormat.JSONL or fmt is OutputFormat.JSON:
+        sink: Sink = JsonLinesSink(stream) if fmt is OutputFormat.JSONL else JsonArraySink(stream)
+        return sink if columns is None else ProjectingSink(sink, columns)
     if fmt is OutputFormat.CSV:
         keys = default_csv_columns(all_fields=all_fields) if columns is None else columns
         return CsvSink(stream, columns_for(keys), raw=csv_raw)

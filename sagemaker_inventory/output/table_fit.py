@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
 from sagemaker_inventory.output.safe_text import printable
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Columns with this priority are never dropped; higher numbers are dropped first.
 PINNED = 0
@@ -89,12 +93,27 @@ class Fit:
         return self.widths[self.kept.index(index)] if index in self.kept else None
 
     def note(self, width: int) -> Text | None:
-        """One line naming the dropped columns (None when none were), at most `width` wide."""
+        """The dropped columns named (None when none were), over as many lines of at most
+        `width` cells as it takes: a name is never cut, only one longer than a line alone."""
         if not self.dropped:
             return None
-        text = f"Not shown at {width} columns: {', '.join(self.dropped)}"
-        text = printable(text)  # headers can be user text (a --by tag:KEY)
-        return Text(text if len(text) <= width else text[: max(width - 1, 0)] + "…", style="dim")
+        # Headers can be user text (a --by tag:KEY): printable, on one line.
+        names = [printable(one_line(name)) for name in self.dropped]
+        return Text("\n".join(wrap_list(f"Not shown at {width} columns: ", names, width)), "dim")
+
+
+def wrap_list(head: str, items: Sequence[str], width: int) -> list[str]:
+    """`head` then the items, comma-separated, broken into lines of at most `width` cells after
+    a comma (continuation lines indented by two); an item wider than a line alone is cut."""
+    lines, line = [], head
+    for index, item in enumerate(items):
+        text = item + ("," if index + 1 < len(items) else "")
+        if line.strip() and cell_len(line) + cell_len(text) > width and line != head:
+            lines.append(line.rstrip())
+            line = "  "
+        line += text + " "
+    lines.append(line.rstrip())
+    return [text if cell_len(text) <= width else text[: max(width - 1, 0)] + "…" for text in lines]
 
 
 def natural_widths(columns: Sequence[FitColumn], rows: Sequence[Sequence[Text]]) -> list[int]:
@@ -159,3 +178,15 @@ def build_table(fit: Fit, rows: Sequence[Sequence[Text]], **options: Any) -> Tab
     for row in rows:
         table.add_row(*(row[i] for i in fit.kept))
     return table
+
+
+def print_fitted(
+    console: Console, columns: Sequence[FitColumn], rows: Sequence[Sequence[Text]], **options: Any
+) -> None:
+    """Fit the columns to the console's width, print the table (Table options passed on), then
+    the note naming the columns dropped to fit."""
+    fit = fit_columns(columns, natural_widths(columns, rows), console.width)
+    console.print(build_table(fit, rows, **options))
+    note = fit.note(console.width)
+    if note is not None:
+        console.print(note)

@@ -19,6 +19,7 @@ from sagemaker_inventory.records.record import Record
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 from sagemaker_inventory.report.cost import (
     UNKNOWN_TYPE,
+    USD_DIGITS,
     CostTally,
     Priced,
     PriceTable,
@@ -263,6 +264,8 @@ class GroupedTallies:
         for tally in (*self.groups.values(), self.totals):
             if tally.cost is not None:
                 tally.priced = tally.cost.priced(prices)
+        if self.totals.priced is not None:
+            self.totals.priced = _added_up(self.totals.priced, list(self.groups.values()))
 
     def as_dict(self) -> dict[str, Any]:
         """The documented JSON shape: {"by", "groups": [{"key", ...fields}], "totals"}."""
@@ -278,9 +281,24 @@ class GroupedTallies:
         return document
 
 
+def _added_up(totals: Priced, groups: Sequence[Tally]) -> Priced:
+    """The totals' dollars as the sum of the groups' rounded dollars, so that the figures shown
+    add up to the cent (the groups split every priced instance-second between them: a job on
+    several types counts each type's part in that type's group). unpriced_jobs stays the totals'
+    own count: a job counts once there, whatever groups it is in."""
+    shown = [tally.priced.as_dict() for tally in groups if tally.priced is not None]
+    costs = [fields["cost_usd"] for fields in shown if fields["cost_usd"] is not None]
+    saved = [fields["spot_saved_usd"] for fields in shown if fields["spot_saved_usd"] is not None]
+    return Priced(
+        round(sum(costs), USD_DIGITS) if costs else None,
+        round(sum(saved), USD_DIGITS) if saved else None,
+        totals.unpriced_jobs,
+    )
+
+
 def cost_of(tally: Tally) -> float:
-    """A group's dollars (0 before pricing)."""
-    return 0.0 if tally.priced is None else tally.priced.cost_usd
+    """A group's dollars for ordering and bars (0 before pricing, or with nothing priced)."""
+    return 0.0 if tally.priced is None else tally.priced.cost_usd or 0.0
 
 
 def summarise(

@@ -22,7 +22,7 @@ from typing import Any, Final, TextIO
 
 from sagemaker_inventory.records.arns import region_of
 from sagemaker_inventory.records.instances import instance_count, instance_groups
-from sagemaker_inventory.records.record import Record
+from sagemaker_inventory.records.record import Record, record_json
 from sagemaker_inventory.records.redaction import is_secret_key
 from sagemaker_inventory.report.aggregate import GroupKey, group_value, parse_dimension
 
@@ -288,14 +288,14 @@ class Posture:
         stream.write(head[: -len("\n}")] + ',\n  "findings": [')
         separator = "\n    "
         for finding in self.findings:
-            stream.write(separator + json.dumps(finding.as_dict(), ensure_ascii=False))
+            stream.write(separator + record_json(finding.as_dict()))
             separator = ",\n    "
         stream.write("\n  ]\n}\n" if self.findings else "]\n}\n")
 
     def write_jsonl(self, stream: TextIO) -> None:
-        """One finding per line."""
+        """One finding per line, compact as `smi collect`'s records (records.record_json)."""
         for finding in self.findings:
-            stream.write(json.dumps(finding.as_dict(), ensure_ascii=False) + "\n")
+            stream.write(record_json(finding.as_dict()) + "\n")
 
 
 def _account_id(record: Record) -> str | None:

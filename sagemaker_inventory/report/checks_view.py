@@ -1,5 +1,11 @@
 """Rich rendering of `smi report --checks`: one row per check, failures per group, the findings.
 
+Every table is fitted to the console's width by `table_fit`: one line per cell, the job name (or
+the group key) never dropped nor cut, a finding's detail cut first, then columns dropped (named
+under the table) in this order: Account, Region in a findings table; the check columns from the
+last (Secr) to the first, then Jobs, then Findings in the per-group table; N/A, Passed, Sev,
+Failed % in the checks table.
+
 Every cell of user text is made by `table_fit.cell` (job names and details are user data that may
 look like markup or carry escape sequences).
 """
@@ -7,14 +13,15 @@ look like markup or carry escape sequences).
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from sagemaker_inventory.output.table_fit import cell
+from sagemaker_inventory.output.table_fit import PINNED, FitColumn, cell, print_fitted
 from sagemaker_inventory.report.checks import CHECKS, Finding, Posture
 from sagemaker_inventory.report.view import bar
 
 FAILED_BAR_WIDTH = 8
+KEY_MIN_WIDTH = 16
+DETAIL_MIN_WIDTH = 24
 # Narrow headers for the per-group table, so six checks and a key fit 80 columns.
 SHORT_NAMES = {
     "network_isolation": "Isol",
@@ -31,13 +38,16 @@ def _cell(value: str | None) -> Text:
     return Text("(none)", style="dim") if value is None else cell(value)
 
 
-def _checks_table(posture: Posture) -> Table:
-    table = Table(title=Text(f"Posture of {posture.jobs:,} training jobs"))
-    table.add_column(Text("Check"), no_wrap=True)
-    table.add_column(Text("Sev"), no_wrap=True)
-    for header in ("Passed", "Failed", "N/A"):
-        table.add_column(Text(header), justify="right", no_wrap=True)
-    table.add_column(Text("Failed %"), no_wrap=True)
+def _print_checks_table(posture: Posture, console: Console) -> None:
+    columns = [
+        FitColumn("Check", PINNED),
+        FitColumn("Sev", 3),
+        FitColumn("Passed", 4, justify="right"),
+        FitColumn("Failed", 1, justify="right"),
+        FitColumn("N/A", 5, justify="right"),
+        FitColumn("Failed %", 2),
+    ]
+    rows = []
     for check in CHECKS:
         count = posture.counts[check.id]
         applicable = count.passed + count.failed
@@ -46,58 +56,70 @@ def _checks_table(posture: Posture) -> Table:
         )
         if applicable:
             share.append(f" {count.failed / applicable:.0%}")
-        table.add_row(
-            Text(check.id),
-            Text(check.severity, style=_SEVERITY_STYLES.get(check.severity, "")),
-            Text(f"{count.passed:,}"),
-            Text(f"{count.failed:,}", style="red" if count.failed else ""),
-            Text(f"{count.not_applicable:,}", style="dim"),
-            share,
+        rows.append(
+            [
+                Text(check.id),
+                Text(check.severity, style=_SEVERITY_STYLES.get(check.severity, "")),
+                Text(f"{count.passed:,}"),
+                Text(f"{count.failed:,}", style="red" if count.failed else ""),
+                Text(f"{count.not_applicable:,}", style="dim"),
+                share,
+            ]
         )
-    table.caption = Text(
+    caption = Text(
         "Passed and Failed count jobs the check applies to; N/A: single-instance jobs "
         "(inter-container), local NVMe storage (volume key)"
     )
-    return table
+    title = Text(f"Posture of {posture.jobs:,} training jobs")
+    print_fitted(console, columns, rows, title=title, caption=caption)
 
 
-def _groups_table(posture: Posture) -> Table:
-    table = Table(title=cell(f"Failed checks by {', '.join(posture.by)}"))
-    for dimension in posture.by:
-        table.add_column(cell(dimension), overflow="fold", min_width=8)
-    table.add_column(Text("Jobs"), justify="right", no_wrap=True)
-    table.add_column(Text("Findings"), justify="right", no_wrap=True)
-    for check in CHECKS:
-        table.add_column(Text(SHORT_NAMES[check.id]), justify="right", no_wrap=True)
-    for key, group in posture.ordered_groups():
-        table.add_row(
+def _print_groups_table(posture: Posture, console: Console) -> None:
+    columns = [FitColumn(dimension, PINNED, shrink=KEY_MIN_WIDTH) for dimension in posture.by]
+    columns += [FitColumn("Jobs", 2, justify="right"), FitColumn("Findings", 1, justify="right")]
+    columns += [
+        FitColumn(SHORT_NAMES[check.id], 3 + index, justify="right")
+        for index, check in enumerate(CHECKS)
+    ]
+    rows = [
+        [
             *[_cell(part) for part in key],
             Text(f"{group.jobs:,}"),
             Text(f"{group.findings:,}", style="red" if group.findings else ""),
             *[Text(f"{group.failed[check.id]:,}") for check in CHECKS],
-        )
-    table.caption = Text(
+        ]
+        for key, group in posture.ordered_groups()
+    ]
+    caption = Text(
         " ".join(f"{SHORT_NAMES[check.id]} = {check.id};" for check in CHECKS).rstrip(";")
     )
-    return table
+    title = cell(f"Failed checks by {', '.join(posture.by)}")
+    print_fitted(console, columns, rows, title=title, caption=caption)
 
 
-def _findings_table(check_id: str, title: str, findings: list[Finding]) -> Table:
-    table = Table(title=Text(f"{check_id}: {len(findings):,} failing ({title})"))
-    table.add_column(Text("Job"), overflow="fold", min_width=12)
-    table.add_column(Text("Account"), no_wrap=True)
-    table.add_column(Text("Region"), no_wrap=True)
-    table.add_column(Text("Detail"), overflow="fold", min_width=12)
-    for finding in sorted(
-        findings, key=lambda f: (f.account_id or "", f.region or "", f.training_job_name)
-    ):
-        table.add_row(
+def _print_findings_table(
+    check_id: str, title: str, findings: list[Finding], console: Console
+) -> None:
+    # The job name is never cut; the detail is cut first, then region and account are dropped.
+    columns = [
+        FitColumn("Job", PINNED),
+        FitColumn("Account", 3),
+        FitColumn("Region", 2),
+        FitColumn("Detail", 1, shrink=DETAIL_MIN_WIDTH),
+    ]
+    rows = [
+        [
             cell(finding.training_job_name),
             _cell(finding.account_id),
             _cell(finding.region),
             cell(finding.detail),
+        ]
+        for finding in sorted(
+            findings, key=lambda f: (f.account_id or "", f.region or "", f.training_job_name)
         )
-    return table
+    ]
+    heading = Text(f"{check_id}: {len(findings):,} failing ({title})")
+    print_fitted(console, columns, rows, title=heading)
 
 
 def render_checks(posture: Posture, console: Console) -> None:
@@ -105,12 +127,12 @@ def render_checks(posture: Posture, console: Console) -> None:
     if not posture.jobs:
         console.print(Text("No training jobs in the inventory."))
         return
-    console.print(_checks_table(posture))
+    _print_checks_table(posture, console)
     if posture.by:
-        console.print(_groups_table(posture))
+        _print_groups_table(posture, console)
     for check in CHECKS:
         failing = [f for f in posture.findings if f.check == check.id]
         if failing:
-            console.print(_findings_table(check.id, check.title, failing))
+            _print_findings_table(check.id, check.title, failing, console)
     if not posture.total_findings:
         console.print(Text("No findings: every job passes every check that applies to it."))

@@ -6,8 +6,11 @@ stream by once, so each group keeps instance-seconds by pair (memory grows with 
 jobs) and is priced at the end. Cost = billable instance-seconds / 3600 x the on-demand price of the
 type in the region; instance groups are priced group by group. A spot job's billable time is what
 AWS charges for; what spot saved is its training time minus its billable time, at the same price.
-A job whose region or any of its instance types has no price is unpriced: it counts in jobs and
-hours (the report's other figures), never in dollars.
+Each instance type of a job is priced on its own: a job whose region or some of its instance types
+have no price counts the types that have one in dollars (in its group and in the totals alike, so
+the totals are the sum of what the groups show) and counts once in unpriced_jobs; what has no price
+counts in jobs and hours, never in dollars. A group with nothing priced has no cost (None, shown as
+null and "—"), never $0.
 """
 
 from __future__ import annotations
@@ -54,18 +57,22 @@ class Usage:
 
 @dataclass(frozen=True)
 class Priced:
-    """One group's dollars."""
+    """One group's dollars; None when nothing in the group has a price (not the same as $0)."""
 
-    cost_usd: float
-    spot_saved_usd: float
+    cost_usd: float | None
+    spot_saved_usd: float | None
     unpriced_jobs: int
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "cost_usd": round(self.cost_usd, USD_DIGITS),
-            "spot_saved_usd": round(self.spot_saved_usd, USD_DIGITS),
+            "cost_usd": _usd(self.cost_usd),
+            "spot_saved_usd": _usd(self.spot_saved_usd),
             "unpriced_jobs": self.unpriced_jobs,
         }
+
+
+def _usd(dollars: float | None) -> float | None:
+    return None if dollars is None else round(dollars, USD_DIGITS)
 
 
 @dataclass
@@ -107,15 +114,22 @@ class CostTally:
         }
 
     def priced(self, prices: PriceTable) -> Priced:
-        """Dollars at `prices` (region -> type -> USD per hour)."""
+        """Dollars at `prices` (region -> type -> USD per hour): every instance type with a price
+        counts, also in a job whose other types have none; such a job, or one with no known type,
+        counts once in unpriced_jobs. Nothing priced at all is None, not $0."""
         cost = saved = 0.0
         unpriced = 0
+        any_priced = False
         for (region, kinds), usage in self.usage.items():
             rates = prices.get(region, {}) if region is not None else {}
             if not kinds or any(kind not in rates for kind in kinds):
                 unpriced += usage.jobs
-                continue
             for kind, (billable, spot_training, spot_billable) in usage.seconds.items():
+                if kind not in rates:
+                    continue
+                any_priced = True
                 cost += billable / 3600 * rates[kind]
                 saved += (spot_training - spot_billable) / 3600 * rates[kind]
+        if not any_priced:
+            return Priced(None, None, unpriced)
         return Priced(cost, saved, unpriced)

@@ -103,12 +103,24 @@ class _Text:
                 # Maybe the chunk ends inside the value: read on, up to a bound.
                 if len(self.buffer) - self.pos <= MAX_VALUE_CHARS and self.more():
                     continue
-                # A value cut short by the end of the input is named by the line it starts on.
-                cut = error.pos >= len(self.buffer.rstrip())
-                where = self.pos if cut else error.pos
-                raise self.error(where, f"not valid JSON ({error.msg})") from None
+                raise self._decode_error(error) from None
             start, self.pos = self.pos, end
             return value, start
+
+    def _decode_error(self, error: json.JSONDecodeError) -> InventoryError:
+        """The line to blame for a value that does not decode: a value cut short by the end of
+        the input, or a JSON-lines record cut short (the decoder noticed on a later line), is
+        named by the line it starts on; any other error by the line the decoder stopped at."""
+        if error.pos >= len(self.buffer.rstrip()):
+            return self.error(self.pos, f"not valid JSON ({error.msg})")
+        line_end = self.buffer.find("\n", self.pos)
+        if 0 <= line_end < error.pos and self.buffer[self.pos + 1 : line_end].strip():
+            # A record started on this line but did not end on it: in JSON lines, a truncated
+            # line (a pretty-printed object has only its "{" on its first line).
+            return self.error(
+                self.pos, f"not valid JSON (the line ends inside a value: {error.msg})"
+            )
+        return self.error(error.pos, f"not valid JSON ({error.msg})")
 
 
 def read_records(chunks: Iterable[bytes | str], source: str) -> Iterator[MutableRecord]:

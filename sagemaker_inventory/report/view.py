@@ -42,7 +42,8 @@ _NONE = Text("(none)", style="dim")
 EXAMPLE_NAMES = 3
 KEY_MIN_WIDTH = 16
 NAMES_MIN_WIDTH = 12
-REASON_MIN_WIDTH = 20
+REASON_MIN_WIDTH = 10
+REASON_MAX_WIDTH = 100  # room beyond it goes to the other jobs' names
 INSTANCES_MIN_WIDTH = 10
 REASON_MAX_CHARS = 300
 USED_BAR_WIDTH = 5
@@ -86,9 +87,10 @@ def _figures(tally: Tally) -> list[Text]:
     ]
 
 
-def format_usd(dollars: float) -> str:
-    """Dollars with a thousands separator and cents: $12,345.67."""
-    return f"${dollars:,.2f}"
+def format_usd(dollars: float | None) -> str:
+    """Dollars with a thousands separator and cents: $12,345.67; an em dash when nothing was
+    priced (not $0.00)."""
+    return "—" if dollars is None else f"${dollars:,.2f}"
 
 
 # The figures' headers and drop order (higher first) when the console is narrow.
@@ -169,11 +171,6 @@ def _cost_caption(summary: GroupedTallies) -> str:
     return text
 
 
-def _example_names(group: FailureGroup) -> Text:
-    names = [job.name for job in group.ordered_jobs()]
-    return cell(_first_few(names))
-
-
 def _first_few(items: Sequence[str]) -> str:
     shown = ", ".join(items[:EXAMPLE_NAMES])
     more = len(items) - EXAMPLE_NAMES
@@ -197,35 +194,58 @@ def _reason(reason: str) -> Text:
 
 
 def render_failures(groups: Sequence[FailureGroup], console: Console) -> None:
-    """The --failures view: one row per folded reason, newest first, with a count bar."""
+    """The --failures view: one row per folded reason, newest first, with a count bar. The
+    newest job's name comes before the reason and is never cut; the other names are shown whole
+    or counted ("+2 more")."""
     if not groups:
         console.print(Text("No failed or stopped jobs in the inventory."))
         return
     columns = [
-        FitColumn("Jobs", 1, justify="right"),
-        FitColumn("", 6, name="bar chart"),
-        FitColumn("Newest", 2),
-        FitColumn("Reason (most recent)", PINNED, shrink=REASON_MIN_WIDTH),
-        FitColumn("Where", 3),
-        FitColumn("Names (newest first)", 4, shrink=NAMES_MIN_WIDTH),
+        FitColumn("Jobs", 2, justify="right"),
+        FitColumn("", 7, name="bar chart"),
+        FitColumn("Newest", 3),
+        FitColumn("Job (newest)", PINNED),
+        FitColumn("Reason", 1, shrink=REASON_MIN_WIDTH, limit=REASON_MAX_WIDTH),
+        FitColumn("Where", 4),
+        FitColumn("Other jobs", 5, shrink=NAMES_MIN_WIDTH),
     ]
     largest = max(len(group.jobs) for group in groups)
-    rows = []
+    rows, others = [], []
     for group in groups:
         newest = group.newest()
         reason = _reason(newest.reason) if newest.reason else Text("(no failure reason)", "dim")
+        names = [job.name for job in group.ordered_jobs()]
+        others.append(names[1:])
         rows.append(
             [
                 Text(f"{len(group.jobs):,}"),
                 bar(len(group.jobs), largest, width=8, style="red"),
                 _cell(None if newest.when is None else newest.when.strftime("%Y-%m-%d")),
+                cell(names[0]),
                 reason,
                 _places(group),
-                _example_names(group),
+                cell(_first_few(names[1:]) if names[1:] else "—"),
             ]
         )
+    fit = _fit(console, columns, rows)
+    width = fit.width_of(len(columns) - 1)
+    if width is not None:
+        for row, names in zip(rows, others, strict=True):
+            row[-1] = cell(whole_names(names, width) if names else "—")
     title = Text("Failed and stopped jobs by reason (newest first)")
-    _print_fitted(console, _fit(console, columns, rows), rows, title=title)
+    _print_fitted(console, fit, rows, title=title)
+
+
+def whole_names(names: Sequence[str], width: int) -> str:
+    """As many names as fit in `width` cells, each whole, then how many more ("+2 more")."""
+    for shown in range(min(len(names), EXAMPLE_NAMES), -1, -1):
+        more = len(names) - shown
+        text = ", ".join(names[:shown])
+        if more:
+            text += f" (+{more} more)" if shown else f"+{more} more"
+        if cell(text).cell_len <= width:
+            return text
+    return f"+{len(names)}"
 
 
 def _usage(job: RunningJob) -> Text:

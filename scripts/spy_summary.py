@@ -30,17 +30,20 @@ ON_STACK: tuple[tuple[str, str], ...] = (
     ("output (sinks, pipes to the parent)", r"sagemaker_inventory/output/|Outbox|connection\.py"),
 )
 # For samples inside an API call: the frame the sample was taken in decides.
-API_CALL = r"_make_api_call \(|ExpressDescribe|http_wire|keep_alive"
+API_CALL = r"_make_api_call \("
 IN_API_CALL: tuple[tuple[str, str], ...] = (
     (
         "API: HTTP (urllib3, http.client, sockets)",
-        r"urllib3/|http/client|socket|ssl|http_wire|keep_alive|httpsession|awsrequest",
+        r"urllib3/|http/client|socket|ssl|httpsession|awsrequest",
     ),
     (
         "API: signing, credentials",
-        r"botocore/auth|botocore/signers|botocore/credentials|aws/signing",
+        r"botocore/auth|botocore/signers|botocore/credentials",
     ),
-    ("API: parsing answers", r"botocore/parsers|aws/parsing|json/|dateutil|timestamps"),
+    (
+        "API: parsing and checking answers",
+        r"botocore/parsers|json/|dateutil|timestamps|answer_checks",
+    ),
     ("API: endpoint resolution", r"endpoint_provider|botocore/regions|botocore/utils"),
     ("API: event hooks", r"botocore/hooks"),
     (

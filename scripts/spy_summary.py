@@ -6,8 +6,8 @@ socket read, is not counted; without `--gil` a thread blocked in a socket read c
 Only the samples of smi's processes (`-m sagemaker_inventory` and the worker processes it
 spawns) count: a recording made by `scripts/bench.py --py-spy FILE` also holds
 the fake endpoint's. Each sample goes to the first component, in the order below, with a frame on
-its stack: imports and start-up, role sessions, clients, records, then the API calls (split by
-the frame the sample was taken in: HTTP, signing, parsing, ...), then everything else of smi.
+its stack: imports and start-up, role sessions, clients, records, then the API calls (split the
+same way: parsing, HTTP, signing, ...), then everything else of smi.
 
     python scripts/spy_summary.py /tmp/smi.raw
 """
@@ -29,28 +29,24 @@ ON_STACK: tuple[tuple[str, str], ...] = (
     ("records (to_record)", r"^to_record |sagemaker_inventory/records/"),
     ("output (sinks, pipes to the parent)", r"sagemaker_inventory/output/|Outbox|connection\.py"),
 )
-# For samples inside an API call: the frame the sample was taken in decides.
-API_CALL = r"_make_api_call \("
+# For samples inside an API call: the first of these with a frame on the stack decides.
 IN_API_CALL: tuple[tuple[str, str], ...] = (
+    ("API: parsing and checking answers", r"ResponseParser\.parse|answer_checks"),
+    ("API: HTTP (urllib3, http.client, sockets)", r"URLLib3Session\.send|urllib3/"),
+    ("API: signing, credentials", r"RequestSigner|botocore/auth|botocore/credentials"),
+    ("API: endpoint resolution", r"_resolve_endpoint_ruleset|endpoint_provider"),
     (
-        "API: HTTP (urllib3, http.client, sockets)",
-        r"urllib3/|http/client|socket|ssl|httpsession|awsrequest",
+        "API: each operation's model, on a client's first call of it",
+        r"has_event_stream_output|has_streaming_output|OperationModel",
     ),
-    (
-        "API: signing, credentials",
-        r"botocore/auth|botocore/signers|botocore/credentials",
-    ),
-    (
-        "API: parsing and checking answers",
-        r"botocore/parsers|json/|dateutil|timestamps|answer_checks",
-    ),
-    ("API: endpoint resolution", r"endpoint_provider|botocore/regions|botocore/utils"),
-    ("API: event hooks", r"botocore/hooks"),
+    ("API: request building (validation, serialization, User-Agent)", r"_convert_to_request_dict"),
     (
         "API: retries, pacing, metering",
         r"botocore/retries|aws/pacing|aws/metering|retry_waits|adaptive_rate",
     ),
+    ("API: event hooks", r"botocore/hooks"),
 )
+API_CALL = r"_make_api_call \("
 OTHER_API = "API: other botocore (request building, models, ...)"
 RUN = "run (scope orchestration, sessions' lock, logging)"
 THREADS = "threads (start, hand-over)"
@@ -81,9 +77,8 @@ def component_of(frames: list[str]) -> str:
         if any(re.search(pattern, frame) for frame in frames):
             return name
     if any(re.search(API_CALL, frame) for frame in frames):
-        leaf = frames[-1] if frames else ""
         for name, pattern in IN_API_CALL:
-            if re.search(pattern, leaf):
+            if any(re.search(pattern, frame) for frame in frames):
                 return name
         return OTHER_API
     return THREADS if "(threading.py:" in frames[-1] else RUN

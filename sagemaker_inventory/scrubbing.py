@@ -37,25 +37,55 @@ _CREDENTIAL_NAMES = re.compile(
 
 
 class _Secrets:
-    """The secret values seen this run, compiled into one alternation (rebuilt on each new one)."""
+    """The secret values seen this run, found in a text by their first characters.
+
+    One alternation of every value, compiled again for each new one, cost a compile of all the
+    values seen so far for every account whose role is assumed (minutes over a large
+    organization, and `re`'s cache kept hundreds of ever-larger patterns), then tried every value
+    at every character of a text. Here a value is indexed once by its first MIN_SECRET_PIECE
+    characters, and a text costs one lookup per character, however many values there are.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        # First characters -> the values starting with them, longest first. Lists are replaced,
+        # never changed in place, so `sub` reads them without the lock.
+        self._by_head: dict[str, list[str]] = {}
 
     def add(self, value: str) -> None:
         forms = _forms_of(value)
         with self._lock:
-            if not forms - self._values:
-                return
-            self._values |= forms
-            ordered = sorted(self._values, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            for form in forms:
+                head = form[:MIN_SECRET_PIECE]
+                known = self._by_head.get(head, [])
+                if form not in known:
+                    self._by_head[head] = sorted([*known, form], key=len, reverse=True)
 
     def sub(self, text: str) -> str:
-        pattern = self._pattern
-        return text if pattern is None else pattern.sub(REDACTED, text)
+        """`text` with every value masked: at each position the longest value found there, as
+        an alternation of them all (longest first) would."""
+        by_head = self._by_head
+        if not by_head:
+            return text
+        pieces: list[str] = []
+        kept = at = 0  # text before `kept` is in `pieces`
+        last = len(text) - MIN_SECRET_PIECE
+        while at <= last:
+            found = _found_at(text, at, by_head.get(text[at : at + MIN_SECRET_PIECE]))
+            if found:
+                pieces += [text[kept:at], REDACTED]
+                at = kept = at + found
+            else:
+                at += 1
+        return "".join([*pieces, text[kept:]]) if pieces else text
+
+
+def _found_at(text: str, at: int, values: list[str] | None) -> int:
+    """The length of the longest of `values` at `at` in `text`, or 0."""
+    for value in values or ():
+        if text.startswith(value, at):
+            return len(value)
+    return 0
 
 
 def _forms_of(value: str) -> set[str]:

@@ -19,6 +19,10 @@ smi runs `collect --org`, assuming a role in each member account (the loop is no
 
     python scripts/bench.py --accounts 101 --regions 4 --jobs 2
     python scripts/bench.py --accounts 101 --regions 4 --jobs 2 --smi-arg=--processes --smi-arg=4
+
+Where smi's CPU went (py-spy samples every smi process; see scripts/spy_summary.py):
+
+    python scripts/bench.py --accounts 1001 --regions 4 --jobs 2 --py-spy /tmp/smi.raw
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ BENCH_REGIONS = (
     "ca-central-1",
     "eu-north-1",
     "sa-east-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "eu-west-3",
+    "us-west-1",
+    "ap-northeast-3",
 )
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -277,7 +286,14 @@ def smi_command(url: str, out: Path, args: argparse.Namespace, workload: Workloa
     cmd += ["--endpoint-url", url, "-o", str(out), "--format", "jsonl", "-q"]
     if args.max_workers:
         cmd += ["--max-workers", str(args.max_workers)]
-    return cmd + list(args.smi_arg)
+    cmd += list(args.smi_arg)
+    if args.py_spy:
+        # Samples, in every process, the thread holding the GIL: py-spy counts a thread blocked
+        # in a socket read or on a queue as running, so without --gil waits outweigh work. Its
+        # own CPU counts in the figures of such a run, which is for the breakdown only.
+        spy = ["py-spy", "record", "--subprocesses", "--gil", "--format", "raw", "-o", args.py_spy]
+        cmd = [*spy, "--", *cmd]
+    return cmd
 
 
 def bare_command(url: str, out: Path, args: argparse.Namespace) -> list[str]:
@@ -423,6 +439,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--source", help="run smi from this source tree (try a variant)")
     parser.add_argument(
+        "--py-spy",
+        metavar="FILE",
+        help="record smi under py-spy into FILE (raw format) and print where its CPU went;"
+        " py-spy's own CPU then counts in smi's figures",
+    )
+    parser.add_argument(
         "--full-jobs", action="store_true", help="jobs with every member of the model (~11 KB)"
     )
     parser.add_argument("--skip-loop", action="store_true")
@@ -513,6 +535,10 @@ def main(argv: list[str] | None = None) -> int:
             f" load average {load_before:.2f} -> {load_after:.2f}"
         )
         print_table(results, startup)
+    if args.py_spy and not args.skip_smi:
+        from spy_summary import print_summary, summarize
+
+        print_summary(summarize(Path(args.py_spy)))
     failed = [r for r in results if r.exit_code != 0 or r.lost or r.duplicates]
     for r in failed:
         print(f"{r.name}: exit {r.exit_code}, {r.lost} lost\n{r.stderr_tail}", file=sys.stderr)

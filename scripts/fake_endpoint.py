@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
+import hashlib
 import json
 import re
 import socket
@@ -385,6 +386,18 @@ def caller_identity_xml(where: Where) -> str:
     )
 
 
+def assumed_secret(account: str) -> str:
+    """A role's secret key: 40 characters of its own, as AWS hands out."""
+    return hashlib.sha256(f"secret {account}".encode()).hexdigest()[:40]
+
+
+def assumed_token(account: str) -> str:
+    """A role's session token: its own, and as long as STS's (several hundred characters, in
+    every request's headers and in smi's list of values to keep out of messages)."""
+    seed = hashlib.sha512(f"token {account}".encode()).digest()
+    return "IQoJb3JpZ2luX2VjE" + base64.b64encode(seed * 9).decode()
+
+
 def assume_role_xml(form: dict[str, list[str]]) -> str:
     """AssumeRole's answer: keys naming the role's account, valid for an hour."""
     role_arn = (form.get("RoleArn") or [""])[0]
@@ -395,7 +408,8 @@ def assume_role_xml(form: dict[str, list[str]]) -> str:
     return (
         '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
         f"<Credentials><AccessKeyId>{ASSUMED_KEY_PREFIX}{account}</AccessKeyId>"
-        "<SecretAccessKey>bench-secret</SecretAccessKey><SessionToken>bench-token</SessionToken>"
+        f"<SecretAccessKey>{assumed_secret(account)}</SecretAccessKey>"
+        f"<SessionToken>{assumed_token(account)}</SessionToken>"
         f"<Expiration>{expires}</Expiration></Credentials>"
         f"<AssumedRoleUser><AssumedRoleId>AROABENCH:{session}</AssumedRoleId>"
         f"<Arn>arn:aws:sts::{account}:assumed-role/bench/{session}</Arn></AssumedRoleUser>"

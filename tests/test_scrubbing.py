@@ -102,3 +102,14 @@ def test_a_worker_scrubs_its_sessions_keys_before_the_parent_sees_them() -> None
     result.error = FailureReason("Boom", "header: worker-only-secret-0123456789")
     error = scrubbed(result).error
     assert error is not None and "worker-only-secret" not in error.message
+
+
+def test_the_keys_of_a_thousand_accounts_are_each_masked_and_the_longest_wins() -> None:
+    """Regression: every remembered value recompiled one alternation of all the values seen, a
+    compile per account whose role was assumed (minutes over a large organization)."""
+    keys = [f"ASIAORGKEY{n:010d}" for n in range(1000)]
+    for key in keys:
+        remember_secret(key)
+    remember_secret(keys[7] + "-and-more")  # another value that starts like one already known
+    text = f"a {keys[0]} b {keys[999]}/{keys[500]}, {keys[7]}-and-more, {keys[7]}-and-less"
+    assert scrub(text) == "a <redacted> b <redacted>/<redacted>, <redacted>, <redacted>-and-less"

@@ -324,3 +324,25 @@ def test_an_unknown_profile_fails_when_its_session_is_made(monkeypatch: pytest.M
         SessionFactory().session(None)
     with pytest.raises(ProfileNotFound):
         SessionFactory().session("nowhere-either")
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_only_the_latest_role_sessions_are_kept_and_a_forgotten_ones_clients_still_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: every account's role session stayed alive to the end of the run, so memory
+    and the cost of each scope grew with the size of the organization."""
+    from sagemaker_inventory.aws import sessions
+
+    monkeypatch.setattr(sessions, "ROLE_SESSIONS_KEPT", 2)
+    factory = SessionFactory()
+    a, b, c = (
+        AccountSource(role_arn=f"arn:aws:iam::{n * 12}:role/R", account_id=n * 12) for n in "123"
+    )
+    first_a, first_b = factory.session_for(a), factory.session_for(b)
+    sts_of_b = factory.client(first_b, "sts", "us-east-1")
+    assert factory.session_for(a) is first_a  # a is now the latest: b is the oldest kept
+    factory.session_for(c)
+    assert factory.session_for(a) is first_a
+    assert factory.session_for(b) is not first_b  # forgotten: its role is assumed again
+    assert sts_of_b.get_caller_identity()["Account"] == "2" * 12

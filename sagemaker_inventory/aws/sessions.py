@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ from sagemaker_inventory.aws.account_source import AccountSource
 from sagemaker_inventory.aws.fetch import ThrottleRetry
 from sagemaker_inventory.aws.handler_template import HandlerTemplate
 from sagemaker_inventory.aws.identity import PARTITION_HOME_REGIONS, Identities
+from sagemaker_inventory.aws.latest import ROLE_SESSIONS_KEPT, Latest
 from sagemaker_inventory.aws.retry_settings import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_MODE,
@@ -104,15 +106,15 @@ class SessionFactory:
         # Re-entrant: a refresh that runs while this thread builds a client must not deadlock.
         self._lock = threading.RLock()
         self._sessions: dict[str | None, Session] = {}
-        self._role_sessions: dict[AccountSource, Session] = {}
+        self._role_sessions: Latest[AccountSource, Session] = Latest(ROLE_SESSIONS_KEPT)
         self._sts_clients: dict[tuple[Any, ...], Any] = {}
         # Who each profile is, where its STS answered, STS/Organizations calls (identity.py).
         self.identities = Identities()
         self._handlers: HandlerTemplate | None = None
-        self._slim_sessions: set[int] = set()
+        self._slim_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
         self._parsers: ResponseParserFactory | None = None
-        # The retry settings of each profile's sessions, and of each session by id (kept alive
-        # in _sessions and _role_sessions, so an id stays its own).
+        # The retry settings of each profile's sessions, and of each session by id (set as each
+        # session is built, so an id a forgotten role session's reuses is set again).
         self._retries: dict[str | None, RetrySettings] = {}
         self._session_retries: dict[int, RetrySettings] = {}
 
@@ -158,10 +160,11 @@ class SessionFactory:
         first call made with the session (its error is AssumeRole's), not this one."""
         if source.role_arn is None:
             return self.session(source.profile)
+        role_arn = source.role_arn
         with self._lock:
-            if source not in self._role_sessions:
-                self._role_sessions[source] = self._build_role_session(source, source.role_arn)
-            return self._role_sessions[source]
+            return self._role_sessions.get_or_make(
+                source, lambda: self._build_role_session(source, role_arn)
+            )
 
     def client(self, session: Session, service: str, region: str) -> Any:
         """A client of `service` in `region` from `session`, with the run's retry/endpoint setup.
@@ -169,7 +172,7 @@ class SessionFactory:
         Raises ValueError for a client of a service role sessions do not serve (see
         `ROLE_SESSION_SERVICES`)."""
         with self._lock:
-            if id(session) in self._slim_sessions and service not in ROLE_SESSION_SERVICES:
+            if session in self._slim_sessions and service not in ROLE_SESSION_SERVICES:
                 raise ValueError(
                     f"a role session has botocore's handlers for {sorted(ROLE_SESSION_SERVICES)}"
                     f" only, not {service!r}: add it to ROLE_SESSION_SERVICES"
@@ -224,7 +227,7 @@ class SessionFactory:
         core = self._handlers.new_session(source.base_profile)
         core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
         session = self._share_loader(as_boto3_core(core))
-        self._slim_sessions.add(id(session))  # kept in _role_sessions: the id stays its own
+        self._slim_sessions.add(session)
         # The role's clients retry as the base profile's do (its session read the settings).
         self._session_retries[id(session)] = self._retries[source.base_profile]
         return session

@@ -10,7 +10,7 @@ the endpoint's ceiling, not a collector. Every run checks that each of the N job
 exactly once. It also times `smi --help` and checks that it does not import boto3.
 
     python scripts/bench.py                                  # N=200, L=30 ms: under a minute
-    python scripts/bench.py --jobs 1000 --latency-ms 30      # the README's numbers
+    python scripts/bench.py --jobs 1000 --latency-ms 30      # docs/benchmarks.md: one region
     python scripts/bench.py --jobs 1000 --throttle 50 --skip-loop
 
 The scope-heavy workload: an organization of A accounts (the caller's and A - 1 members) and R

@@ -21,27 +21,6 @@ README = (ROOT / "README.md").read_text()
 PAGES = {path: path.read_text() for path in [ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))]}
 README_MAX_LINES = 450
 
-# Documented before the branches that add them are merged: "COMMAND OPTION" -> how many values it
-# takes (issue 19: the timeouts; issue 21: report's and schema's output options), and pages
-# (docs/benchmarks.md, from the scale branch). Once they are merged, delete the line
-# `PENDING_OPTIONS, PENDING_FILES = ...` below: every check then holds them to the code.
-NOT_MERGED_YET: tuple[dict[str, int], set[str]] = (
-    {
-        "collect --connect-timeout": 1,
-        "collect --read-timeout": 1,
-        **{
-            f"{name} {opt}": n for name in ("report", "schema") for opt, n in [("-f", 1), ("-o", 1)]
-        },
-        **{f"{name} --output": 1 for name in ("report", "schema")},
-        **{f"{name} {opt}": 0 for name in ("report", "schema") for opt in ("-q", "--quiet")},
-        **{f"{name} --no-color": 0 for name in ("report", "schema")},
-    },
-    {"docs/benchmarks.md"},
-)
-PENDING_OPTIONS: dict[str, int] = {}
-PENDING_FILES: set[str] = set()
-PENDING_OPTIONS, PENDING_FILES = NOT_MERGED_YET  # delete this line once issues 19-21 are merged
-
 
 def command(name: str) -> click.Command:
     found = cli.get_command(click.Context(cli), name)
@@ -76,25 +55,8 @@ def defined_options(name: str) -> set[str]:
 def test_the_reference_tables_name_every_option_and_only_real_ones(name: str) -> None:
     documented = table_options(README, f"`smi {name}`")
     defined = defined_options(name)
-    pending = {key.split(" ", 1)[1] for key in PENDING_OPTIONS if key.startswith(f"{name} ")}
     assert defined - documented == set(), f"smi {name}: options missing from the README's tables"
-    assert documented - defined - pending == set(), f"smi {name}: documented but not defined"
-
-
-def without_pending(name: str, args: list[str]) -> list[str]:
-    """args without the options documented ahead of their merge (when smi does not know them)."""
-    defined = defined_options(name)
-    kept: list[str] = []
-    skip = 0
-    for arg in args:
-        option = arg.split("=", 1)[0]
-        if skip:
-            skip -= 1
-        elif f"{name} {option}" in PENDING_OPTIONS and option not in defined:
-            skip = 0 if "=" in arg else PENDING_OPTIONS[f"{name} {option}"]
-        else:
-            kept.append(arg)
-    return kept
+    assert documented - defined == set(), f"smi {name}: documented but not defined"
 
 
 def documented_invocations() -> list[tuple[str, list[str]]]:
@@ -115,7 +77,7 @@ def test_the_readme_shows_smi_command_lines() -> None:
 @pytest.mark.parametrize(("page", "args"), documented_invocations(), ids=lambda v: str(v)[:60])
 def test_every_documented_smi_command_line_parses(page: str, args: list[str]) -> None:
     """Option names and their values' count, as click's parser reads them (values unchecked)."""
-    name, rest = args[0], without_pending(args[0], args[1:])
+    name, rest = args[0], args[1:]
     assert name in SUBCOMMANDS, f"{page}: smi {' '.join(args)}"
     parser = command(name).make_parser(click.Context(command(name), info_name=name))
     try:
@@ -133,8 +95,6 @@ def test_every_relative_link_resolves_inside_the_repository(page: Path) -> None:
         path, _, anchor = target.partition("#")
         resolved = (page.parent / path).resolve() if path else page
         assert resolved.is_relative_to(ROOT), f"{page.name}: {target} leaves the repository"
-        if resolved.relative_to(ROOT).as_posix() in PENDING_FILES and not resolved.exists():
-            continue
         assert resolved.is_file(), f"{page.name}: {target} does not exist"
         if anchor and resolved.suffix == ".md":
             assert anchor in anchors(resolved.read_text()), f"{page.name}: no #{anchor} in {path}"

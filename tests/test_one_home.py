@@ -3,8 +3,8 @@
 Timestamps are read and written in records/timestamps.py, ARNs split in records/arns.py, the
 record types named in records/record.py, scope statuses spelt in collect/outcome.py; the
 throttling design is written once (aws/adaptive_rate.py's docstring) and the other layers point to
-it; and comments and docstrings carry no benchmark figures, which go stale (the README has them,
-with their command).
+it; and comments and docstrings carry no benchmark figures, which go stale (docs/benchmarks.md
+has them, with their command).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_comments_and_docstrings_carry_no_benchmark_figures() -> None:
         for line, text in prose(path.read_text())
         for match in BENCHMARK_FIGURE.finditer(text)
     ]
-    assert not found, "benchmark figures belong in the README:\n" + "\n".join(found)
+    assert not found, "benchmark figures belong in docs/benchmarks.md:\n" + "\n".join(found)
 
 
 def test_iso_timestamps_are_read_and_written_in_records_timestamps_only() -> None:

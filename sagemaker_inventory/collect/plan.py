@@ -40,7 +40,7 @@ class CollectOptions:
     with_tags: bool = True
     all_fields: bool = False
     # More describes in flight help while round trips are slow; beyond this, CPU, not threads,
-    # bounds a run (scripts/bench.py shows it; the figures are in the README).
+    # bounds a run (scripts/bench.py shows it; the figures are in docs/benchmarks.md).
     max_workers: int = 32
     max_scopes: int = 8
     # Processes collecting scopes (None: chosen from the number of scopes; see process_count.py).

@@ -1,4 +1,4 @@
-"""scripts/startup_cpu.py: the benchmark page's start-up CPU figure, measured to the first connection."""
+"""scripts/startup_cpu.py: the start-up CPU figure, measured to the first connection."""
 
 from __future__ import annotations
 

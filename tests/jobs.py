@@ -12,10 +12,15 @@ ACCOUNT = "123456789012"  # moto's default account
 
 
 def create_jobs(
-    region: str, names: Iterable[str], tags: Mapping[str, str] | None = None
+    region: str,
+    names: Iterable[str],
+    tags: Mapping[str, str] | None = None,
+    *,
+    client: Any = None,
 ) -> list[str]:
-    """Create minimal jobs named `names` in `region`; every job gets `tags` when given."""
-    client = boto3.client("sagemaker", region_name=region)
+    """Create minimal jobs named `names` in `region` (through `client` when given, e.g. one of a
+    moto server's); every job gets `tags` when given."""
+    client = client or boto3.client("sagemaker", region_name=region)
     arns = []
     for name in names:
         request: dict[str, Any] = {

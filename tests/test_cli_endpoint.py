@@ -12,6 +12,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 from conftest import running_moto_server
+from jobs import create_jobs
 
 from sagemaker_inventory.cli import cli
 
@@ -30,16 +31,7 @@ def seed_served_jobs(url: str) -> str:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    for name in ("served-a", "served-b"):
-        client.create_training_job(
-            TrainingJobName=name,
-            AlgorithmSpecification={"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            RoleArn="arn:aws:iam::123456789012:role/sm",
-            OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
-            ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
-            StoppingCondition={"MaxRuntimeInSeconds": 60},
-            Tags=[{"Key": "via", "Value": "server"}],
-        )
+    create_jobs("us-east-1", ["served-a", "served-b"], {"via": "server"}, client=client)
     return url
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 from click.testing import CliRunner, Result
+from jobs import create_jobs
 from tls_loopback import (
     LoopbackCertificates,
     connect_proxy,
@@ -79,15 +80,7 @@ def seed(url: str, certificates: LoopbackCertificates) -> None:
     client = boto3.client(
         "sagemaker", region_name=REGION, endpoint_url=url, verify=str(certificates.ca)
     )
-    for name in JOBS:
-        client.create_training_job(
-            TrainingJobName=name,
-            AlgorithmSpecification={"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            RoleArn="arn:aws:iam::123456789012:role/sm",
-            OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
-            ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
-            StoppingCondition={"MaxRuntimeInSeconds": 60},
-        )
+    create_jobs(REGION, JOBS, client=client)
 
 
 def collect(endpoint: str, output: Path) -> Result:

@@ -10,12 +10,13 @@ also answers a hosting product and a one-off fee, so the client must pick the tr
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from threaded_server import running
 
 USAGE_PREFIX = {"us-east-1": "USE1", "eu-west-1": "EU", "eu-south-2": "EUS2"}
 
@@ -129,10 +130,5 @@ def serve_price_list(fake: FakePriceList) -> Iterator[FakePriceList]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

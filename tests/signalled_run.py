@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from threaded_server import running
+
 _SLOW_SINK = """
 import sys, time
 from sagemaker_inventory.output import sinks
@@ -156,15 +158,12 @@ def throttling_endpoint(
     state = ThrottlingState(FakeConfig(jobs=jobs), frozenset(throttled), frozenset(hung))
     server = FakeServer(state)
     server.RequestHandlerClass = _ThrottlingHandler
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     state.url = server.url  # type: ignore[attr-defined]
-    try:
-        yield state
-    finally:
-        state.released.set()
-        server.shutdown()
-        server.server_close()
+    with running(server):
+        try:
+            yield state
+        finally:
+            state.released.set()  # hung answers end before the server shuts down
 
 
 class SilentEndpoint:

@@ -45,6 +45,7 @@ from fake_endpoint import (
     job_name,
     where_of,
 )
+from threaded_server import running
 
 JOBS = 150  # two listing pages of ListTrainingJobs (100 a page), the second from token "100"
 EAST, WEST = "us-east-1", "us-west-2"
@@ -102,13 +103,8 @@ class FaultyServer(FakeServer):
 def serving(config: FakeConfig) -> Iterator[tuple[str, Faults]]:
     faults = Faults()
     server = FaultyServer(FakeState(config), faults)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server.url, faults
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

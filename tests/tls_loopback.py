@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from threaded_server import running
 
 TIMEOUT = 10.0  # seconds any socket of these helpers waits before giving up
 
@@ -116,14 +117,8 @@ def moto_over_tls(certificates: LoopbackCertificates) -> Iterator[str]:
     context.load_cert_chain(certificates.certificate, certificates.key)
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield f"https://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(TIMEOUT)
 
 
 @dataclass
@@ -168,14 +163,8 @@ def connect_proxy() -> Iterator[ConnectProxy]:
 
     server = Server(("127.0.0.1", 0), Tunnel)
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(TIMEOUT)
 
 
 def _pipe(client: socket.socket, upstream: socket.socket) -> None:

@@ -18,7 +18,6 @@ from sagemaker_inventory.aws.pacing import (
     Pacer,
     RateCaps,
     TokenBucket,
-    attach_pacer,
 )
 
 
@@ -214,19 +213,6 @@ def test_one_pacer_shares_an_operation_budget_across_clients_and_services() -> N
             call()
     assert pacer.operations["DescribeTrainingJob"].waited == pytest.approx(0.25)
     assert pacer.operations["GetResources"].waited == pytest.approx(1.0)
-
-
-def test_attach_pacer_builds_a_pacer_only_when_there_are_caps(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    attached: list[tuple[Pacer, object]] = []
-    monkeypatch.setattr(Pacer, "attach", lambda self, client: attached.append((self, client)))
-    client = object()
-    attach_pacer(client, RateCaps())
-    assert attached == []
-    attach_pacer(client, RateCaps.parse(["ListTags=3"]))
-    [(pacer, used)] = attached
-    assert (pacer.caps.rates, pacer.adaptive, used) == ({"ListTags": 3.0}, False, client)
 
 
 def test_an_operation_pace_takes_the_lower_of_its_cap_and_what_it_learnt() -> None:

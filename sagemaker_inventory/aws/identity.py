@@ -112,10 +112,6 @@ class Identities:
         for key, each in counts.items():
             self.meter(key).absorb(each)
 
-    def metered(self, key: str | None) -> bool:
-        with self._lock:
-            return key in self._meters
-
     def attach_assume_role(self, client: Any) -> None:
         """Count each AssumeRole `client` sends for the account of its role (the role's source
         label is its ARN)."""

@@ -336,9 +336,3 @@ def _learner(pacer: Pacer) -> Callable[..., None]:
 def is_throttling_response(parsed: Any) -> bool:
     code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
     return code in THROTTLING_CODES
-
-
-def attach_pacer(client: Any, caps: RateCaps) -> None:
-    """Cap `client`'s requests per operation with buckets of its own (see `Pacer` to share them)."""
-    if caps:
-        Pacer(caps, adaptive=False).attach(client)

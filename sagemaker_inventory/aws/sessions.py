@@ -1,17 +1,17 @@
 """The one place that builds the run's sessions and clients: profiles, roles, retries, endpoints.
 
 Sessions are botocore's, set up as a boto3 Session sets up its own (`session_maker.as_boto3_core`:
-the same clients, User-Agent and errors, without importing boto3). Sessions are not thread-safe
-but clients are, so every session and client is built here,
-under one lock, before it is handed to a worker thread. An assumed role gets a session of its own
-whose credentials botocore refreshes by itself (AssumeRoleCredentialFetcher feeding
-a RefreshableCredentials): nothing here tracks expiry. All sessions share the process's one
-botocore data loader, because each loader parses the (large) SageMaker service model again, at a
-cost in memory and CPU for every account; it hands out SageMaker's model cut to the
-operations smi calls (see `service_models`). The roles assumed with the same base keys share one
-STS client, and role sessions copy botocore's built-in event handlers instead of registering them
-again (see `handler_template`). Clients are configured through botocore's `Config` only: the
-user's retry settings where set (`retry_settings`), the run's timeouts and endpoint.
+the same clients, User-Agent and errors, without importing boto3). Sessions are not thread-safe but
+clients are, so every session and client is built here, under one lock, before it is handed to a
+worker thread. An assumed role gets a session of its own whose credentials botocore refreshes by
+itself (AssumeRoleCredentialFetcher feeding a RefreshableCredentials): nothing here tracks expiry.
+All sessions share the process's one botocore data loader, because each loader parses the (large)
+SageMaker service model again, at a cost in memory and CPU for every account; it hands out
+SageMaker's model cut to the operations smi calls (see `service_models`). The roles assumed with the
+same base keys share one STS client, and role sessions copy botocore's built-in event handlers
+instead of registering them again (see `handler_template`). Clients are configured through
+botocore's `Config` only: the user's retry settings where set (`retry_settings`), the run's timeouts
+and endpoint.
 """
 
 from __future__ import annotations
@@ -45,11 +45,7 @@ from sagemaker_inventory.aws.retry_settings import (
 )
 from sagemaker_inventory.aws.retry_waits import RunStop
 from sagemaker_inventory.aws.service_models import shared_loader
-from sagemaker_inventory.aws.session_maker import (
-    as_boto3_core,
-    configured_session,
-    session_region,
-)
+from sagemaker_inventory.aws.session_maker import as_boto3_core, configured_session, session_region
 from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from sagemaker_inventory.records.arns import parse_arn
 from sagemaker_inventory.records.timestamps import as_utc
@@ -188,13 +184,12 @@ class SessionFactory:
     def _new_client(self, session: Any, service: str, region: str, **keys: Any) -> Any:
         """A client of `session` with the run's endpoint, retries and timeouts. `keys`: explicit
         credentials (botocore's AssumeRole fetcher passes the base keys of the moment)."""
-        # `session: Any`: botocore-stubs type `create_client` per service name; here it is a
-        # runtime string.
+        # `session: Any`: botocore-stubs type `create_client` per literal service name.
         client = session.create_client(
             service,
             region_name=region,
             endpoint_url=self.options.endpoint_url,
-            config=self._config(self._session_retries.get(id(session), self._defaults())),
+            config=self._config(self._session_retries.get(id(session), self._defaults()), service),
             **keys,
         )
         self.stop.attach(client)  # STS, Organizations, pricing too: a stop reaches every wait
@@ -204,12 +199,15 @@ class SessionFactory:
         """smi's retry settings, for a session the user's were not read from."""
         return RetrySettings(self.options.retry_mode, self.options.max_attempts)
 
-    def _config(self, settings: RetrySettings) -> Config:
+    def _config(self, settings: RetrySettings, service: str = "") -> Config:
         from botocore.config import Config
 
         opts = self.options
         retries: Any = settings.config_retries() or None
+        # An S3-compatible endpoint (moto, LocalStack, MinIO) serves buckets by path, not by name.
+        s3: Any = {"addressing_style": "path"} if service == "s3" and opts.endpoint_url else None
         return Config(
+            s3=s3,
             retries=retries,
             connect_timeout=opts.connect_timeout,
             read_timeout=opts.read_timeout,
@@ -304,9 +302,9 @@ def region_origin(profile: str | None) -> str:
 
 
 def _remember_keys_of(session: Session) -> None:
-    """Hand the session's keys to the scrubber, so that no message smi writes can show them,
-    whichever error carries them. Credentials that cannot be loaded yet fail the first call
-    made with them, as before; assumed-role keys are remembered as they are fetched."""
+    """Hand the session's keys to the scrubber, so that no message smi writes can show them.
+    Keys that cannot be loaded yet fail the first call made with them; role keys are remembered
+    as they are fetched."""
     try:
         credentials = session.get_credentials()
     except Exception:

@@ -132,11 +132,23 @@ def check_exit_2(result: Result, named: str) -> None:
         (f"s3://{BUCKET}/empty/", f"s3://{BUCKET}/empty/: no *.jsonl or *.json inventory"),
         ("s3://Bad_Bucket/a.jsonl", "s3://Bad_Bucket/a.jsonl: 'Bad_Bucket' is not a valid"),
         ("s3://", "s3://: no bucket name"),
+        (
+            f"s3://{BUCKET}/empty",
+            f"s3://{BUCKET}/empty: no such bucket or object (404); s3://{BUCKET}/empty/ is a"
+            " prefix: end the URL with '/' to read it",
+        ),
     ],
 )
 def test_a_missing_or_bad_s3_input_exits_2_naming_it(s3: Any, url: str, named: str) -> None:
     s3.put_object(Bucket=BUCKET, Key="empty/notes.txt", Body=b"")  # only a non-inventory
     check_exit_2(smi_report(str(REPORT_SMALL), url), named)
+
+
+def test_no_credentials_exits_2_naming_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    url = f"s3://{BUCKET}/a.jsonl"
+    check_exit_2(smi_report(url), f"{url}: Unable to locate credentials")
 
 
 def test_a_bad_url_stops_the_report_before_any_s3_call(

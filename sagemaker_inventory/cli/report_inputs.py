@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sagemaker_inventory.aws.s3_objects import S3Objects
 
 CHANGED = "the object changed while the report read it; run the report again"
+MISSING = ("NoSuchKey", "404")  # a HEAD's 404 has no body, so no code
 
 
 class InputError(click.ClickException):
@@ -96,8 +97,17 @@ class S3Inventories:
         self._etags: dict[S3Url, str] = {}
 
     def check(self, url: S3Url) -> None:
+        from sagemaker_inventory.aws.s3_objects import S3Error
+
         with _named(url):
-            self._etags[url] = self._s3(url).etag(url)
+            try:
+                self._etags[url] = self._s3(url).etag(url)
+            except S3Error as error:
+                folder = S3Url(url.bucket, url.key + "/")
+                if error.code not in MISSING or not self._holds_objects(folder):
+                    raise
+                hint = f"{error.reason}; {folder} is a prefix: end the URL with '/' to read it"
+                raise S3Error(url, hint, error.code) from None
 
     def keys_in(self, prefix: S3Url) -> list[S3Url]:
         with _named(prefix):
@@ -110,6 +120,9 @@ class S3Inventories:
             body, etag = self._s3(url).get(url, if_match=self._etags.get(url))
         self._etags.setdefault(url, etag)
         return NamedBody(url, body)
+
+    def _holds_objects(self, prefix: S3Url) -> bool:
+        return next(iter(self._s3(prefix).keys_under(prefix)), None) is not None
 
     def _s3(self, url: S3Url) -> S3Objects:
         if self._objects is None:

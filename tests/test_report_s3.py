@@ -234,6 +234,31 @@ def test_a_large_object_is_read_chunk_by_chunk_never_whole(
     assert len(body.sizes) > 4
 
 
+class Cut(Recorder):
+    """A body whose connection is cut after its first chunk."""
+
+    def read(self, size: int = -1) -> bytes:
+        from botocore.exceptions import ResponseStreamingError
+
+        if self.sizes:
+            raise ResponseStreamingError(error="Connection broken: IncompleteRead")
+        return super().read(size)
+
+
+def test_a_read_cut_mid_object_exits_2_naming_it(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    line = REPORT_SMALL.read_text().splitlines()[0] + "\n"
+    s3.put_object(Bucket=BUCKET, Key="big.jsonl", Body=(line * (CHUNK_BYTES // 100)).encode())
+    get = S3Objects.get
+
+    def cut(self: S3Objects, url: S3Url, **kwargs: Any) -> tuple[Any, str]:
+        body, etag = get(self, url, **kwargs)
+        return Cut(body, []), etag
+
+    monkeypatch.setattr(S3Objects, "get", cut)
+    url = f"s3://{BUCKET}/big.jsonl"
+    check_exit_2(smi_report(url), f"{url}: An error occurred while reading from response stream")
+
+
 def test_an_object_replaced_between_the_two_reads_exits_2(
     s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -54,3 +54,19 @@ def test_an_s3_compatible_endpoint_is_addressed_by_path() -> None:
     client: Any = s3_client(SessionFactory(ClientOptions(endpoint_url="http://127.0.0.1:9")))
     assert client.meta.config.s3 == {"addressing_style": "path"}
     assert s3_client(SessionFactory()).meta.config.s3 is None
+
+
+def test_a_prefix_lists_only_its_own_level_unless_recursive(objects: S3Objects) -> None:
+    keys = [url.key for url in objects.keys_under(S3Url(BUCKET, "inv/"), recursive=False)]
+    assert keys == ["inv/a.jsonl", "inv/b.jsonl"]
+
+
+def test_an_object_is_read_again_only_at_the_version_first_read(objects: S3Objects) -> None:
+    url = S3Url(BUCKET, "inv/a.jsonl")
+    body, etag = objects.get(url)
+    assert (body.read(), objects.etag(url)) == (b"inv/a.jsonl", etag)
+    assert objects.get(url, if_match=etag)[0].read() == b"inv/a.jsonl"
+    objects.client.put_object(Bucket=BUCKET, Key=url.key, Body=b"replaced")
+    with pytest.raises(S3Error) as caught:
+        objects.get(url, if_match=etag)
+    assert caught.value.code == "PreconditionFailed" and str(caught.value).startswith(str(url))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 _MEANINGS = {
     "NoSuchBucket": "no such bucket",
     "NoSuchKey": "no such object",
-    "404": "no such object",
+    "404": "no such bucket or object",  # HEAD: S3 sends no body, so no code to tell them apart
     "AccessDenied": "access denied",
     "403": "access denied",
     "AllAccessDisabled": "access denied",
@@ -52,15 +52,30 @@ class S3Objects:
 
     def open(self, url: S3Url) -> IO[bytes]:
         """The object's bytes, streamed (botocore's StreamingBody)."""
-        with s3_errors(url):
-            body: IO[bytes] = self.client.get_object(Bucket=url.bucket, Key=url.key)["Body"]
-        return body
+        return self.get(url)[0]
 
-    def keys_under(self, prefix: S3Url) -> Iterator[S3Url]:
-        """Every object under `prefix`, in S3's order (by key, UTF-8 binary)."""
+    def get(self, url: S3Url, *, if_match: str | None = None) -> tuple[IO[bytes], str]:
+        """The object's bytes, streamed, and its ETag. With `if_match`, only while the object
+        still has that ETag (else an S3Error of code PreconditionFailed): a reader that reads
+        an object twice reads the same version twice."""
+        condition = {} if if_match is None else {"IfMatch": if_match}
+        with s3_errors(url):
+            response = self.client.get_object(Bucket=url.bucket, Key=url.key, **condition)
+        body: IO[bytes] = response["Body"]
+        return body, str(response.get("ETag", ""))
+
+    def etag(self, url: S3Url) -> str:
+        """The object's ETag (HEAD): the object exists and this client may read it."""
+        with s3_errors(url):
+            return str(self.client.head_object(Bucket=url.bucket, Key=url.key).get("ETag", ""))
+
+    def keys_under(self, prefix: S3Url, *, recursive: bool = True) -> Iterator[S3Url]:
+        """Every object under `prefix`, in S3's order (by key, UTF-8 binary); not `recursive`:
+        only those directly under it (no further '/' after the prefix), as in a directory."""
         paginator = self.client.get_paginator("list_objects_v2")
+        shape = {} if recursive else {"Delimiter": "/"}
         with s3_errors(prefix):
-            for page in paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key):
+            for page in paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key, **shape):
                 for item in page.get("Contents", ()):
                     yield S3Url(prefix.bucket, item["Key"])
 

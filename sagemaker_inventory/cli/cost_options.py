@@ -32,7 +32,8 @@ class PricingPlan:
 
 @dataclass(frozen=True)
 class PriceSource:
-    """--prices, --refresh-prices, --endpoint-url and --profile: where --cost's prices come from."""
+    """--prices, --refresh-prices, --endpoint-url and --profile: where --cost's prices come from
+    (--endpoint-url and --profile also say how s3:// inputs are read)."""
 
     prices_file: str | None
     refresh: bool
@@ -59,10 +60,14 @@ price_source_options = option_bundle(
             "--endpoint-url",
             envvar="AWS_ENDPOINT_URL",
             metavar="URL",
-            help="With --cost: send Price List calls to URL (tests, proxies).",
+            help="Send S3 calls (s3:// inputs) and --cost's Price List calls to URL "
+            "(an S3-compatible store, tests, proxies).",
         ),
         click.option(
-            "--profile", metavar="NAME", help="With --cost: AWS profile for the Price List API."
+            "--profile",
+            metavar="NAME",
+            help="AWS profile for s3:// inputs and --cost's Price List API (default: the default "
+            "credential chain).",
         ),
     ),
     ("prices_file", "refresh_prices", "endpoint_url", "profile"),

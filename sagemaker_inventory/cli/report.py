@@ -33,13 +33,14 @@ from sagemaker_inventory.cli.cost_options import (
     price_source_options,
     price_summary,
 )
+from sagemaker_inventory.cli.report_inputs import S3Inventories, read_answer
 from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.output.console import OutputConsole
+from sagemaker_inventory.output.s3_url import is_s3_url
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
 from sagemaker_inventory.report.aggregate import parse_dimension
-from sagemaker_inventory.report.answer import Answer, answer
+from sagemaker_inventory.report.answer import Answer
 from sagemaker_inventory.report.demo_prices import DemoWatch
-from sagemaker_inventory.report.inputs import Duplicates, InventoryError, open_inventory
 from sagemaker_inventory.report.jobs import NEAR_LIMIT_FRACTION
 
 BY_METAVAR = "status|instance_type|account_id|region|tag:KEY|month"
@@ -48,12 +49,6 @@ DEMO_PRICES_NOTE = (
     "smi: demo inventory: priced with the demo's shipped prices (approximate list prices;"
     " --prices demo), not the Price List API"
 )
-
-
-class InputError(click.ClickException):
-    """Unreadable or malformed inventory: one line on stderr, exit status 2 (like a usage error)."""
-
-    exit_code = 2
 
 
 def check_dimensions(
@@ -77,9 +72,10 @@ def check_moment(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def check_cost_options(
-    view: str, cost: bool, prices: PriceSource, sort: str | None
+    view: str, cost: bool, prices: PriceSource, sort: str | None, s3_inputs: bool = False
 ) -> PricingPlan | None:
-    """The pricing plan of --cost (None without it); its options without it are usage errors."""
+    """The pricing plan of --cost (None without it); its options without it are usage errors
+    (but --profile, which also chooses the credentials of s3:// inputs)."""
     if not cost:
         given = [
             name
@@ -87,12 +83,13 @@ def check_cost_options(
                 ("--prices", prices.prices_file),
                 ("--refresh-prices", prices.refresh),
                 ("--sort cost", sort == "cost"),
-                ("--profile", prices.profile),
+                ("--profile", prices.profile and not s3_inputs),
             )
             if value
         ]
         if given:
-            raise click.UsageError(f"{given[0]} needs --cost")
+            more = " or an s3:// input" if given[0] == "--profile" else ""
+            raise click.UsageError(f"{given[0]} needs --cost{more}")
         return None
     if view != "by":
         raise click.UsageError(
@@ -119,57 +116,15 @@ def choose_view(by: tuple[str, ...], failures: bool, running: bool, checks: bool
     return chosen[0] if chosen else "by"
 
 
-def read_answer(
-    inputs: tuple[str, ...],
-    view: str,
-    by: tuple[str, ...],
-    now: datetime,
-    *,
-    cost: bool,
-    sort: str,
-    quiet: bool = False,
-    watch: DemoWatch | None = None,
-) -> Answer:
-    """Read the inputs into one view's answer; its warnings and a duplicates note go to stderr.
-
-    Several inputs may overlap: every job is noted while answering, and the view is answered
-    again without the extra copies only if some job was met twice. `watch` notes whether every
-    record is demo data (for --cost).
-    """
-    try:
-        with open_inventory(inputs, sys.stdin.buffer) as inventory:
-            duplicates = Duplicates() if len(inventory.inputs) > 1 else None
-            records = inventory.records(duplicates=duplicates)
-            if watch is not None:
-                records = watch.watch(records)
-            result = answer(view, records, by, now, cost=cost, sort=sort)
-            if duplicates is not None and duplicates.losers:
-                records = inventory.records(skip=duplicates.losers)
-                result = answer(view, records, by, now, cost=cost, sort=sort)
-                if not quiet:
-                    click.echo(duplicate_note(len(duplicates.losers)), err=True)
-    except InventoryError as error:
-        raise InputError(str(error)) from None
-    for warning in [] if quiet else result.warnings:
-        click.echo(f"smi: {warning}", err=True)
-    return result
-
-
-def duplicate_note(extra: int) -> str:
-    """The stderr line saying how many extra copies of jobs were left out."""
-    copies = "copy" if extra == 1 else "copies"
-    return (
-        f"smi: {extra} extra {copies} of jobs found in more than one input; each job is "
-        "counted once (the copy with the latest last_modified_time)"
-    )
-
-
 HELP = f"""Answer common questions from an inventory written by `smi collect`.
 
 Each input is a FILE of JSON lines or a JSON array of records (`-f json`),
 streamed either way; '-' (or no input at all) is stdin when it is not a
-terminal; a DIR means every *.jsonl and *.json file in it, by name
-(snapshot sidecars *.meta.json excluded). Several inputs, e.g. the outputs of
+terminal; a DIR means every *.jsonl and *.json file in it, by name, not in
+subdirectories (sidecars *.meta.json, journals *.commit.json and hidden
+files excluded). s3://BUCKET/KEY is one object, streamed; s3://BUCKET/PREFIX/
+(or s3://BUCKET) is a DIR of objects (credentials: --profile, else the
+default chain; --endpoint-url applies). Several inputs, e.g. the outputs of
 sharded runs, are reported as one inventory: a job (training_job_arn) found
 in more than one input is counted once, as its copy with the latest
 last_modified_time (a note on stderr says how many copies were left out).
@@ -264,6 +219,7 @@ table, in this order:
 Examples:
   smi report inventory.jsonl --by instance_type
   smi report shards/ --by account_id --by region --format table
+  smi report s3://my-bucket/smi/ --by account_id
   smi report inventory.jsonl --by tag:aws:cloudformation:stack-name
   smi report inventory.jsonl --by month
   smi collect --region us-east-1 | smi report --failures
@@ -275,7 +231,7 @@ Examples:
 
 
 @click.command(help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("inputs", nargs=-1, metavar="[FILE|DIR|-]...")
+@click.argument("inputs", nargs=-1, metavar="[FILE|DIR|S3URL|-]...")
 @click.option(
     "--by",
     "by",
@@ -339,7 +295,8 @@ def report(
 ) -> None:
     """Entry point of `smi report` (help text: HELP)."""
     view = choose_view(by, failures, running, checks)
-    pricing = check_cost_options(view, cost, prices, sort)
+    s3_inputs = any(is_s3_url(item) for item in inputs)
+    pricing = check_cost_options(view, cost, prices, sort, s3_inputs)
     if fail_on_findings and not checks:
         raise click.UsageError("--fail-on-findings needs --checks")
     path = checked_output(output)
@@ -351,7 +308,10 @@ def report(
     moment = now or datetime.now(timezone.utc)
     order = sort or "hours"
     watch = DemoWatch() if pricing is not None else None
-    result = read_answer(inputs, view, by, moment, cost=cost, sort=order, quiet=quiet, watch=watch)
+    store = S3Inventories(prices.profile, prices.endpoint_url) if s3_inputs else None
+    result = read_answer(
+        inputs, view, by, moment, cost=cost, sort=order, quiet=quiet, watch=watch, store=store
+    )
     if pricing is not None and result.summary is not None:
         if watch is not None and watch.all_demo and pricing.table is None:
             pricing = demo_pricing(pricing, prices)

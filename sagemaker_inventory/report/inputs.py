@@ -1,11 +1,13 @@
-"""The inputs of `smi report`: JSON lines or JSON arrays, from files, directories and stdin.
+"""The inputs of `smi report`: JSON lines or JSON arrays, from files, directories, S3 and stdin.
 
 An input is a sequence of JSON values: records (objects) one after another, as `smi collect`
 writes JSON lines, and arrays of records, as `smi collect -f json` writes them, in any mix. It is
 decoded chunk by chunk with `json.JSONDecoder.raw_decode`, so an array is streamed like a JSON
-lines file: memory holds one chunk and the record being read, never the whole input. Several
-inputs (the outputs of sharded `smi collect` runs, or a directory of them) are read in order as
-one inventory; a job present in more than one of them is counted once (see `Duplicates`).
+lines file: memory holds one chunk and the record being read, never the whole input; an S3
+object is streamed the same way, through an `ObjectStore` the caller hands in. Several inputs
+(the outputs of sharded `smi collect` runs, or a directory or S3 prefix of them) are read in
+order as one inventory; a job present in more than one of them is counted once (see
+`Duplicates`).
 """
 
 from __future__ import annotations
@@ -16,19 +18,24 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
+from sagemaker_inventory.output.files import TEMP_SUFFIX
+from sagemaker_inventory.output.s3_url import S3Url, is_s3_url, parse_s3_url
 from sagemaker_inventory.records.record import MutableRecord, Record
 from sagemaker_inventory.records.timestamps import parse_timestamp_or_none
+from sagemaker_inventory.snapshot.index import META_SUFFIX
+from sagemaker_inventory.snapshot.journal import JOURNAL_SUFFIX
+from sagemaker_inventory.snapshot.lock import LOCK_SUFFIX
 
 REQUIRED_FIELDS = ("training_job_name", "training_job_arn")
 STDIN_NAME = "<stdin>"
 # A directory contributes these files; snapshot sidecars (FILE.meta.json) are not inventories.
 DIRECTORY_SUFFIXES = (".jsonl", ".json")
-SIDECAR_SUFFIX = ".meta.json"
+NOT_INVENTORIES = (META_SUFFIX, JOURNAL_SUFFIX, LOCK_SUFFIX, TEMP_SUFFIX)
 CHUNK_BYTES = 1 << 18
 # A value still undecodable with this much text after its start is malformed, not just cut by
 # the chunk boundary (a training-job record is at most a few hundred KB).
@@ -163,33 +170,76 @@ def _record(text: _Text) -> MutableRecord:
     return value
 
 
-def read_chunks(stream: IO[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
+class ByteStream(Protocol):
+    """What an input is read through: a file, stdin's buffer, an S3 object's body."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def read_chunks(stream: ByteStream, size: int = CHUNK_BYTES) -> Iterator[bytes]:
     """The stream's bytes in chunks of at most `size` (a JSON array may be one long line)."""
     while chunk := stream.read(size):
         yield chunk
 
 
+class ObjectStore(Protocol):
+    """Where `s3://` inputs are read: `cli/` hands one in (built on `aws/`), so that a report of
+    local files only builds no client. Each method raises InventoryError naming the URL."""
+
+    def check(self, url: S3Url) -> None:
+        """The object exists and may be read."""
+
+    def keys_in(self, prefix: S3Url) -> Iterable[S3Url]:
+        """The objects directly under `prefix` (not under a further '/'), by key."""
+
+    def open(self, url: S3Url) -> ByteStream:
+        """The object's bytes, streamed (the same version each time it is opened); reading
+        them raises InventoryError naming the URL too."""
+
+
 @dataclass(frozen=True)
 class Input:
-    """One inventory to read: a file, or stdin (path None)."""
+    """One inventory to read: a file, an S3 object, or stdin (neither path nor url)."""
 
     path: Path | None
     name: str
+    url: S3Url | None = None
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path is None and self.url is None
 
 
-def resolve_inputs(arguments: Sequence[str]) -> list[Input]:
-    """Files as given, `-` as stdin, a directory as its *.jsonl and *.json files (sorted by name,
-    snapshot sidecars *.meta.json left out). InventoryError names a missing file, an unreadable
-    directory, a directory without inventory files, or `-` given twice."""
+def is_inventory_name(name: str) -> bool:
+    """Whether a directory's file (a prefix's object) named `name` is read as an inventory:
+    *.jsonl and *.json, but not what smi writes beside an inventory (sidecars FILE.meta.json,
+    commit journals FILE.commit.json, locks FILE.lock) nor hidden names, which smi's temporary
+    files (.NAME.PID.RANDOM.tmp) have."""
+    return (
+        name.endswith(DIRECTORY_SUFFIXES)
+        and not name.endswith(NOT_INVENTORIES)
+        and not name.startswith(".")
+    )
+
+
+def resolve_inputs(arguments: Sequence[str], store: ObjectStore | None = None) -> list[Input]:
+    """Files as given, `-` as stdin, a directory as its inventory files (`is_inventory_name`,
+    sorted by name, not recursive), `s3://BUCKET/KEY` as one object and `s3://BUCKET/PREFIX/`
+    (or `s3://BUCKET`) as the inventory objects directly under it, like a directory. InventoryError
+    names a missing file or object, an unreadable directory or prefix, one without inventory
+    files, or `-` given twice; S3UrlError names a malformed S3 URL (before any AWS call)."""
+    urls = {argument: parse_s3_url(argument) for argument in arguments if is_s3_url(argument)}
     inputs: list[Input] = []
     for argument in arguments:
         if argument == "-":
-            if any(item.path is None for item in inputs):
+            if any(item.is_stdin for item in inputs):
                 raise InventoryError(STDIN_NAME, None, "'-' (stdin) given more than once")
             inputs.append(Input(None, STDIN_NAME))
-            continue
-        path = Path(argument)
-        if path.is_dir():
+        elif argument in urls:
+            inputs.extend(_s3_inputs(urls[argument], argument, store))
+        elif (path := Path(argument)).is_dir():
             inputs.extend(_directory_inputs(path, argument))
         elif path.exists():
             inputs.append(Input(path, argument))
@@ -198,14 +248,26 @@ def resolve_inputs(arguments: Sequence[str]) -> list[Input]:
     return inputs
 
 
+def _s3_inputs(url: S3Url, argument: str, store: ObjectStore | None) -> list[Input]:
+    if store is None:
+        raise InventoryError(argument, None, "S3 inputs are not available here")
+    if not url.is_prefix:
+        store.check(url)
+        return [Input(None, argument, url)]
+    found = [key for key in store.keys_in(url) if is_inventory_name(key.name)]
+    if not found:
+        raise InventoryError(
+            str(url), None, "no *.jsonl or *.json inventory object directly under this prefix"
+        )
+    return [Input(None, str(key), key) for key in found]
+
+
 def _directory_inputs(path: Path, argument: str) -> list[Input]:
     try:
         names = sorted(
             entry.name
             for entry in path.iterdir()
-            if entry.name.endswith(DIRECTORY_SUFFIXES)
-            and not entry.name.endswith(SIDECAR_SUFFIX)
-            and entry.is_file()
+            if is_inventory_name(entry.name) and entry.is_file()
         )
     except OSError as error:
         raise InventoryError(argument, None, f"cannot read directory ({error.strerror})") from None
@@ -248,6 +310,7 @@ class Inventory:
     inputs: list[Input]
     _stdin: IO[bytes]
     _rewind_stdin: bool = False
+    _store: ObjectStore | None = None
 
     def records(
         self,
@@ -267,7 +330,12 @@ class Inventory:
                     yield record
 
     @contextmanager
-    def _open(self, item: Input) -> Iterator[IO[bytes]]:
+    def _open(self, item: Input) -> Iterator[ByteStream]:
+        if item.url is not None and self._store is not None:
+            # Closed however the reading ends: the connection goes back to the pool.
+            with closing(self._store.open(item.url)) as body:
+                yield body
+            return
         if item.path is None:
             if self._rewind_stdin:
                 self._stdin.seek(0)
@@ -282,14 +350,17 @@ class Inventory:
 
 
 @contextmanager
-def open_inventory(arguments: Sequence[str], stdin: IO[bytes]) -> Iterator[Inventory]:
-    """The inventory of these arguments (see resolve_inputs; none means stdin). With several
-    inputs stdin is first copied to a temporary file, so that the inputs can be read twice."""
-    inputs = resolve_inputs(arguments or ["-"])
+def open_inventory(
+    arguments: Sequence[str], stdin: IO[bytes], store: ObjectStore | None = None
+) -> Iterator[Inventory]:
+    """The inventory of these arguments (see resolve_inputs; none means stdin; `s3://` ones are
+    read from `store`). With several inputs stdin is first copied to a temporary file, so that
+    the inputs can be read twice."""
+    inputs = resolve_inputs(arguments or ["-"], store)
     with ExitStack() as stack:
-        if len(inputs) > 1 and any(item.path is None for item in inputs):
+        if len(inputs) > 1 and any(item.is_stdin for item in inputs):
             spool = stack.enter_context(tempfile.TemporaryFile())
             shutil.copyfileobj(stdin, spool, CHUNK_BYTES)
-            yield Inventory(inputs, spool, _rewind_stdin=True)
+            yield Inventory(inputs, spool, _rewind_stdin=True, _store=store)
         else:
-            yield Inventory(inputs, stdin)
+            yield Inventory(inputs, stdin, _store=store)

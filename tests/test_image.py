@@ -281,3 +281,20 @@ def test_the_smoke_script_is_executable_bash() -> None:
     assert os.access(SMOKE, os.X_OK)
     assert SMOKE.read_text().startswith("#!/usr/bin/env bash\n")
     assert subprocess.run(["bash", "-n", str(SMOKE)], check=False).returncode == 0
+
+
+def test_without_moto_the_demo_names_the_extra_to_install(tmp_path: Path) -> None:
+    """What an image built with SMI_DEMO=false answers to --demo: exit 1 and the whole hint (the
+    '[demo]' of the extra once vanished as console markup)."""
+    hide_moto = "import sys; sys.modules['moto'] = None; " + AUDIT
+    run = subprocess.run(
+        [sys.executable, "-c", hide_moto, "collect", "--demo"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)},
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "the demo needs moto: pip install 'sagemaker-inventory[demo]'" in run.stderr
+    assert "Traceback" not in run.stderr

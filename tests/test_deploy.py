@@ -253,6 +253,27 @@ def test_no_two_runs_or_shards_share_an_s3_object() -> None:
                 owners[url] = where
 
 
+def cpu_limits() -> list[tuple[str, list[str], float]]:
+    """(where, args, CPUs it may use) of every container a schedule runs."""
+    found = []
+    for path, document in jobs():
+        for container in job_spec(document)["template"]["spec"]["containers"]:
+            cpu = str(container["resources"]["limits"]["cpu"])
+            cores = int(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+            found.append((path.name, list(container["args"]), cores))
+    task = json_document(DEPLOY / "ecs" / "task-definition.json")
+    for container in task["containerDefinitions"]:
+        found.append(("task-definition.json", container["command"], int(task["cpu"]) / 1024))
+    return found
+
+
+@pytest.mark.parametrize(("where", "args", "cores"), cpu_limits(), ids=first)
+def test_the_processes_match_the_cpu_limit(where: str, args: list[str], cores: float) -> None:
+    """`--processes auto` counts the cores the process may run on (the node's, in a pod), not
+    its CPU limit: a schedule names the number, that of its limit."""
+    assert option_values(args, "--processes") == [str(max(1, int(cores)))], where
+
+
 def test_the_fargate_task_is_a_valid_task_definition() -> None:
     task = json_document(DEPLOY / "ecs" / "task-definition.json")
     assert_valid_input("ecs", "RegisterTaskDefinition", task)

@@ -42,6 +42,7 @@ PREFIXES = {service: prefix for prefix, service in SERVICES.items()}
 # IAM actions with no API operation of the same name.
 IAM_ONLY = {
     "s3:ListBucket",  # authorizes ListObjectsV2 (and ListObjects, HeadBucket)
+    "s3:ListBucketMultipartUploads",  # authorizes ListMultipartUploads
     "iam:PassRole",  # checked when a service is handed a role (here: ECS RunTask's task roles)
 }
 # Operations whose IAM action has another name (S3's; every other is the operation's name).
@@ -49,24 +50,27 @@ ACTIONS_OF = {
     ("s3", "ListObjectsV2"): {"s3:ListBucket"},
     ("s3", "HeadBucket"): {"s3:ListBucket"},
     ("s3", "HeadObject"): {"s3:GetObject"},
+    ("s3", "ListMultipartUploads"): {"s3:ListBucketMultipartUploads"},
     ("s3", "CreateMultipartUpload"): {"s3:PutObject"},
     ("s3", "UploadPart"): {"s3:PutObject"},
     ("s3", "CompleteMultipartUpload"): {"s3:PutObject"},
     ("s3", "CopyObject"): {"s3:GetObject", "s3:PutObject"},
 }
-# The S3 calls of the S3 state store (issue 22 bullet 1): reading, conditional writes for the
-# lock, multipart upload of large objects, copies to commit; the state policy grants these only.
+# The S3 calls of the S3 state store and S3 inputs (issue 22 bullet 1): reading objects and
+# prefixes, conditional writes (the lock, the commit journal), multipart uploads completed at
+# commit, and finding and aborting the uploads a killed run left. The state policy grants these
+# only; a call not listed fails test_the_state_policy_grants_the_s3_state_calls_and_their_key_only.
 S3_STATE_OPERATIONS = {
     "GetObject",
+    "HeadObject",
     "PutObject",
     "DeleteObject",
     "ListObjectsV2",
-    "HeadBucket",
     "CreateMultipartUpload",
     "UploadPart",
     "CompleteMultipartUpload",
     "AbortMultipartUpload",
-    "CopyObject",
+    "ListMultipartUploads",
 }
 # Which policies must grant a service's calls: the collector calls in its own account what the
 # member-account role calls in every other; S3 state and prices are separate policies.

@@ -22,7 +22,8 @@ COPY pyproject.toml README.md ./
 COPY sagemaker_inventory ./sagemaker_inventory
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 # `collect --demo` needs moto's in-process mock only: plain `moto`, not the `demo` extra's
-# moto[server], whose web server and CloudFormation linter would more than double the image.
+# moto[server], whose web server and CloudFormation linter would more than double the installed
+# environment.
 ARG SMI_DEMO=true
 ARG DEMO_REQUIREMENT="moto>=5.1"
 RUN python -m venv /opt/smi \

@@ -336,3 +336,11 @@ def test_the_smoke_script_fails_when_the_demo_cannot_run(tmp_path: Path) -> None
     )
     assert run.returncode != 0
     assert "FAILED: demo as 10001:10001" in run.stderr
+
+
+def test_the_images_moto_is_the_demo_extras_moto_without_the_server() -> None:
+    """The image installs moto for --demo as the `demo` extra pins it, minus [server]."""
+    # Read as text: tomllib is not in Python 3.10, which smi supports.
+    found = re.search(r'^demo = \["(moto[^"]*)"\]$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert found, "pyproject.toml: the demo extra is no longer moto alone"
+    assert build_args()["DEMO_REQUIREMENT"] == found.group(1).replace("[server]", "")

@@ -111,7 +111,7 @@ def _collect_demo(
             scopes = run_stoppable(files.stop, lambda: resolve_scopes(plan, factory, DEMO_REGIONS))
             return _collect_scopes(plan, scopes, factory, console, files, title=DEMO_NOTICE)
     except DemoUnavailableError as exc:
-        console.print(f"smi: {exc}", style="red", highlight=False)
+        console.print(f"smi: {exc}", style="red", highlight=False, markup=False)
         return ExitCode.NOTHING_COLLECTED
 
 

@@ -310,3 +310,29 @@ def test_with_several_profiles_s3_uses_the_first(
     result = run("collect", "-r", "us-east-1", *args)
     assert result.exit_code == 0, result.stderr
     assert {(profile, key) for _, profile, key in run_clients} == {("first", "first-key")}
+
+
+@pytest.mark.usefixtures("east")
+def test_an_s3_report_carries_what_a_local_report_carries(tmp_path: Path) -> None:
+    local = tmp_path / "run.json"
+    assert (
+        run("collect", "-r", "us-east-1", "--snapshot", SNAP, "--report", str(local)).exit_code == 0
+    )
+    s3_report = f"s3://{BUCKET}/run.json"
+    assert (
+        run("collect", "-r", "us-east-1", "--snapshot", SNAP, "--report", s3_report).exit_code == 0
+    )
+    written, remote = json.loads(local.read_text()), json.loads(read("run.json"))
+    assert sorted(remote) == sorted(written)
+    assert sorted(remote["snapshot"]) == sorted(written["snapshot"])
+    assert remote["snapshot"]["reused"] == 3 and remote["totals"]["jobs"] == 3
+
+
+def test_an_unwritable_temporary_directory_is_named_before_collecting(
+    east: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing"))  # as TMPDIR would
+    result = run("collect", "-r", "us-east-1", "--snapshot", SNAP)
+    assert result.exit_code == 2, result.stderr
+    assert f"{SNAP}: no writable temporary directory" in result.stderr
+    assert keys() == []

@@ -74,17 +74,21 @@ Examples:
   smi collect --accounts-file accounts.txt --role-name InventoryReader -r us-east-1
   smi collect --org --all-regions --shard 0/4 -o shard-0.jsonl   # 1 of 4 machines
   smi collect --all-regions -q --snapshot inventory.jsonl --changes delta.jsonl   # nightly cron
+  smi collect --all-regions -q --snapshot s3://bkt/inv.jsonl --changes s3://bkt/delta.jsonl
 
 \b
 Exit codes:
   0  every account x region was collected (or a --shard held no account)
   1  nothing could be collected (e.g. no credentials)
-  2  usage or input error (bad region, date, format, column, output path)
+  2  usage or input error (bad region, date, format, column, output path; an S3
+     bucket missing or not writable, found before collecting)
   3  partial: some account x region scopes failed; all records of the others were written
      (with --snapshot: their previous records are kept, reported stale)
-  4  another run holds the --snapshot FILE (FILE.lock); nothing was done
-  5  a file or stdout could not be written (full disk, size limit): the message names
-     it; -o, --snapshot and the other files keep their previous content
+  4  another run holds the --snapshot FILE (FILE.lock; in S3, the lock object); nothing
+     was done
+  5  a file, S3 object or stdout could not be written (full disk, size limit, S3 refused,
+     the S3 snapshot's lock was lost): the message names it; -o, --snapshot and the other
+     files and objects keep their previous content
   130, 143  stopped by SIGINT / SIGTERM; no file was changed
 """
 

@@ -241,15 +241,17 @@ snapshot_options = option_bundle(
             "--snapshot",
             type=LocationType(),
             metavar="FILE",
-            help="Keep FILE as the full JSONL inventory of these scopes: describe only new or"
-            " changed jobs, drop deleted ones, keep a failed scope's previous records. One run at"
-            " a time (FILE.lock); FILE.meta.json says when each scope was refreshed.",
+            help="Keep FILE (or s3://BUCKET/KEY) as the full JSONL inventory of these scopes:"
+            " describe only new or changed jobs, drop deleted ones, keep a failed scope's"
+            " previous records. One run at a time (FILE.lock); FILE.meta.json says when each"
+            " scope was refreshed.",
         ),
         click.option(
             "--changes",
             type=LocationType(),
             metavar="FILE",
-            help="With --snapshot: write this run's differences as JSONL"
+            help="With --snapshot: write this run's differences (to FILE, or to an S3 object in"
+            " the snapshot's bucket) as JSONL"
             ' {"op": added|changed|removed, "record": ...} (empty when nothing changed).',
         ),
         click.option(

@@ -83,6 +83,11 @@ def open_s3_destinations(
         opened.report = _started_upload(stack, client, destination.report, extra)
     except S3Error as error:
         raise S3DestinationError(f"{error}: nothing was collected") from None
+    except OSError as error:  # the temporary directory the snapshot is read into (TMPDIR)
+        raise S3DestinationError(
+            f"{destination.snapshot}: no writable temporary directory to read it into"
+            f" ({error.strerror or error}; set TMPDIR): nothing was collected"
+        ) from None
     return opened
 
 

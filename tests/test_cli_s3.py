@@ -336,3 +336,15 @@ def test_an_unwritable_temporary_directory_is_named_before_collecting(
     assert result.exit_code == 2, result.stderr
     assert f"{SNAP}: no writable temporary directory" in result.stderr
     assert keys() == []
+
+
+@pytest.mark.usefixtures("east")
+def test_without_list_uploads_permission_stale_uploads_are_left_to_the_lifecycle_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s3().create_multipart_upload(Bucket=BUCKET, Key="state/inv.jsonl")  # a killed run's
+    deny_on_run_clients(monkeypatch, "ListMultipartUploads")
+    result = run("collect", "-r", "us-east-1", "--snapshot", SNAP)
+    assert result.exit_code == 0, result.stderr
+    assert "left to the lifecycle rule" in result.stderr
+    assert uploads() == ["state/inv.jsonl"] and len(lines("state/inv.jsonl")) == 3

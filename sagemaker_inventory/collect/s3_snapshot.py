@@ -11,6 +11,7 @@ lock right before its commit point. The directory is removed when the session en
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from sagemaker_inventory.aws.retry_waits import RunStop
 from sagemaker_inventory.aws.s3_commit import S3FileSet, recover_s3_set, remove_stale_uploads
 from sagemaker_inventory.aws.s3_files import download_object
 from sagemaker_inventory.aws.s3_lock import S3Lock, S3LockLost, s3_snapshot_lock
+from sagemaker_inventory.aws.s3_objects import S3Error
 from sagemaker_inventory.output.files import WriteFailed
 from sagemaker_inventory.output.s3_url import S3Url
 from sagemaker_inventory.records.record import MutableRecord
@@ -32,6 +34,8 @@ from sagemaker_inventory.snapshot.index import (
 from sagemaker_inventory.snapshot.journal import JOURNAL_SUFFIX
 from sagemaker_inventory.snapshot.set_writer import SetWriter, Step
 from sagemaker_inventory.snapshot.writer import SnapshotWriter
+
+logger = logging.getLogger(__name__)
 
 # The local copy's name: the key's last part could be anything S3 allows ("..", say).
 LOCAL_NAME = "snapshot.jsonl"
@@ -66,7 +70,7 @@ def s3_snapshot_session(
         targets = s3_set_targets(snapshot, changes)
         journal = snapshot.with_suffix(JOURNAL_SUFFIX)
         recover_s3_set(client, journal, targets)
-        remove_stale_uploads(client, targets)
+        _remove_stale_uploads(client, targets)
         with tempfile.TemporaryDirectory(prefix="smi-snapshot-") as directory:
             local = Path(directory) / LOCAL_NAME
             download_object(client, snapshot, local)
@@ -85,6 +89,17 @@ def s3_snapshot_session(
                 SnapshotWriter(previous, carry=carry, file_set=file_set) as writer,
             ):
                 yield writer
+
+
+def _remove_stale_uploads(client: Any, targets: list[S3Url]) -> None:
+    """Abort what killed runs left; without s3:ListBucketMultipartUploads, leave it to the
+    bucket's lifecycle rule (invisible uploads cost storage, not correctness)."""
+    try:
+        remove_stale_uploads(client, targets)
+    except S3Error as error:
+        if error.code not in ("AccessDenied", "403"):
+            raise
+        logger.warning("%s; uploads of killed runs are left to the lifecycle rule", error)
 
 
 def _guard(lock: S3Lock) -> Callable[[], None]:

@@ -229,22 +229,24 @@ class S3Lock:
         return seen_lock(answer, content)
 
     def _renew(self) -> None:
-        """Rewrite the lock on our ETag (the mutex held); on a failed condition, find out whether
-        the lock is still ours (our own write, retried after a lost answer) or lost."""
-        if self._etag is None or self._write(IfMatch=self._etag):
-            return
-        seen = self._read()
-        if seen is None:
-            self._lost = "it was removed by someone else"
-        elif seen.holder is None or seen.holder.run != self.holder.run:
-            self._lost = f"it was taken over by {seen.describe(self.expiry)}"
-        elif seen.holder.sequence == self.holder.sequence:
-            self._hold(seen.etag)  # our own write, whose answer was lost and then retried
-        else:
-            self._etag = seen.etag  # still ours; this renewal did not land: try again
-            raise S3Error(
-                self.url, "the lock changed while it was renewed", "ConditionalRequestConflict"
-            )
+        """Rewrite the lock on our ETag (the mutex held). When the condition fails, the lock is
+        looked at: another's (or none) means lost; ours means one of our writes landed although
+        its answer was lost (a timeout, then botocore's retry), so renew on that write's ETag."""
+        for _ in range(2):
+            if self._etag is None or self._write(IfMatch=self._etag):
+                return
+            seen = self._read()
+            if seen is None:
+                self._lost = "it was removed by someone else"
+                return
+            if seen.holder is None or seen.holder.run != self.holder.run:
+                self._lost = f"it was taken over by {seen.describe(self.expiry)}"
+                return
+            if seen.holder.sequence == self.holder.sequence:
+                self._hold(seen.etag)  # this very write landed; its answer was lost
+                return
+            self._etag = seen.etag  # an earlier write of ours landed after all
+        raise S3Error(self.url, "the lock kept changing while it was renewed", "Conflict")
 
     def _start_renewals(self) -> None:
         self._thread = threading.Thread(

@@ -311,9 +311,10 @@ def test_a_lock_removed_by_someone_else_is_lost(client: Any) -> None:
             lock.check()  # lost stays lost
 
 
-def answer_error(client: Any, operation: str, code: str, status: int, times: int = 1) -> None:
+def answer_error(client: Any, operation: str, code: str, status: int, times: int = 1) -> list[int]:
     """Make S3 answer `operation` with the error `code` (`times` times), as a before-call
-    handler may: the call goes no further, botocore raises its ClientError as for S3's answer."""
+    handler may: the call goes no further, botocore raises its ClientError as for S3's answer.
+    Returns how many such answers are left to give."""
     left = [times]
 
     def refuse(**_: Any) -> Any:
@@ -327,6 +328,7 @@ def answer_error(client: Any, operation: str, code: str, status: int, times: int
         return FakeHttpAnswer(status), error
 
     client.meta.events.register(f"before-call.s3.{operation}", refuse)
+    return left
 
 
 class FakeHttpAnswer:
@@ -398,13 +400,28 @@ def test_the_renewals_see_a_lock_taken_over_and_stop(client: Any) -> None:
     assert client.get_object(Bucket=BUCKET, Key=LOCK_KEY)["Body"].read() == b"mine now"
 
 
-def test_a_holder_that_cannot_renew_gives_up_before_its_lock_expires(client: Any) -> None:
+def test_failed_renewals_do_not_lose_a_lock_nobody_took(client: Any) -> None:
     with s3_snapshot_lock(client, SNAPSHOT, expiry=3) as lock:
-        answer_error(client, "PutObject", "AccessDenied", 403, times=10**6)
-        assert wait_for(lambda: not lock_threads())
-        with pytest.raises(S3LockLost, match=r"it could not be renewed in time \(.*access denied"):
+        # Renewals, refused 12 times at least a ninth of the expiry apart: for longer than it.
+        left = answer_error(client, "PutObject", "AccessDenied", 403, times=12)
+        assert wait_for(lambda: left == [0])
+        lock.check()
+        assert lock_body(client)["run"] == lock.holder.run
+    assert not lock_exists(client)
+
+
+def test_a_check_that_cannot_renew_refuses_the_commit(client: Any) -> None:
+    with s3_snapshot_lock(client, SNAPSHOT) as lock:
+        answer_error(client, "PutObject", "AccessDenied", 403)
+        with pytest.raises(S3LockLost) as caught:
             lock.check()
-    assert not lock_exists(client)  # the release still removed it: it was ours
+        assert str(caught.value) == (
+            f"s3://{BUCKET}/{SNAPSHOT.key}: this run could not renew its lock {LOCK_URL} "
+            "(access denied (AccessDenied)), so it cannot tell whether it still holds it; "
+            "refusing to write the snapshot"
+        )
+        lock.check()  # S3 answers again and nobody took the lock: it is still ours
+    assert not lock_exists(client)
 
 
 def test_a_stop_ends_the_renewals(client: Any) -> None:

@@ -462,3 +462,40 @@ def test_every_write_of_the_lock_is_encrypted_as_asked(client: Any) -> None:
         head = client.head_object(Bucket=BUCKET, Key=LOCK_KEY)
         assert head["ServerSideEncryption"] == "AES256"
     assert asked == ["AES256", "AES256"]
+
+
+def test_a_stopped_run_whose_client_refuses_requests_leaves_its_lock_to_expire(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    stop = RunStop()
+    # The run's clients send nothing once it is stopped (RunStop.attach: a before-send check,
+    # which in-process moto would only run after answering): refused here before the call.
+    client.meta.events.register("before-call.s3.DeleteObject", stop.check)
+    with s3_snapshot_lock(client, SNAPSHOT, stop=stop):
+        stop.event.set()
+    assert lock_exists(client)
+    assert "the run was stopped before its lock was removed; it expires" in caplog.text
+    assert not lock_threads()
+
+
+def test_the_lock_object_names_its_holder(client: Any) -> None:
+    with s3_snapshot_lock(client, SNAPSHOT) as lock:
+        body = lock_body(client)
+        assert set(body) == {
+            "format",
+            "host",
+            "pid",
+            "run",
+            "acquired",
+            "renewed",
+            "expires",
+            "expiry_seconds",
+            "sequence",
+        }
+        assert (body["host"], body["pid"], body["expiry_seconds"]) == (
+            lock.holder.host,
+            lock.holder.pid,
+            LOCK_EXPIRY_SECONDS,
+        )
+        head = client.head_object(Bucket=BUCKET, Key=LOCK_KEY)
+        assert head["ContentType"] == "application/json"

@@ -242,6 +242,7 @@ def test_of_runs_racing_to_take_over_a_dead_lock_exactly_one_proceeds(
         b"",
         b"locked by the ops team",
         b"\xff\xfe" * 5000,
+        b"[" * 4000,
         json.dumps({"format": "smi-snapshot-lock/1", "host": "h"}).encode(),
         json.dumps(
             {
@@ -255,7 +256,7 @@ def test_of_runs_racing_to_take_over_a_dead_lock_exactly_one_proceeds(
             }
         ).encode(),
     ],
-    ids=["empty", "text", "binary", "partial", "endless-expiry"],
+    ids=["empty", "text", "binary", "deep", "partial", "endless-expiry"],
 )
 def test_a_lock_object_that_is_not_smis_is_held_until_it_expires(
     client: Any, s3_clock: S3Clock, body: bytes
@@ -272,8 +273,8 @@ def test_a_lock_object_that_is_not_smis_is_held_until_it_expires(
 
 
 def test_renewals_keep_a_long_runs_lock_alive(client: Any, s3_clock: S3Clock) -> None:
-    with s3_snapshot_lock(client, SNAPSHOT, expiry=3) as lock:
-        assert wait_for(lambda: lock_body(client)["sequence"] >= 4)  # renewed past its expiry
+    with s3_snapshot_lock(client, SNAPSHOT, expiry=4) as lock:
+        assert wait_for(lambda: lock_body(client)["sequence"] >= 4)  # 3 renewals: past its expiry
         with pytest.raises(S3LockHeld):
             s3_snapshot_lock(client, SNAPSHOT).__enter__()
         lock.check()

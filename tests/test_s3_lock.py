@@ -17,7 +17,9 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
+from conftest import running_moto_server
 
+from sagemaker_inventory.aws import s3_lock_object
 from sagemaker_inventory.aws.retry_waits import RunStop
 from sagemaker_inventory.aws.s3_lock import (
     LOCK_EXPIRY_SECONDS,
@@ -28,7 +30,7 @@ from sagemaker_inventory.aws.s3_lock import (
 )
 from sagemaker_inventory.aws.s3_lock_object import LockHolder
 from sagemaker_inventory.aws.s3_objects import S3Error, s3_client
-from sagemaker_inventory.aws.sessions import SessionFactory
+from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
 from sagemaker_inventory.output.s3_url import S3Url
 
 BUCKET = "smi-state"
@@ -500,3 +502,29 @@ def test_the_lock_object_names_its_holder(client: Any) -> None:
         )
         head = client.head_object(Bucket=BUCKET, Key=LOCK_KEY)
         assert head["ContentType"] == "application/json"
+
+
+def test_over_http_s3s_date_header_is_the_clock() -> None:
+    # moto as a server answers over HTTP with a Date header, as S3 does: the lock works end to
+    # end without the test's S3Clock.
+    with running_moto_server() as url:
+        server = s3_client(SessionFactory(ClientOptions(endpoint_url=url)))
+        server.create_bucket(Bucket=BUCKET)
+        with s3_snapshot_lock(server, SNAPSHOT) as lock:
+            answer = server.get_object(Bucket=BUCKET, Key=LOCK_KEY)
+            assert "date" in answer["ResponseMetadata"]["HTTPHeaders"]
+            with pytest.raises(S3LockHeld, match=f"pid {lock.holder.pid}, "):
+                s3_snapshot_lock(server, SNAPSHOT).__enter__()
+            lock.check()
+        assert not server.list_objects_v2(Bucket=BUCKET).get("KeyCount")
+
+
+def test_s3s_clock_is_the_date_header_else_the_local_clock() -> None:
+    date = {"ResponseMetadata": {"HTTPHeaders": {"date": "Tue, 08 Dec 2026 03:29:09 GMT"}}}
+    assert s3_lock_object.s3_clock(date) == datetime(2026, 12, 8, 3, 29, 9, tzinfo=timezone.utc)
+    before = datetime.now(timezone.utc)
+    assert (
+        before
+        <= s3_lock_object.s3_clock({"ResponseMetadata": {"HTTPHeaders": {}}})
+        <= datetime.now(timezone.utc)
+    )

@@ -8,8 +8,12 @@ the CLI turns into exit 4, as for a local snapshot's lock). A holder that dies (
 node) cannot release it, so a lock expires: its holder renews it every third of the expiry on a
 daemon thread, and a run that finds a lock not renewed for longer than the expiry -- judged by
 S3's clock, see `s3_lock_object` -- takes it over with `If-Match` on the ETag it saw, so that of
-two such runs only one wins. A holder that could not renew in time, or whose lock was taken
-over, has lost it: `S3Lock.check()` raises `S3LockLost` right before the run's commit point.
+two such runs only one wins. Whether a holder still holds its lock is never guessed from its
+own clock: `S3Lock.check()`, right before the run's commit point, renews once with `If-Match`,
+which succeeds only if no other run has written the lock since this run's last write (every
+takeover writes it), and raises `S3LockLost` otherwise. A holder that could not renew for a
+while (S3 unreachable, the process paused) therefore keeps its lock if nobody took it meanwhile,
+and learns it lost it if somebody did.
 
 Every call goes through the client given (the run's own, from the base profile). Give it one
 whose requests a run's stop does not refuse, so that a stopped run still deletes its lock; the
@@ -50,11 +54,6 @@ LOCK_SUFFIX = ".lock"
 # scheduled run, or a retry by hand, for minutes rather than hours.
 LOCK_EXPIRY_SECONDS = 600.0
 
-# A holder counts its lock as lost this share of the expiry before S3 would: its own clock
-# starts when it sent the renewal (earlier than S3's LastModified), and the margin absorbs a
-# clock that runs a little fast or slow over the expiry.
-_HOLDER_MARGIN = 0.2
-
 # Attempts at acquiring when the lock changes between two calls (released, taken over, a 409
 # ConditionalRequestConflict that S3 answers to concurrent conditional writes).
 _ACQUIRE_ATTEMPTS = 5
@@ -62,7 +61,8 @@ _ACQUIRE_ATTEMPTS = 5
 # How often the renewal thread looks at the run's stop while it waits.
 _STOP_POLL_SECONDS = 0.25
 
-# How long the release waits for a renewal in flight before leaving the lock to expire.
+# How long the release waits for a renewal in flight (and then for the renewal thread to end)
+# before leaving the lock to expire.
 _RELEASE_WAIT_SECONDS = 10.0
 
 # S3's answers to a conditional write that did not apply.
@@ -108,10 +108,8 @@ class S3Lock:
             sequence=0,
             expiry=expiry,
         )
-        self._etag: str | None = None
-        self._deadline = 0.0  # time.monotonic() after which we no longer count on the lock
-        self._sent = 0.0  # time.monotonic() when our last write was sent
-        self._lost: str | None = None
+        self._etag: str | None = None  # of our last write that landed
+        self._lost: str | None = None  # why the lock is no longer ours
         self._mutex = threading.Lock()  # one write of the lock at a time: renewals, release
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -120,15 +118,17 @@ class S3Lock:
         """Raise S3LockLost unless this run still holds the lock; renews it once, so that what
         follows (the commit) starts right after a fresh proof of ownership."""
         with self._mutex:
-            if self._lost is None and time.monotonic() > self._deadline:
-                self._lost = "it was not renewed in time"
             if self._lost is None:
                 try:
-                    self._renew()
+                    if self._renew():
+                        return
                 except S3Error as error:
-                    self._lost = f"it could not be renewed ({error})"
-            if self._lost is not None:
-                raise S3LockLost(self._lost_message())
+                    raise S3LockLost(
+                        f"{self.snapshot}: this run could not renew its lock {self.url} "
+                        f"({error.reason}), so it cannot tell whether it still holds it; "
+                        "refusing to write the snapshot"
+                    ) from None
+            raise S3LockLost(self._lost_message())
 
     def acquire(self) -> None:
         """Take the lock, or raise S3LockHeld (a live holder) or S3Error (S3 refused the call);
@@ -141,7 +141,7 @@ class S3Lock:
             if seen is None:
                 continue  # released between our two calls: try again
             if seen.holder is not None and seen.holder.run == self.holder.run:
-                self._hold(seen.etag)  # our own write, whose answer was lost and then retried
+                self._etag = seen.etag  # our own write, whose answer was lost and then retried
                 break
             if not seen.expired(self.expiry):
                 raise S3LockHeld(self.snapshot, self.url, seen.describe(self.expiry))
@@ -156,16 +156,16 @@ class S3Lock:
     def release(self) -> None:
         """Stop renewing and delete the lock if it is still ours; any failure leaves it to
         expire (logged), since the run's own outcome is already decided."""
-        self._done.set()
+        self._done.set()  # no renewal starts after this one
+        if self._mutex.acquire(timeout=_RELEASE_WAIT_SECONDS):
+            try:
+                self._delete()
+            finally:
+                self._mutex.release()
+        else:
+            logger.warning("%s: a renewal is still in flight; the lock is left to expire", self.url)
         if self._thread is not None:
             self._thread.join(_RELEASE_WAIT_SECONDS)
-        if not self._mutex.acquire(timeout=_RELEASE_WAIT_SECONDS):
-            logger.warning("%s: a renewal is still in flight; the lock is left to expire", self.url)
-            return
-        try:
-            self._delete()
-        finally:
-            self._mutex.release()
 
     def _delete(self) -> None:
         if self._etag is None:
@@ -192,7 +192,6 @@ class S3Lock:
         self.holder = LockHolder(
             holder.host, holder.pid, holder.run, holder.acquired, holder.sequence + 1, holder.expiry
         )
-        self._sent = time.monotonic()
         try:
             with s3_errors(self.url):
                 answer = self.client.put_object(
@@ -207,13 +206,8 @@ class S3Lock:
             if error.code in _NOT_APPLIED:
                 return False
             raise
-        self._hold(answer["ETag"])
+        self._etag = answer["ETag"]
         return True
-
-    def _hold(self, etag: str) -> None:
-        """Our last write landed as `etag`: count on the lock until a margin before it expires."""
-        self._etag = etag
-        self._deadline = self._sent + self.expiry * (1 - _HOLDER_MARGIN)
 
     def _read(self) -> SeenLock | None:
         """The lock object as it is now, or None when there is none."""
@@ -228,23 +222,25 @@ class S3Lock:
             raise
         return seen_lock(answer, content)
 
-    def _renew(self) -> None:
-        """Rewrite the lock on our ETag (the mutex held); on a failed condition, find out whether
-        the lock is still ours (our own write, retried after a lost answer) or lost."""
-        if self._etag is None or self._write(IfMatch=self._etag):
-            return
-        seen = self._read()
-        if seen is None:
-            self._lost = "it was removed by someone else"
-        elif seen.holder is None or seen.holder.run != self.holder.run:
-            self._lost = f"it was taken over by {seen.describe(self.expiry)}"
-        elif seen.holder.sequence == self.holder.sequence:
-            self._hold(seen.etag)  # our own write, whose answer was lost and then retried
-        else:
-            self._etag = seen.etag  # still ours; this renewal did not land: try again
-            raise S3Error(
-                self.url, "the lock changed while it was renewed", "ConditionalRequestConflict"
-            )
+    def _renew(self) -> bool:
+        """Rewrite the lock on our ETag (the mutex held); False (and why in `_lost`) when it is
+        no longer ours. When the condition fails, the lock is looked at: another's (or none)
+        means lost; ours means one of our writes landed although its answer was lost (a
+        timeout, then botocore's retry), so renew on that write's ETag."""
+        for _ in range(2):
+            if self._etag is None or self._write(IfMatch=self._etag):
+                return True
+            seen = self._read()
+            if seen is None:
+                self._lost = "it was removed by someone else"
+                return False
+            if seen.holder is None or seen.holder.run != self.holder.run:
+                self._lost = f"it was taken over by {seen.describe(self.expiry)}"
+                return False
+            self._etag = seen.etag  # one of our writes landed although its answer was lost
+            if seen.holder.sequence == self.holder.sequence:
+                return True  # this very one
+        raise S3Error(self.url, "the lock kept changing while it was renewed", "Conflict")
 
     def _start_renewals(self) -> None:
         self._thread = threading.Thread(
@@ -254,7 +250,8 @@ class S3Lock:
 
     def _keep_renewed(self) -> None:
         """The renewal thread: every third of the expiry, and sooner after a failure, until the
-        release, a stop, or the lock is lost."""
+        release, a stop, or the lock is lost. A failure is not a loss (see the module's
+        docstring): it is logged and tried again; `check()` tells."""
         interval = self.expiry / 3
         next_at = time.monotonic() + interval
         while self._sleep_until(next_at):
@@ -262,18 +259,15 @@ class S3Lock:
                 if self._done.is_set() or self._lost is not None:
                     return
                 try:
-                    self._renew()
+                    if not self._renew():
+                        logger.error("%s", self._lost_message())
+                        return
                     next_at = time.monotonic() + interval
                 except Stopped:
                     return
-                except Exception as error:  # any failure: retry until the lock would expire
-                    if time.monotonic() > self._deadline:
-                        self._lost = f"it could not be renewed in time ({error})"
+                except Exception as error:
                     logger.warning("%s: renewing the lock failed: %s", self.url, error)
                     next_at = time.monotonic() + interval / 3
-                if self._lost is not None:
-                    logger.error("%s", self._lost_message())
-                    return
 
     def _sleep_until(self, moment: float) -> bool:
         """Wait until `moment`: False when released or stopped first."""

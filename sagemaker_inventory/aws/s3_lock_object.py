@@ -67,7 +67,7 @@ def parse_holder(body: bytes) -> LockHolder | None:
         if not isinstance(document, dict) or document.get("format") != _FORMAT:
             return None
         return _holder_from(document)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):  # deep nesting: a few KiB suffice
         return None
 
 

@@ -84,3 +84,44 @@ def test_sigterm_mid_run_leaves_every_object_as_it_was(
     assert code == 143, err
     assert err.rstrip().endswith("no file was changed")
     assert objects(s3) == before  # the lock released, nothing else changed
+
+
+# smi with the S3 lock's acquisition stuck (a wait no stop reaches): "waiting" on stdout first.
+STUCK_LOCK = """
+import sys, time
+from sagemaker_inventory.aws import s3_lock
+
+def stuck(self):
+    print("waiting", flush=True)
+    time.sleep(60)
+
+s3_lock.S3Lock.acquire = stuck
+from sagemaker_inventory.cli import main
+main(args=sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_while_the_lock_is_awaited_ends_the_run_and_changes_nothing(
+    server: tuple[str, Any], tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
+    url, s3 = server
+    script = tmp_path / "stuck.py"
+    script.write_text(STUCK_LOCK)
+    command = [sys.executable, str(script), "collect", "--endpoint-url", url, "-r", REGIONS[0]]
+    process = subprocess.Popen(
+        [*command, "--snapshot", SNAP, "-o", OUT],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "waiting\n"
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+    assert process.returncode == code, err
+    assert err.rstrip().endswith("no file was changed")
+    assert objects(s3) == {}
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []

@@ -347,3 +347,20 @@ def test_without_list_uploads_permission_stale_uploads_are_left_to_the_lifecycle
     assert result.exit_code == 0, result.stderr
     assert "left to the lifecycle rule" in result.stderr
     assert uploads() == ["state/inv.jsonl"] and len(lines("state/inv.jsonl")) == 3
+
+
+@pytest.mark.usefixtures("east")
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "table"])
+def test_every_format_writes_to_an_s3_object(fmt: str) -> None:
+    result = run("collect", "-r", "us-east-1", "-f", fmt, "-o", f"s3://{BUCKET}/out/inv")
+    assert result.exit_code == 0, result.stderr
+    text = read("out/inv").decode()
+    if fmt == "json":
+        assert sorted(r["training_job_name"] for r in json.loads(text)) == ["a", "b", "c"]
+    elif fmt == "jsonl":
+        names = sorted(json.loads(line)["training_job_name"] for line in text.splitlines())
+        assert names == ["a", "b", "c"]
+    elif fmt == "csv":
+        assert len(text.splitlines()) == 4 and "training_job_name" in text.splitlines()[0]
+    else:
+        assert "ml.m5.large" in text and "Completed" in text  # a rendered table

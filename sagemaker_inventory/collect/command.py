@@ -1,11 +1,13 @@
 """One `smi collect` run from its checked plan to its exit code, without click.
 
 `run_collect` is the whole run, in this order: the signal watch and the --snapshot lock
-(`run_files.open_run_files`: a locked snapshot is exit 4 before any AWS call), the sessions (on the
-embedded moto backend with --demo), the scopes (`ScopeResolver`), then either the --list-scopes
-listing or the collection (`processes.run_scopes`, in one process or many) written through the
-records sink, the snapshot commit, the run summary on stderr and the --report file. A run stopped by
-a signal changes no file and ends with one line and 128 + the signal number.
+(`run_files.open_run_files`: a locked snapshot is exit 4 before any AWS call), the sessions (on
+the embedded moto backend with --demo), the scopes (`ScopeResolver`), the S3 objects
+(`RunFiles.open_s3`: an S3 snapshot's lock and previous set, the uploads of -o and --report;
+exit 4 or 2 before any collection, see docs/s3.md), then either the --list-scopes listing or the
+collection (`processes.run_scopes`, in one process or many) written through the records sink,
+the snapshot commit, the run summary on stderr and the --report file. A run stopped by a signal
+changes no file and ends with one line and 128 + the signal number.
 
 A write that fails (WriteFailed) or a reader that went away (BrokenPipeError) propagates: the click
 group turns either into its exit code. So do the resolver's usage errors and `SnapshotError`.

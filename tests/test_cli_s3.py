@@ -364,3 +364,29 @@ def test_every_format_writes_to_an_s3_object(fmt: str) -> None:
         assert len(text.splitlines()) == 4 and "training_job_name" in text.splitlines()[0]
     else:
         assert "ml.m5.large" in text and "Completed" in text  # a rendered table
+
+
+@pytest.mark.usefixtures("east")
+def test_a_journal_naming_another_changes_object_is_exit_2_and_touches_nothing() -> None:
+    """After a crash, a run with another --changes must not complete (or drop) that commit."""
+    assert run("collect", "-r", "us-east-1", "--snapshot", SNAP, "--changes", DELTA).exit_code == 0
+    journal = {
+        "format": 1,
+        "bucket": BUCKET,
+        "uploads": [
+            {
+                "key": "state/delta.jsonl",
+                "upload_id": "u1",
+                "parts": [{"PartNumber": 1, "ETag": "e"}],
+            }
+        ],
+    }
+    s3().put_object(Bucket=BUCKET, Key="state/inv.jsonl.commit.json", Body=json.dumps(journal))
+    before = {key: read(key) for key in keys()}
+    other = f"s3://{BUCKET}/state/other.jsonl"
+    result = run("collect", "-r", "us-east-1", "--snapshot", SNAP, "--changes", other)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(
+        f"smi: error: {SNAP}.commit.json: refused: 'state/delta.jsonl' is not the snapshot"
+    )
+    assert {key: read(key) for key in keys()} == before  # the lock released too

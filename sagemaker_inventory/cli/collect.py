@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -20,6 +19,7 @@ from sagemaker_inventory.aws.fetch import ListFilters
 from sagemaker_inventory.aws.pacing import BadRateError, RateCaps
 from sagemaker_inventory.cli.account_options import account_options, resolve_sources
 from sagemaker_inventory.cli.collect_options import (
+    LocationType,
     OutputRequest,
     PacingRequest,
     RecordRequest,
@@ -46,6 +46,7 @@ from sagemaker_inventory.cli.common import (
 from sagemaker_inventory.cli.destination import (
     check_distinct_files,
     checked_destination,
+    checked_s3_options,
     checked_snapshot,
     records_wanted,
     redaction_rules,
@@ -53,7 +54,7 @@ from sagemaker_inventory.cli.destination import (
 )
 from sagemaker_inventory.cli.region_options import resolve_regions
 from sagemaker_inventory.collect.accounts import AccountRequest
-from sagemaker_inventory.collect.plan import CollectOptions, CollectPlan, Destination
+from sagemaker_inventory.collect.plan import CollectOptions, CollectPlan, Destination, Location
 from sagemaker_inventory.collect.process_count import in_process_aws
 from sagemaker_inventory.collect.scopes import Scope, build_scopes
 from sagemaker_inventory.exit_codes import ExitCode
@@ -73,17 +74,21 @@ Examples:
   smi collect --accounts-file accounts.txt --role-name InventoryReader -r us-east-1
   smi collect --org --all-regions --shard 0/4 -o shard-0.jsonl   # 1 of 4 machines
   smi collect --all-regions -q --snapshot inventory.jsonl --changes delta.jsonl   # nightly cron
+  smi collect --all-regions -q --snapshot s3://bkt/inv.jsonl --changes s3://bkt/delta.jsonl
 
 \b
 Exit codes:
   0  every account x region was collected (or a --shard held no account)
   1  nothing could be collected (e.g. no credentials)
-  2  usage or input error (bad region, date, format, column, output path)
+  2  usage or input error (bad region, date, format, column, output path; an S3
+     bucket missing or not writable, found before collecting)
   3  partial: some account x region scopes failed; all records of the others were written
      (with --snapshot: their previous records are kept, reported stale)
-  4  another run holds the --snapshot FILE (FILE.lock); nothing was done
-  5  a file or stdout could not be written (full disk, size limit): the message names
-     it; -o, --snapshot and the other files keep their previous content
+  4  another run holds the --snapshot FILE (FILE.lock; in S3, the lock object); nothing
+     was done
+  5  a file, S3 object or stdout could not be written (full disk, size limit, S3 refused,
+     the S3 snapshot's lock was lost): the message names it; -o, --snapshot and the other
+     files and objects keep their previous content
   130, 143  stopped by SIGINT / SIGTERM; no file was changed
 """
 
@@ -124,8 +129,10 @@ Exit codes:
 )
 @click.option(
     "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a JSON run report (every account x region: status, jobs, API calls, error).",
+    type=LocationType(),
+    metavar="FILE",
+    help="Write a JSON run report (every account x region: status, jobs, API calls, error)"
+    " to FILE or s3://BUCKET/KEY.",
 )
 @account_options
 @verbosity_options
@@ -142,7 +149,7 @@ def collect(
     pacing: PacingRequest,
     list_scopes: bool,
     processes: int | None,
-    report: Path | None,
+    report: Location | None,
     accounts: AccountRequest,
     quiet: bool,
     verbose: int,
@@ -196,7 +203,7 @@ def plan_collect(
     pacing: PacingRequest,
     list_scopes: bool,
     processes: int | None,
-    report: Path | None,
+    report: Location | None,
     accounts: AccountRequest,
 ) -> CollectPlan:
     """The options as one checked plan; a contradiction or a bad value is a usage error (exit 2)
@@ -214,6 +221,7 @@ def plan_collect(
     destination, listing = _checked_destination(
         output, records, snapshot, filters, file_mode, redaction, list_scopes, report, accounts
     )
+    checked_s3_options(destination, demo)
     options = CollectOptions(
         filters=filters,
         with_tags=records.with_tags,
@@ -246,7 +254,7 @@ def _checked_destination(
     file_mode: int,
     redaction: RedactionRequest,
     list_scopes: bool,
-    report: Path | None,
+    report: Location | None,
     accounts: AccountRequest,
 ) -> tuple[Destination, str | None]:
     """Where the run writes, checked (paths writable, format and columns known, no two files
@@ -272,6 +280,7 @@ def _checked_destination(
         redaction=redaction_rules(redaction.patterns, redaction.no_redact),
         shard=accounts.shard,
         csv_raw=output.csv_raw,
+        sse_kms_key_id=snapshot.sse_kms_key_id,
     )
     check_distinct_files(destination)
     return destination, listing

@@ -8,9 +8,11 @@ options the same one is always named first. The filters need no further check an
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,9 +30,12 @@ from sagemaker_inventory.cli.common import (
     ENDPOINT_URL,
     ISO_OR_AGE,
     SECONDS,
+    ParamType,
     format_option,
     output_option,
 )
+from sagemaker_inventory.collect.plan import Location
+from sagemaker_inventory.output.s3_url import S3Url, S3UrlError, is_s3_url, parse_s3_object
 from sagemaker_inventory.output.sinks import OutputFormat
 
 # TrainingJobStatus in botocore's model (a test keeps this list equal to the model's enum).
@@ -51,7 +56,7 @@ class OutputRequest:
     """-f, -o, --csv-raw and --columns."""
 
     fmt: str | None
-    path: Path | None
+    path: Location | None
     csv_raw: bool
     columns: str | None
 
@@ -68,8 +73,9 @@ class RecordRequest:
 class SnapshotRequest:
     """--snapshot and --changes."""
 
-    path: Path | None
-    changes: Path | None
+    path: Location | None
+    changes: Location | None
+    sse_kms_key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,28 @@ class PacingRequest:
     max_scopes: int
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+
+
+class LocationType(ParamType[Location]):
+    """A FILE option that also takes `s3://BUCKET/KEY`: an S3Url (a prefix or a malformed URL is
+    a usage error naming it, before any AWS call), else a Path as click.Path makes it."""
+
+    name = "location"
+
+    def __init__(self, allow_dash: bool = False) -> None:
+        self._path = click.Path(dir_okay=False, allow_dash=allow_dash, path_type=Path)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Location:
+        if isinstance(value, (Path, S3Url)):
+            return value
+        if is_s3_url(value):
+            try:
+                return parse_s3_object(str(value))
+            except S3UrlError as exc:
+                self.fail(str(exc), param, ctx)
+        return Path(os.fsdecode(self._path.convert(value, param, ctx)))
 
 
 region_options = option_bundle(
@@ -163,8 +191,10 @@ output_options = option_bundle(
             "Output format. Default: table on a terminal, else jsonl (or from -o's suffix).",
         ),
         output_option(
-            "Write to FILE atomically instead of stdout (only when something was"
-            " collected); '-' is stdout (with --snapshot, records go to stdout only then)."
+            "Write to FILE (or s3://BUCKET/KEY) atomically instead of stdout (only when"
+            " something was collected); '-' is stdout (with --snapshot, records go to stdout"
+            " only then).",
+            LocationType(allow_dash=True),
         ),
         click.option(
             "--csv-raw",
@@ -209,21 +239,29 @@ snapshot_options = option_bundle(
     (
         click.option(
             "--snapshot",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=LocationType(),
             metavar="FILE",
-            help="Keep FILE as the full JSONL inventory of these scopes: describe only new or"
-            " changed jobs, drop deleted ones, keep a failed scope's previous records. One run at"
-            " a time (FILE.lock); FILE.meta.json says when each scope was refreshed.",
+            help="Keep FILE (or s3://BUCKET/KEY) as the full JSONL inventory of these scopes:"
+            " describe only new or changed jobs, drop deleted ones, keep a failed scope's"
+            " previous records. One run at a time (FILE.lock); FILE.meta.json says when each"
+            " scope was refreshed.",
         ),
         click.option(
             "--changes",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=LocationType(),
             metavar="FILE",
-            help="With --snapshot: write this run's differences as JSONL"
+            help="With --snapshot: write this run's differences (to FILE, or to an S3 object in"
+            " the snapshot's bucket) as JSONL"
             ' {"op": added|changed|removed, "record": ...} (empty when nothing changed).',
         ),
+        click.option(
+            "--sse-kms-key-id",
+            metavar="KEY_ID",
+            help="Encrypt every object smi writes to S3 with this KMS key (SSE-KMS). Default:"
+            " the bucket's default encryption.",
+        ),
     ),
-    ("snapshot", "changes"),
+    ("snapshot", "changes", "sse_kms_key_id"),
     "snapshot",
     SnapshotRequest,
 )

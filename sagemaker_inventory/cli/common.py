@@ -151,13 +151,15 @@ def format_option(choices: Sequence[str], help_text: str) -> Callable[[F], F]:
     return click.option("-f", "--format", "fmt", type=click.Choice(list(choices)), help=help_text)
 
 
-def output_option(help_text: str) -> Callable[[F], F]:
+def output_option(help_text: str, kind: ParamType[Any] | None = None) -> Callable[[F], F]:
     """-o/--output FILE, the same option on every subcommand: FILE is replaced atomically, '-' is
-    stdout. Its value reaches the command as `output`."""
+    stdout. Its value reaches the command as `output`; `kind`: another type than a local FILE
+    (collect's also takes s3://)."""
     return click.option(
         "-o",
         "--output",
-        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+        type=kind or click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+        metavar="FILE",
         help=help_text,
     )
 

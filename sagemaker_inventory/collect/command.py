@@ -1,11 +1,13 @@
 """One `smi collect` run from its checked plan to its exit code, without click.
 
 `run_collect` is the whole run, in this order: the signal watch and the --snapshot lock
-(`run_files.open_run_files`: a locked snapshot is exit 4 before any AWS call), the sessions (on the
-embedded moto backend with --demo), the scopes (`ScopeResolver`), then either the --list-scopes
-listing or the collection (`processes.run_scopes`, in one process or many) written through the
-records sink, the snapshot commit, the run summary on stderr and the --report file. A run stopped by
-a signal changes no file and ends with one line and 128 + the signal number.
+(`run_files.open_run_files`: a locked snapshot is exit 4 before any AWS call), the sessions (on
+the embedded moto backend with --demo), the scopes (`ScopeResolver`), the S3 objects
+(`RunFiles.open_s3`: an S3 snapshot's lock and previous set, the uploads of -o and --report;
+exit 4 or 2 before any collection, see docs/s3.md), then either the --list-scopes listing or the
+collection (`processes.run_scopes`, in one process or many) written through the records sink,
+the snapshot commit, the run summary on stderr and the --report file. A run stopped by a signal
+changes no file and ends with one line and 128 + the signal number.
 
 A write that fails (WriteFailed) or a reader that went away (BrokenPipeError) propagates: the click
 group turns either into its exit code. So do the resolver's usage errors and `SnapshotError`.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_inventory.aws.errors import NO_CREDENTIALS, NO_CREDENTIALS_FIX
@@ -29,6 +32,7 @@ from sagemaker_inventory.collect.progress import progress_observer
 from sagemaker_inventory.collect.run import Observer, OutputError
 from sagemaker_inventory.collect.run_files import (
     RunFiles,
+    RunRefused,
     open_records_sink,
     open_run_files,
     report_snapshot,
@@ -36,6 +40,7 @@ from sagemaker_inventory.collect.run_files import (
 from sagemaker_inventory.collect.run_summary import (
     render_run_summary,
     run_summary_document,
+    run_summary_text,
     write_run_summary_file,
 )
 from sagemaker_inventory.collect.scopes import Scope
@@ -54,6 +59,8 @@ from sagemaker_inventory.snapshot.lock import SnapshotLocked
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sagemaker_inventory.aws.s3_upload import S3Upload
+    from sagemaker_inventory.collect.s3_run import S3Clients
     from sagemaker_inventory.snapshot.writer import SnapshotOutcome
 
 
@@ -70,25 +77,45 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
             stop = files.stop
             if plan.demo:
                 return _collect_demo(plan, console, files, resolve_scopes)
-            factory = SessionFactory(
-                ClientOptions(
-                    endpoint_url=plan.endpoint_url,
-                    connect_timeout=plan.connect_timeout,
-                    read_timeout=plan.read_timeout,
-                    max_pool_connections=max(10, plan.options.max_workers + 4),
-                ),
-                stop=RunStop(files.stop.cancelled),
-            )
+            factory = SessionFactory(_client_options(plan), stop=RunStop(files.stop.cancelled))
             scopes = run_stoppable(files.stop, lambda: resolve_scopes(plan, factory, ()))
+            if plan.destination.s3_locations and plan.list_scopes is None:
+                # Before any collection: the S3 lock, the previous set, the uploads started.
+                clients = _s3_clients(plan, factory)
+                run_stoppable(files.stop, lambda: files.open_s3(clients, plan.destination))
             return _collect_scopes(plan, scopes, factory, console, files, title=None)
     except SnapshotLocked as exc:
         print(f"smi: {exc}", file=sys.stderr)
         return ExitCode.LOCKED
+    except RunRefused as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
     except (RunAbandoned, Stopped) as exc:
         # Every file was abandoned on the way here, and the progress display is gone.
         if stop is None or not stop.stopped:
             raise
         return _report_interruption(stop, getattr(exc, "unfinished", []))
+
+
+def _client_options(plan: CollectPlan) -> ClientOptions:
+    return ClientOptions(
+        endpoint_url=plan.endpoint_url,
+        connect_timeout=plan.connect_timeout,
+        read_timeout=plan.read_timeout,
+        max_pool_connections=max(10, plan.options.max_workers + 4),
+    )
+
+
+def _s3_clients(plan: CollectPlan, factory: SessionFactory) -> S3Clients:
+    """S3 clients of the base profile (the first --profile, else the default chain): the bucket
+    belongs to whoever runs smi, never to a member account's role. The lock's comes from a
+    factory of the same options without the run's stop (see `aws.s3_lock`)."""
+    from sagemaker_inventory.aws.s3_objects import s3_client
+    from sagemaker_inventory.collect.s3_run import S3Clients
+
+    profile = plan.accounts.base_profile
+    lock_factory = SessionFactory(factory.options)
+    return S3Clients(s3_client(factory, profile), s3_client(lock_factory, profile), factory.stop)
 
 
 def _collect_demo(
@@ -132,7 +159,10 @@ def _collect_scopes(
         # Only now: the live progress display is gone and cannot draw over the line.
         return _report_interruption(files.stop, _unfinished_of(summary))
     redactions = files.redactions if files.redaction is not None else None
-    _report_run(summary, outcome, plan.destination, console, factory.settings_report(), redactions)
+    report = files.s3.report if files.s3 else None
+    _report_run(
+        summary, outcome, plan.destination, console, factory.settings_report(), redactions, report
+    )
     return summary.exit_code
 
 
@@ -152,7 +182,7 @@ def _collect_and_write(
         options = replace(options, reuse=files.keeper.snapshot.reuse)
         reuse_for = files.keeper.snapshot.reuse_for
     with (
-        open_records_sink(plan.destination, console, title) as sink,
+        open_records_sink(plan.destination, console, title, _s3_output(files)) as sink,
         progress_observer(console, len(scopes)) as observer,
     ):
         emit = files.emitter(sink.write)
@@ -210,10 +240,11 @@ def _report_run(
     console: Console,
     clients: dict[str, Any],
     redactions: Mapping[str, int] | None = None,
+    report_upload: S3Upload | None = None,
 ) -> None:
-    """The run summary and the snapshot's counts on stderr, and the --report file (with the
-    clients' retry settings and timeouts, and the number of values redaction changed per field
-    path, unless --no-redact)."""
+    """The run summary and the snapshot's counts on stderr, and the --report file or object
+    (`report_upload`, started with the run) with the clients' retry settings and timeouts, and
+    the number of values redaction changed per field path, unless --no-redact."""
     uncredentialed = [s for s in summary.scopes if s.error and s.error.code == NO_CREDENTIALS]
     if not uncredentialed or len(uncredentialed) < len(summary.scopes):
         render_run_summary(summary, console)
@@ -226,7 +257,15 @@ def _report_run(
     if destination.report is not None:
         snapshot = outcome.to_json() if outcome is not None else None
         document = run_summary_document(summary, summary.exit_code, snapshot, clients, redactions)
-        write_run_summary_file(destination.report, document, mode=destination.file_mode)
+        if report_upload is not None:
+            report_upload.stream().write(run_summary_text(document))
+            report_upload.complete()
+        elif isinstance(destination.report, Path):
+            write_run_summary_file(destination.report, document, mode=destination.file_mode)
+
+
+def _s3_output(files: RunFiles) -> S3Upload | None:
+    return files.s3.output if files.s3 else None
 
 
 def _report_interruption(stop: StopRequest, unfinished: list[str]) -> ExitCode:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sagemaker_inventory.aws.fetch import ListFilters
 from sagemaker_inventory.aws.pacing import RateCaps
 from sagemaker_inventory.aws.timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from sagemaker_inventory.output.s3_url import S3Url
 from sagemaker_inventory.records.record import MutableRecord
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from sagemaker_inventory.collect.sharding import Shard
     from sagemaker_inventory.output.sinks import OutputFormat
     from sagemaker_inventory.records.redaction import RedactionRules
+
+# Where a file of `smi collect` goes: a local path, or an S3 object (docs/s3.md).
+Location = Path | S3Url
 
 # Given a TrainingJobSummary, the record still current for it (a snapshot's), or None: describe.
 Reuse = Callable[[dict[str, Any]], MutableRecord | None]
@@ -60,18 +64,25 @@ class Destination:
     """Where records go and in which format, and the other files the run writes."""
 
     fmt: OutputFormat
-    path: Path | None
+    path: Location | None
     columns: list[str] | None
     all_fields: bool = False
-    report: Path | None = None
+    report: Location | None = None
     file_mode: int = 0o600
-    snapshot: Path | None = None
-    changes: Path | None = None
+    snapshot: Location | None = None
+    changes: Location | None = None
     redaction: RedactionRules | None = None  # None: --no-redact
     shard: Shard | None = None  # --shard: the snapshot holds only this shard's accounts
     # False with --snapshot and no -o: the snapshot is the output, stdout stays silent (cron).
     records_out: bool = True
     csv_raw: bool = False  # --csv-raw: CSV cells not neutralised against formulas
+    sse_kms_key_id: str | None = None  # --sse-kms-key-id: SSE-KMS on every object written to S3
+
+    @property
+    def s3_locations(self) -> list[S3Url]:
+        """The S3 objects the run writes (its -o, --report, --snapshot, --changes)."""
+        given = (self.path, self.report, self.snapshot, self.changes)
+        return [location for location in given if isinstance(location, S3Url)]
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """The files one `smi collect` run writes, and what decides whether any is replaced.
 
-`open_run_files` watches SIGINT/SIGTERM for the whole run and, with --snapshot, locks and indexes
-the snapshot (`RunFiles`: its `emitter` redacts each record and keeps it for the snapshot, `commit`
-writes the snapshot and --changes unless a signal stopped the run). `open_records_sink` writes the
-records to stdout or to an atomically replaced -o FILE, which a failed run abandons, leaving the
-previous file. The run summary on stderr and the --report file are `collect.run_summary`'s.
+`open_run_files` watches SIGINT/SIGTERM for the whole run and, with a local --snapshot, locks and
+indexes the snapshot (`RunFiles`: its `emitter` redacts each record and keeps it for the snapshot,
+`commit` writes the snapshot and --changes unless a signal stopped the run); `RunFiles.open_s3`
+opens the run's S3 objects once its sessions exist (`collect.s3_run`). `open_records_sink` writes
+the records to stdout, to an atomically replaced -o FILE or to an -o S3 object's upload, which a
+failed run abandons, leaving the previous file or object. The run summary on stderr and the
+--report file are `collect.run_summary`'s.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from sagemaker_inventory.aws.service_models import sagemaker_model
 from sagemaker_inventory.collect.outcome import OK
 from sagemaker_inventory.collect.signals import StopRequest, stop_signals
+from sagemaker_inventory.exit_codes import ExitCode
 from sagemaker_inventory.output.files import atomic_writer, named_stream
 from sagemaker_inventory.output.sinks import Sink, make_sink
 from sagemaker_inventory.records.record import MutableRecord, Record
@@ -33,10 +36,22 @@ if TYPE_CHECKING:
     from botocore.model import StructureShape
     from rich.console import Console
 
+    from sagemaker_inventory.aws.s3_upload import S3Upload
     from sagemaker_inventory.collect.outcome import RunSummary
-    from sagemaker_inventory.collect.plan import Destination
+    from sagemaker_inventory.collect.plan import Destination, Location
+    from sagemaker_inventory.collect.s3_run import S3Clients, S3Destinations
+    from sagemaker_inventory.snapshot.index import SnapshotSettings
     from sagemaker_inventory.snapshot.run_outcome import RunOutcome
     from sagemaker_inventory.snapshot.writer import SnapshotOutcome, SnapshotWriter
+
+
+class RunRefused(Exception):
+    """The run cannot start (its S3 snapshot is locked, an S3 object unusable): `str()` is the
+    message, `code` the exit code (4 or 2); nothing was collected or written."""
+
+    def __init__(self, message: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class _Abandoned(Exception):
@@ -59,12 +74,25 @@ class RecordsOutput:
 
 @contextlib.contextmanager
 def open_records_sink(
-    destination: Destination, console: Console, title: str | None
+    destination: Destination,
+    console: Console,
+    title: str | None,
+    upload: S3Upload | None = None,
 ) -> Iterator[RecordsOutput]:
-    """A RecordsOutput on stdout or on `destination.path` (replaced only if the run succeeds), or
-    nowhere when the --snapshot file is the only output."""
+    """A RecordsOutput on stdout, on `destination.path` (replaced only if the run succeeds) or on
+    `upload` (an -o S3 object's, completed only if the run succeeds), or nowhere when the
+    --snapshot file is the only output."""
     if not destination.records_out:
         yield RecordsOutput(_Discard())
+        return
+    if upload is not None:
+        output = RecordsOutput(_sink_on(upload.stream(), destination, title, file_output=True))
+        yield output  # an exception leaves the upload to the run's stack, which aborts it
+        if output.abandoned:
+            upload.abort()
+        else:
+            output._sink.close()
+            upload.complete()
         return
     if destination.path is None:
         # A reader that goes away (BrokenPipeError) is the CLI group's to handle, in one place.
@@ -77,13 +105,20 @@ def open_records_sink(
         return
     with (
         contextlib.suppress(_Abandoned),
-        atomic_writer(destination.path, mode=destination.file_mode) as stream,
+        atomic_writer(_local(destination.path), mode=destination.file_mode) as stream,
     ):
         output = RecordsOutput(_sink_on(stream, destination, title, file_output=True))
         yield output
         if output.abandoned:
             raise _Abandoned
         output._sink.close()
+
+
+def _local(location: Location | None) -> Path:
+    """A location that must be a local path here (an S3 one has its upload, opened earlier)."""
+    if not isinstance(location, Path):
+        raise TypeError(f"{location}: not a local path")
+    return location
 
 
 class _Discard:
@@ -105,6 +140,24 @@ class RunFiles:
     keeper: SnapshotWriter | None
     redaction: RedactionRules | None
     redactions: Counter[str] = field(default_factory=Counter)
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    s3: S3Destinations | None = None  # the run's S3 objects, once `open_s3` opened them
+
+    def open_s3(self, clients: S3Clients, destination: Destination) -> None:
+        """Open the run's S3 objects (see `collect.s3_run`), before any collection:
+        S3DestinationError, S3LockHeld or JournalRefused if they cannot be."""
+        from sagemaker_inventory.aws.s3_lock import S3LockHeld
+        from sagemaker_inventory.collect.s3_run import S3DestinationError, open_s3_destinations
+
+        settings, carry = _snapshot_settings(destination)
+        try:
+            self.s3 = open_s3_destinations(self.stack, clients, destination, settings, carry)
+        except S3LockHeld as exc:
+            raise RunRefused(f"smi: {exc}", ExitCode.LOCKED) from None
+        except S3DestinationError as exc:
+            raise RunRefused(f"smi: error: {exc}", ExitCode.USAGE) from None
+        if self.s3.keeper is not None:
+            self.keeper = self.s3.keeper
 
     def emitter(self, write: Callable[[MutableRecord], None]) -> Callable[[MutableRecord], None]:
         """The run's emit: redact, keep for the snapshot, then write."""
@@ -128,9 +181,11 @@ class RunFiles:
             raise SnapshotCancelled("stopped by a signal")
         if self.keeper is None:
             return None
+        changes = destination.changes
         return self.keeper.commit(
             snapshot_run_of(summary),
-            changes=destination.changes,
+            # An S3 object is named by its URL in the S3 set (collect.s3_snapshot).
+            changes=changes if isinstance(changes, Path) or changes is None else str(changes),
             mode=destination.file_mode,
             cancelled=self.stop.cancelled,
             owns=destination.shard.owns if destination.shard else None,
@@ -155,27 +210,38 @@ def open_run_files(destination: Destination) -> Iterator[RunFiles]:
     call is made.
     """
     rules = destination.redaction
-    with stop_signals() as stop:
-        if destination.snapshot is None:
-            yield RunFiles(stop, None, rules)
+    with stop_signals() as stop, contextlib.ExitStack() as stack:
+        if not isinstance(destination.snapshot, Path):
+            yield RunFiles(stop, None, rules, stack=stack)  # an S3 one is opened by open_s3
             return
         # The snapshot's code loads only for a run that keeps one.
-        from sagemaker_inventory.snapshot.index import SnapshotSettings
         from sagemaker_inventory.snapshot.writer import snapshot_session
 
-        settings = SnapshotSettings(destination.all_fields, rules.patterns if rules else None)
-        carry = functools.partial(redact, rules=rules) if rules else None
+        settings, carry = _snapshot_settings(destination)
         with snapshot_session(
             destination.snapshot,
             settings,
             mode=destination.file_mode,
             carry=carry,
-            changes=destination.changes,
+            changes=destination.changes if isinstance(destination.changes, Path) else None,
         ) as keeper:
-            yield RunFiles(stop, keeper, rules)
+            yield RunFiles(stop, keeper, rules, stack=stack)
 
 
-def report_snapshot(outcome: SnapshotOutcome, path: Path | None, console: Console) -> None:
+def _snapshot_settings(
+    destination: Destination,
+) -> tuple[SnapshotSettings, Callable[[MutableRecord], MutableRecord] | None]:
+    """What shapes the snapshot's records (their reuse needs it to match), and the run's
+    redaction for the records carried over from it."""
+    from sagemaker_inventory.snapshot.index import SnapshotSettings
+
+    rules = destination.redaction
+    settings = SnapshotSettings(destination.all_fields, rules.patterns if rules else None)
+    carry = functools.partial(redact, rules=rules) if rules else None
+    return settings, carry
+
+
+def report_snapshot(outcome: SnapshotOutcome, path: object, console: Console) -> None:
     """One line of counts; one warning per scope whose records were kept from an earlier run
     (shown under -q too: a stale scope is an error to whoever reads the snapshot)."""
     from rich.console import Console

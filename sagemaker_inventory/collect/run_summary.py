@@ -2,7 +2,8 @@
 JSON document and as its short human form on stderr (not `smi report`, which is report/'s).
 
 `run_summary_document` is pure (a RunSummary in, plain JSON-ready data out);
-`write_run_summary_file` replaces the --report file atomically; `render_run_summary` prints a rich
+`write_run_summary_file` replaces the --report file atomically (an S3 --report object is
+written by the run, with `run_summary_text`); `render_run_summary` prints a rich
 table on a terminal and a few plain lines otherwise, so logs of scheduled runs stay greppable.
 """
 
@@ -104,11 +105,15 @@ def _totals(summary: RunSummary) -> dict[str, Any]:
 def write_run_summary_file(
     path: str | os.PathLike[str], report: dict[str, Any], *, mode: int = 0o600
 ) -> None:
-    """Replace `path` with the report, atomically (a reader never sees half a report), scrubbed
-    of credentials (an error message may quote a request's headers)."""
-    text = scrub(json.dumps(report, indent=2))
+    """Replace `path` with the report, atomically (a reader never sees half a report)."""
     with atomic_writer(path, mode=mode) as stream:
-        stream.write(text + "\n")
+        stream.write(run_summary_text(report))
+
+
+def run_summary_text(report: dict[str, Any]) -> str:
+    """The report as the --report file holds it, scrubbed of credentials (an error message may
+    quote a request's headers)."""
+    return scrub(json.dumps(report, indent=2)) + "\n"
 
 
 def render_run_summary(summary: RunSummary, console: Console) -> None:

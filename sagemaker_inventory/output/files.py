@@ -25,12 +25,16 @@ TEMP_SUFFIX = ".tmp"
 
 
 class WriteFailed(Exception):
-    """Writing `path` failed with an OS error (ENOSPC, EFBIG, EIO...): the run fails."""
+    """Writing `path` failed with an OS error (ENOSPC, EFBIG, EIO...), or S3 refused a write
+    (`error` is then what S3 answered, as words): the run fails."""
 
-    def __init__(self, path: str, error: OSError) -> None:
-        reason = error.strerror or str(error)
-        code = errno.errorcode.get(error.errno or 0)
-        super().__init__(f"cannot write {path}: {reason}" + (f" ({code})" if code else ""))
+    def __init__(self, path: str, error: OSError | str) -> None:
+        if isinstance(error, str):
+            super().__init__(f"cannot write {path}: {error}")
+        else:
+            reason = error.strerror or str(error)
+            code = errno.errorcode.get(error.errno or 0)
+            super().__init__(f"cannot write {path}: {reason}" + (f" ({code})" if code else ""))
         self.path, self.error = path, error
 
 

@@ -83,15 +83,16 @@ def dumps(record: Record) -> str:
 class Snapshot:
     """The previous snapshot, indexed; open it with `open_snapshot` (it keeps the file open)."""
 
-    def __init__(self, path: Path, settings: SnapshotSettings) -> None:
+    def __init__(self, path: Path, settings: SnapshotSettings, name: str | None = None) -> None:
         self.path = path
+        self.name = name or str(path)  # in messages: FILE as the user named it (an S3 URL)
         self.settings = settings
         self._file: IO[bytes] | None = None
         self._index: dict[str, _Entry] = {}
         self._scopes: dict[ScopeKey, list[_Entry]] = {}
         self._reused = 0
         self._lock = threading.Lock()
-        meta = _read_meta(meta_path_for(path))
+        meta = _read_meta(meta_path_for(path), self.name + META_SUFFIX)
         self.stored_settings = meta.settings
         self.refreshed: dict[ScopeKey, datetime | None] = meta.refreshed
         self.reusable = meta.settings == settings
@@ -104,15 +105,15 @@ class Snapshot:
             self.close()
             raise
         if self._index and not self.reusable:
-            logger.info("%s: made with other settings; describing every job again", path)
+            logger.info("%s: made with other settings; describing every job again", self.name)
 
     def _load(self, stream: IO[bytes]) -> None:
         offset = 0
         for number, raw in enumerate(stream, start=1):
             line = raw.rstrip(b"\r\n")
             if line.strip():
-                record = _parse_line(line, f"{self.path}:{number}")
-                entry = _entry_of(record, offset, len(line), f"{self.path}:{number}")
+                record = _parse_line(line, f"{self.name}:{number}")
+                entry = _entry_of(record, offset, len(line), f"{self.name}:{number}")
                 if entry.arn not in self._index:
                     self._index[entry.arn] = entry
                     self._scopes.setdefault(scope_of(record), []).append(entry)
@@ -149,7 +150,7 @@ class Snapshot:
 
     def line_of(self, entry: _Entry) -> bytes:
         if self._file is None:
-            raise SnapshotError(f"{self.path}: closed")
+            raise SnapshotError(f"{self.name}: closed")
         # pread: describe workers reuse records concurrently, and a shared seek would race.
         return os.pread(self._file.fileno(), entry.length, entry.offset)
 
@@ -187,9 +188,12 @@ class ScopeReuse:
 
 
 @contextlib.contextmanager
-def open_snapshot(path: str | os.PathLike[str], settings: SnapshotSettings) -> Iterator[Snapshot]:
-    """The snapshot at `path` (empty when it does not exist yet); SnapshotError if unreadable."""
-    snapshot = Snapshot(Path(path), settings)
+def open_snapshot(
+    path: str | os.PathLike[str], settings: SnapshotSettings, name: str | None = None
+) -> Iterator[Snapshot]:
+    """The snapshot at `path` (empty when it does not exist yet); SnapshotError if unreadable.
+    `name`: FILE in messages, when `path` is a local copy of it."""
+    snapshot = Snapshot(Path(path), settings, name)
     try:
         yield snapshot
     finally:
@@ -251,7 +255,7 @@ class _Meta(NamedTuple):
     refreshed: dict[ScopeKey, datetime | None]
 
 
-def _read_meta(path: Path) -> _Meta:
+def _read_meta(path: Path, name: str) -> _Meta:
     """The sidecar; a missing or unreadable one only means "settings and refresh times unknown"."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -263,7 +267,7 @@ def _read_meta(path: Path) -> _Meta:
     except FileNotFoundError:
         return _Meta(None, {})
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        logger.warning("%s: ignored (%s); describing every job again", path, exc)
+        logger.warning("%s: ignored (%s); describing every job again", name, exc)
         return _Meta(None, {})
     return _Meta(settings, refreshed)
 

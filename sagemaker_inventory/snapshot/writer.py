@@ -45,6 +45,7 @@ from sagemaker_inventory.snapshot.index import (
 from sagemaker_inventory.snapshot.journal import journal_path_for
 from sagemaker_inventory.snapshot.lock import snapshot_lock
 from sagemaker_inventory.snapshot.run_outcome import RunOutcome
+from sagemaker_inventory.snapshot.set_writer import SetWriter, SetWriterFactory, Step
 
 
 @dataclass(frozen=True)
@@ -113,13 +114,20 @@ class SnapshotWriter:
     `carry`, when given, rewrites every record taken from the previous snapshot, carried over or
     written to --changes as removed (collect/run_files passes the run's redaction, so no
     unredacted value written by an earlier --no-redact run survives a redacting run).
+    `file_set` makes the SetWriter that commits the new files (default: a `FileSet` beside FILE;
+    a snapshot kept in S3 passes its own, its FILE being a local copy of the object).
     """
 
     def __init__(
-        self, snapshot: Snapshot, *, carry: Callable[[MutableRecord], MutableRecord] | None = None
+        self,
+        snapshot: Snapshot,
+        *,
+        carry: Callable[[MutableRecord], MutableRecord] | None = None,
+        file_set: SetWriterFactory | None = None,
     ):
         self._snapshot = snapshot
         self._carry = carry
+        self._file_set = file_set
         # Anonymous (gone on close or crash), beside the snapshot: a large inventory may not fit
         # in a small /tmp, and the new snapshot needs that much room there anyway.
         self._spool = tempfile.TemporaryFile(dir=snapshot.path.parent)  # noqa: SIM115
@@ -127,7 +135,7 @@ class SnapshotWriter:
         # Per scope: job ARN -> (offset, length) in the spool, in the order the run emitted them.
         self._new: dict[ScopeKey, dict[str, tuple[int, int]]] = {}
         self._lock = threading.Lock()
-        self.step: Callable[[str], None] | None = None  # tests: a crash between commit steps
+        self.step: Step | None = None  # tests: a crash between commit steps
 
     @property
     def snapshot(self) -> Snapshot:
@@ -152,7 +160,7 @@ class SnapshotWriter:
             jobs = self._new.setdefault(scope_of(record), {})
             if arn in jobs:
                 return
-            with writing(f"the temporary copy of {self._snapshot.path}"):
+            with writing(f"the temporary copy of {self._snapshot.name}"):
                 self._spool.write(line)
             jobs[arn] = (self._size, len(line))
             self._size += len(line)
@@ -173,7 +181,7 @@ class SnapshotWriter:
         Raises SnapshotCancelled, leaving every file as it was, when `cancelled` is set by the
         time everything is written and only the renames remain.
         """
-        with writing(f"the temporary copy of {self._snapshot.path}"):
+        with writing(f"the temporary copy of {self._snapshot.name}"):
             self._spool.flush()
         refreshed = {(s.account_id, s.region) for s in run.scopes if s.collected}
         fresh: set[ScopeKey] = {(a, r) for a, r in refreshed if a is not None}
@@ -183,7 +191,7 @@ class SnapshotWriter:
         # Counted per scope: the records reused in worker processes are not this Snapshot's.
         outcome = SnapshotOutcome(reused=sum(s.reused for s in run.scopes))
         # The three files change together or not at all, a crash included (file_set).
-        with FileSet(journal_path_for(self._snapshot.path), mode=mode, step=self.step) as files:
+        with self._new_set(mode) as files:
             # FILE was resolved when the run began; a symlink planted since is not followed.
             out = files.open(self._snapshot.path, follow_symlinks=False)
             meta = files.open(meta_path_for(self._snapshot.path), follow_symlinks=False)
@@ -197,10 +205,15 @@ class SnapshotWriter:
                 self._write_removed(key, delta, outcome)
             meta.write(self._meta_document(keys, fresh, run.started, outcome))
             if cancelled is not None and cancelled.is_set():
-                raise SnapshotCancelled(f"{self._snapshot.path} was left as it was")
+                raise SnapshotCancelled(f"{self._snapshot.name} was left as it was")
             files.commit()
         outcome.stale = self._stale_scopes(run, keys, fresh)
         return outcome
+
+    def _new_set(self, mode: int) -> SetWriter:
+        if self._file_set is not None:
+            return self._file_set(self.step)
+        return FileSet(journal_path_for(self._snapshot.path), mode=mode, step=self.step)
 
     def _write_refreshed(
         self, key: ScopeKey, out: IO[str], delta: IO[str] | None, outcome: SnapshotOutcome

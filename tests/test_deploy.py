@@ -178,23 +178,6 @@ def pod_commands() -> list[tuple[str, list[str], dict[str, str]]]:
     return found
 
 
-def s3_destinations_known() -> bool:
-    """Whether smi collect speaks S3 yet: issue 22's S3 options land from other branches; until
-    then the command lines below cannot parse (their check runs for real as soon as they land)."""
-    collect = cli.get_command(click.Context(cli), "collect")
-    assert collect is not None
-    options = [p for p in collect.params if isinstance(p, click.Option)]
-    return any(KMS_OPTION in p.opts or "s3://" in (p.help or "") for p in options)
-
-
-S3_PENDING = pytest.mark.xfail(
-    not s3_destinations_known(),
-    reason="smi collect has no S3 options yet (issue 22 bullet 1, merged separately)",
-    strict=True,
-)
-
-
-@S3_PENDING
 @pytest.mark.parametrize(
     ("where", "args", "env"), pod_commands(), ids=[w for w, _, _ in pod_commands()]
 )

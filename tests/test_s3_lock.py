@@ -9,9 +9,10 @@ object older, as a lock written by a run that died a while ago."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from typing import Any
@@ -91,6 +92,18 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
                 return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(S3Response, name, atomic)
+
+
+@pytest.fixture
+def warnings_logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The package's warnings, captured even after a CLI test stopped their propagation."""
+    package = logging.getLogger("sagemaker_inventory")
+    package.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="sagemaker_inventory"):
+            yield caplog
+    finally:
+        package.removeHandler(caplog.handler)
 
 
 def lock_body(client: Any) -> dict[str, Any]:
@@ -446,12 +459,12 @@ def test_no_renewal_thread_outlives_its_block(client: Any) -> None:
 
 
 def test_a_release_that_fails_leaves_the_lock_to_expire(
-    client: Any, caplog: pytest.LogCaptureFixture
+    client: Any, warnings_logged: pytest.LogCaptureFixture
 ) -> None:
     with s3_snapshot_lock(client, SNAPSHOT):
         answer_error(client, "DeleteObject", "AccessDenied", 403)
     assert lock_exists(client)
-    assert f"{LOCK_URL}: the lock could not be removed" in caplog.text
+    assert f"{LOCK_URL}: the lock could not be removed" in warnings_logged.text
 
 
 def test_every_write_of_the_lock_is_encrypted_as_asked(client: Any) -> None:
@@ -468,7 +481,7 @@ def test_every_write_of_the_lock_is_encrypted_as_asked(client: Any) -> None:
 
 
 def test_a_stopped_run_whose_client_refuses_requests_leaves_its_lock_to_expire(
-    client: Any, caplog: pytest.LogCaptureFixture
+    client: Any, warnings_logged: pytest.LogCaptureFixture
 ) -> None:
     stop = RunStop()
     # The run's clients send nothing once it is stopped (RunStop.attach: a before-send check,
@@ -477,7 +490,7 @@ def test_a_stopped_run_whose_client_refuses_requests_leaves_its_lock_to_expire(
     with s3_snapshot_lock(client, SNAPSHOT, stop=stop):
         stop.event.set()
     assert lock_exists(client)
-    assert "the run was stopped before its lock was removed; it expires" in caplog.text
+    assert "the run was stopped before its lock was removed; it expires" in warnings_logged.text
     assert not lock_threads()
 
 

@@ -48,10 +48,11 @@ logger = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".lock"
 
-# How long a lock lives without a renewal. Long enough that a live run never loses its lock to a
-# slow or throttled renewal (it renews every third of this, and botocore retries each renewal
-# for well under a minute); short enough that a nightly run killed outright blocks the next
-# scheduled run, or a retry by hand, for minutes rather than hours.
+# How long a lock lives without a renewal. Long enough that a live run keeps its lock through
+# a throttled or slow S3 (it renews every third of this, so a renewal may fail or crawl through
+# botocore's retries twice over before any other run may take the lock), and that a busy
+# machine's stalls never come near it; short enough that a nightly run killed outright blocks
+# the next scheduled run, or a retry by hand, for minutes rather than hours.
 LOCK_EXPIRY_SECONDS = 600.0
 
 # Attempts at acquiring when the lock changes between two calls (released, taken over, a 409

@@ -19,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from sagemaker_inventory.records.timestamps import format_utc_seconds, parse_timestamp_or_none
+
 # Both LastModified and Date are whole seconds (truncated): a lock is judged expired only once
 # S3's clock is past LastModified + expiry by more than that rounding, never a second early.
 CLOCK_RESOLUTION = timedelta(seconds=1)
@@ -51,9 +53,9 @@ class LockHolder:
             "host": self.host,
             "pid": self.pid,
             "run": self.run,
-            "acquired": _timestamp(self.acquired),
-            "renewed": _timestamp(now),
-            "expires": _timestamp(now + timedelta(seconds=self.expiry)),
+            "acquired": format_utc_seconds(self.acquired),
+            "renewed": format_utc_seconds(now),
+            "expires": format_utc_seconds(now + timedelta(seconds=self.expiry)),
             "expiry_seconds": self.expiry,
             "sequence": self.sequence,
         }
@@ -82,10 +84,10 @@ def _holder_from(document: dict[str, Any]) -> LockHolder | None:
         return None
     if not 0 < expiry <= MAX_EXPIRY_SECONDS:
         return None
-    acquired = datetime.fromisoformat(str(document["acquired"]).replace("Z", "+00:00"))
-    if acquired.tzinfo is None:
+    acquired = parse_timestamp_or_none(document["acquired"])
+    if acquired is None:
         return None
-    return LockHolder(host, pid, run, acquired.astimezone(timezone.utc), sequence, float(expiry))
+    return LockHolder(host, pid, run, acquired, sequence, float(expiry))
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,11 @@ class SeenLock:
 
     def describe(self, default_expiry: float) -> str:
         """Who holds it, for a message: 'another smi run (host h, pid 7, since ..., until ...)'."""
-        until = _timestamp(self.until(default_expiry))
+        until = format_utc_seconds(self.until(default_expiry))
         if self.holder is None:
             return f"another writer (the lock object is not smi's; until {until})"
         holder = self.holder
-        since = _timestamp(holder.acquired)
+        since = format_utc_seconds(holder.acquired)
         return (
             f"another smi run (host {holder.host}, pid {holder.pid}, since {since}, until {until})"
         )
@@ -131,7 +133,3 @@ def s3_clock(answer: dict[str, Any]) -> datetime:
         return parsedate_to_datetime(headers["date"]).astimezone(timezone.utc)
     except (KeyError, TypeError, ValueError):
         return datetime.now(timezone.utc)
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,5 +1,5 @@
 """Shards that meet again (moto): `smi collect --shard K/N` runs whose outputs, or snapshots with
-their sidecars and locks, land under one S3 prefix report as the unsharded run does, through
+their sidecars, land under one S3 prefix report as the unsharded run does, through
 `smi report s3://BUCKET/PREFIX/`; when N changes, the shards of the old count left in the prefix
 duplicate jobs (counted once), which is why each count gets its own prefix."""
 
@@ -15,14 +15,11 @@ from accounts_helpers import ACCOUNTS, REGIONS, role, seed_accounts
 from report_small import REPORT_SMALL
 from test_cli_shard import smi_collect
 from test_report_input import smi_report
-from test_report_s3 import upload
 
 from sagemaker_inventory.collect.sharding import shard_index
 
 BUCKET = "smi-inventory"
 VIEWS = [("--by", "account_id", "--by", "region"), ("--failures",), ("--checks",)]
-# -o and --snapshot land in S3 directly on another branch; here each shard writes locally and
-# the files are uploaded as they are, sidecars and locks included.
 
 
 @pytest.fixture
@@ -48,11 +45,11 @@ def reports(*inputs: str) -> tuple[list[Any], str]:
     return answers, stderr
 
 
-def collect_shards(common: list[str], directory: Path, count: int, *, snapshot: bool) -> None:
-    """Run `--shard auto` as an Indexed Job's pods would, each writing shard-K.jsonl."""
-    directory.mkdir(exist_ok=True)
+def collect_shards(common: list[str], prefix: str, count: int, *, snapshot: bool) -> None:
+    """Run `--shard auto` as an Indexed Job's pods would, each writing s3://BUCKET/PREFIXshard-K.jsonl
+    (its output, or its snapshot with the snapshot's sidecar)."""
     for k in range(count):
-        target = ["--snapshot" if snapshot else "-o", str(directory / f"shard-{k}.jsonl")]
+        target = ["--snapshot" if snapshot else "-o", f"s3://{BUCKET}/{prefix}shard-{k}.jsonl"]
         env = {"JOB_COMPLETION_INDEX": str(k), "SMI_SHARDS": str(count)}
         result = smi_collect(*common, "--shard", "auto", *target, env=env)
         assert (result.exit_code, result.stderr) == (0, ""), result.stderr
@@ -64,8 +61,7 @@ def test_shard_outputs_under_one_prefix_report_as_the_unsharded_run(
     assert len({shard_index(a, 3) for a in ACCOUNTS}) > 1  # the shards split the accounts
     whole = tmp_path / "whole.jsonl"
     assert smi_collect(*common, "-o", str(whole)).exit_code == 0
-    collect_shards(common, tmp_path / "out", 3, snapshot=False)
-    upload(boto3.client("s3", region_name="us-east-1"), tmp_path / "out", "nightly/")
+    collect_shards(common, "nightly/", 3, snapshot=False)
     answers, stderr = reports(f"s3://{BUCKET}/nightly/")
     assert answers == reports(str(whole))[0] and stderr == ""
     assert answers[0]["totals"]["jobs"] == 2 * len(ACCOUNTS) * len(REGIONS)
@@ -78,22 +74,18 @@ def test_shard_snapshots_report_as_one_and_each_shard_count_gets_its_own_prefix(
     whole = tmp_path / "whole.jsonl"
     assert smi_collect(*common, "-o", str(whole)).exit_code == 0
     expected = reports(str(whole))[0]
-    # Night 1, three shards: each snapshot with its sidecar and lock, under smi/n3/.
-    night = tmp_path / "night"
-    collect_shards(common, night, 3, snapshot=True)
-    assert {p.name for p in night.iterdir()} >= {"shard-0.jsonl.meta.json", "shard-2.jsonl.lock"}
-    upload(s3, night, "smi/n3/")
+    # Night 1, three shards: each snapshot with its sidecar, under smi/n3/.
+    collect_shards(common, "smi/n3/", 3, snapshot=True)
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="smi/n3/")["Contents"]}
+    assert keys >= {"smi/n3/shard-0.jsonl", "smi/n3/shard-0.jsonl.meta.json"}
     assert reports(f"s3://{BUCKET}/smi/n3/") == (expected, "")
-    # Night 2, two shards over the same files: shard-2's snapshot is no shard's any more.
-    collect_shards(common, night, 2, snapshot=True)
-    upload(s3, night, "smi/n2-left/")
-    left, stderr = reports(f"s3://{BUCKET}/smi/n2-left/")
+    # Night 2, two shards over the same prefix: shard-2's snapshot is no shard's any more.
+    collect_shards(common, "smi/n3/", 2, snapshot=True)
+    left, stderr = reports(f"s3://{BUCKET}/smi/n3/")
     held = sum(shard_index(a, 3) == 2 for a in ACCOUNTS) * len(REGIONS) * 2
     assert held and left == expected and f"{held} extra copies of jobs" in stderr
     # The documented rule: a prefix per shard count (or the old count's shards removed).
-    fresh = tmp_path / "fresh"
-    collect_shards(common, fresh, 2, snapshot=True)
-    upload(s3, fresh, "smi/n2/")
+    collect_shards(common, "smi/n2/", 2, snapshot=True)
     assert reports(f"s3://{BUCKET}/smi/n2/") == (expected, "")
 
 

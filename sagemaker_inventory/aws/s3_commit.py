@@ -25,7 +25,7 @@ from sagemaker_inventory.aws.s3_objects import S3Error, s3_errors
 from sagemaker_inventory.aws.s3_upload import Part, S3Upload, abort_upload, writing_s3
 from sagemaker_inventory.output.files import WriteFailed
 from sagemaker_inventory.output.s3_url import S3Url
-from sagemaker_inventory.snapshot.errors import JournalRefused
+from sagemaker_inventory.snapshot.errors import JournalRefused, shown
 from sagemaker_inventory.snapshot.set_writer import Step
 
 logger = logging.getLogger(__name__)
@@ -187,9 +187,9 @@ def _uploads_of(journal: S3Url, document: object, targets: Collection[S3Url]) ->
     if not isinstance(document, dict) or set(document) != {"format", "bucket", "uploads"}:
         _refuse(journal, 'not an object with exactly "format", "bucket" and "uploads"')
     if type(document["format"]) is not int or document["format"] != JOURNAL_FORMAT:
-        _refuse(journal, f"format {_shown(document['format'])} is not {JOURNAL_FORMAT}")
+        _refuse(journal, f"format {shown(document['format'])} is not {JOURNAL_FORMAT}")
     if document["bucket"] != journal.bucket:
-        _refuse(journal, f"names bucket {_shown(document['bucket'])}, not {journal.bucket}")
+        _refuse(journal, f"names bucket {shown(document['bucket'])}, not {journal.bucket}")
     entries = document["uploads"]
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_UPLOADS:
         _refuse(journal, f'"uploads" is not a list of 1 to {MAX_UPLOADS} uploads')
@@ -200,23 +200,23 @@ def _uploads_of(journal: S3Url, document: object, targets: Collection[S3Url]) ->
         if key not in allowed:
             _refuse(
                 journal,
-                f"{_shown(key)} is not the snapshot, its sidecar or this run's --changes"
+                f"{shown(key)} is not the snapshot, its sidecar or this run's --changes"
                 " (after a crash, run again with the same --changes to finish that commit)",
             )
         if any(url.key == key for url, _, _ in uploads):
-            _refuse(journal, f"names {_shown(key)} twice")
+            _refuse(journal, f"names {shown(key)} twice")
         uploads.append((allowed[key], upload_id, parts))
     return uploads
 
 
 def _entry_of(journal: S3Url, entry: object) -> tuple[str, str, list[Part]]:
     if not isinstance(entry, dict) or set(entry) != {"key", "upload_id", "parts"}:
-        _refuse(journal, f"upload {_shown(entry)} is not a key, an upload id and parts")
+        _refuse(journal, f"upload {shown(entry)} is not a key, an upload id and parts")
     key, upload_id, parts = entry["key"], entry["upload_id"], entry["parts"]
     if not isinstance(key, str) or not isinstance(upload_id, str) or not upload_id.isprintable():
-        _refuse(journal, f"upload {_shown(entry)} is not a key and an upload id")
+        _refuse(journal, f"upload {shown(entry)} is not a key and an upload id")
     if not isinstance(parts, list) or not 1 <= len(parts) <= MAX_PARTS:
-        _refuse(journal, f"upload of {_shown(key)} has not 1 to {MAX_PARTS} parts")
+        _refuse(journal, f"upload of {shown(key)} has not 1 to {MAX_PARTS} parts")
     for number, part in enumerate(parts, start=1):
         if (
             not isinstance(part, dict)
@@ -225,14 +225,8 @@ def _entry_of(journal: S3Url, entry: object) -> tuple[str, str, list[Part]]:
             or part["PartNumber"] != number
             or not isinstance(part["ETag"], str)
         ):
-            _refuse(journal, f"part {_shown(part)} of {_shown(key)} is not smi's")
+            _refuse(journal, f"part {shown(part)} of {shown(key)} is not smi's")
     return key, upload_id, parts
-
-
-def _shown(value: object) -> str:
-    """A value from the journal as one short line (it may hold anything, newlines included)."""
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _refuse(journal: S3Url, reason: str) -> NoReturn:

@@ -15,3 +15,10 @@ class SnapshotCancelled(Exception):
 class JournalRefused(SnapshotError):
     """FILE.commit.json names something other than smi's temporary files becoming the files of
     the snapshot's set: nothing was renamed or removed (exit 2, one line naming the journal)."""
+
+
+def shown(value: object) -> str:
+    """A value read from a commit journal as one short line (a planted journal may hold
+    anything, newlines included), for the message that refuses it."""
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sagemaker_inventory.output.files import TEMP_SUFFIX, temporary_name_pattern, writing
-from sagemaker_inventory.snapshot.errors import JournalRefused
+from sagemaker_inventory.snapshot.errors import JournalRefused, shown
 
 JOURNAL_SUFFIX = ".commit.json"
 JOURNAL_FORMAT = 1
@@ -76,7 +76,7 @@ def read_journal(journal: Path, targets: Collection[Path]) -> list[Rename] | Non
     for temp, target in renames:
         _check_rename(journal, temp, target, allowed)
         if str(temp) in seen or str(target) in seen:
-            _refuse(journal, f"names {_shown(str(target))} twice")
+            _refuse(journal, f"names {shown(str(target))} twice")
         seen.update((str(temp), str(target)))
     return renames
 
@@ -115,7 +115,7 @@ def _renames_of(journal: Path, document: object) -> list[Rename]:
     if not isinstance(document, dict) or set(document) != {"format", "renames"}:
         _refuse(journal, 'not an object with exactly the members "format" and "renames"')
     if type(document["format"]) is not int or document["format"] != JOURNAL_FORMAT:
-        _refuse(journal, f"format {_shown(document['format'])} is not {JOURNAL_FORMAT}")
+        _refuse(journal, f"format {shown(document['format'])} is not {JOURNAL_FORMAT}")
     renames: Any = document["renames"]
     if not isinstance(renames, list) or not 1 <= len(renames) <= MAX_RENAMES:
         _refuse(journal, f'"renames" is not a list of 1 to {MAX_RENAMES} renames')
@@ -123,7 +123,7 @@ def _renames_of(journal: Path, document: object) -> list[Rename]:
         if not (
             isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
         ):
-            _refuse(journal, f"rename {_shown(pair)} is not two paths")
+            _refuse(journal, f"rename {shown(pair)} is not two paths")
     return [(Path(temp), Path(target)) for temp, target in renames]
 
 
@@ -131,35 +131,29 @@ def _check_rename(journal: Path, temp: Path, target: Path, allowed: set[str]) ->
     for path in (temp, target):
         text = str(path)
         if not path.is_absolute() or os.path.normpath(text) != text or "\0" in text:
-            _refuse(journal, f"{_shown(text)} is not an absolute path in normal form")
+            _refuse(journal, f"{shown(text)} is not an absolute path in normal form")
     if str(target) not in allowed:
         _refuse(
             journal,
-            f"{_shown(str(target))} is not the snapshot, its sidecar or this run's --changes"
+            f"{shown(str(target))} is not the snapshot, its sidecar or this run's --changes"
             " (after a crash, run again with the same --changes to finish that commit)",
         )
     pattern = temporary_name_pattern(target.name)
     if temp.parent != target.parent or not pattern.fullmatch(temp.name):
-        _refuse(journal, f"{_shown(str(temp))} is not smi's temporary file for {target}")
+        _refuse(journal, f"{shown(str(temp))} is not smi's temporary file for {target}")
     try:
         source = temp.lstat()
     except FileNotFoundError:
         return  # renamed before the crash
     except OSError as error:
-        _refuse(journal, f"{_shown(str(temp))} cannot be examined ({error.strerror})")
+        _refuse(journal, f"{shown(str(temp))} cannot be examined ({error.strerror})")
     if not stat.S_ISREG(source.st_mode) or source.st_nlink != 1:
-        _refuse(journal, f"{_shown(str(temp))} is not a regular file with one link")
+        _refuse(journal, f"{shown(str(temp))} is not a regular file with one link")
     if source.st_uid != os.geteuid():
-        _refuse(journal, f"{_shown(str(temp))} is owned by uid {source.st_uid}, not this user")
+        _refuse(journal, f"{shown(str(temp))} is owned by uid {source.st_uid}, not this user")
     with contextlib.suppress(FileNotFoundError):
         if not stat.S_ISREG(target.lstat().st_mode):
             _refuse(journal, f"{target} is not a regular file (a symbolic link?)")
-
-
-def _shown(value: object) -> str:
-    """A value from the journal as one short line (it may hold anything, newlines included)."""
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _refuse(journal: Path, reason: str) -> NoReturn:

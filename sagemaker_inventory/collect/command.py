@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_inventory.aws.errors import NO_CREDENTIALS, NO_CREDENTIALS_FIX
 from sagemaker_inventory.aws.retry_waits import RunStop, Stopped
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
+from sagemaker_inventory.collect.collections_pace import fewer_collections
 from sagemaker_inventory.collect.list_scopes import print_scopes
 from sagemaker_inventory.collect.outcome import CANCELLED, RunSummary, ScopeResult
 from sagemaker_inventory.collect.plan import CollectPlan, Destination, ScopeResolver
@@ -73,7 +74,7 @@ def run_collect(plan: CollectPlan, console: Console, resolve_scopes: ScopeResolv
         console.print(Text(f"smi: warning: {NO_REDACT_WARNING}", style="yellow"))
     stop: StopRequest | None = None
     try:
-        with open_run_files(plan.destination) as files:
+        with open_run_files(plan.destination) as files, fewer_collections():
             stop = files.stop
             if plan.demo:
                 return _collect_demo(plan, console, files, resolve_scopes)

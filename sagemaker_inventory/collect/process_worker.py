@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_inventory.aws.errors import describe_failure
 from sagemaker_inventory.aws.retry_waits import RunStop, Stopped
 from sagemaker_inventory.aws.sessions import ClientOptions, SessionFactory
+from sagemaker_inventory.collect.collections_pace import collect_less_often
 from sagemaker_inventory.collect.outcome import CANCELLED, FAILED, ScopeResult
 from sagemaker_inventory.collect.plan import CollectOptions, Reuse
 from sagemaker_inventory.collect.run import ScopeRunner
@@ -149,6 +150,7 @@ def worker_main(orders: Connection, messages: Connection) -> None:
     except EOFError:
         os._exit(0)
     _forward_logs(outbox, plan.log_level)
+    collect_less_often()  # for the worker's whole life: it only collects
     factory = SessionFactory(plan.client_options, stop=RunStop(cancelled))
     # The parent never has more than --max-scopes scopes in flight, over all workers.
     pool = ThreadPoolExecutor(

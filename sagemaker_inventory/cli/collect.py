@@ -74,7 +74,7 @@ Examples:
   smi collect --accounts-file accounts.txt --role-name InventoryReader -r us-east-1
   smi collect --org --all-regions --shard 0/4 -o shard-0.jsonl   # 1 of 4 machines
   smi collect --all-regions -q --snapshot inventory.jsonl --changes delta.jsonl   # nightly cron
-  smi collect --all-regions -q --snapshot s3://bkt/inv.jsonl --changes s3://bkt/delta.jsonl
+  smi collect --all-regions -q --snapshot s3://bkt/smi/inv.jsonl --changes s3://bkt/delta/inv.jsonl
 
 \b
 Exit codes:

@@ -224,7 +224,6 @@ def run_as_in_the_image(
 
 
 def test_a_demo_run_and_a_report_write_nowhere_but_tmp(tmp_path: Path) -> None:
-    pytest.importorskip("moto")
     demo = run_as_in_the_image(tmp_path, ["collect", "--demo", "-f", "jsonl"])
     assert demo.returncode == 0, demo.stderr
     assert "WRITE-OUTSIDE-TMP" not in demo.stderr, demo.stderr
@@ -317,7 +316,6 @@ def stand_in_docker(tmp_path: Path) -> dict[str, str]:
 
 def test_the_smoke_script_passes_against_a_stand_in_engine(tmp_path: Path) -> None:
     """The script's own logic where no engine runs: each check parses what it is given."""
-    pytest.importorskip("moto")
     env = {**stand_in_docker(tmp_path), "SMOKE_TIMING_RUNS": "1"}
     run = subprocess.run(
         [str(SMOKE)], capture_output=True, text=True, env=env, timeout=600, check=False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,18 @@ def commit(snap: Path, records: list[dict[str, Any]], crash_at: str | None = Non
         for item in records:
             writer.add(item)
         if crash_at is not None:
-
-            def crash(step: str) -> None:
-                if step == crash_at:
-                    os._exit(0)
-
-            writer.step = crash
+            writer.step = crash_on(crash_at)
         writer.commit(snapshot_run_of(summary), changes=changes)
+
+
+def crash_on(crash_at: str) -> Callable[[str], None]:
+    """A commit's step hook that leaves the process at `crash_at`, no cleanup run (as SIGKILL)."""
+
+    def crash(step: str) -> None:
+        if step == crash_at:
+            os._exit(0)
+
+    return crash
 
 
 def files_of(snap: Path) -> dict[str, bytes]:
@@ -62,7 +68,9 @@ def files_of(snap: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in names}
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.skipif(
+    not hasattr(os, "fork"), reason="each crash is a forked child leaving with os._exit (POSIX)"
+)
 @pytest.mark.parametrize("step", STEPS)
 def test_a_crash_between_commit_steps_leaves_the_old_or_the_new_set(
     step: str, tmp_path: Path

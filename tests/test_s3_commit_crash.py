@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from conftest import running_moto_server
+from test_commit_crash import ACCOUNT, REGION, crash_on, record
 
 from sagemaker_inventory.collect.outcome import RunSummary, ScopeResult
 from sagemaker_inventory.collect.run_files import snapshot_run_of
@@ -27,7 +28,7 @@ from sagemaker_inventory.output.s3_url import S3Url
 from sagemaker_inventory.snapshot.errors import JournalRefused
 from sagemaker_inventory.snapshot.index import SnapshotSettings
 
-ACCOUNT, REGION, BUCKET = "123456789012", "us-east-1", "smi-state"
+BUCKET = "smi-state"
 SNAP = S3Url(BUCKET, "state/inv.jsonl")
 CHANGES = S3Url(BUCKET, "state/changes.jsonl")
 KEYS = ["state/changes.jsonl", "state/inv.jsonl", "state/inv.jsonl.meta.json"]
@@ -53,16 +54,6 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield made
 
 
-def record(name: str, status: str) -> dict[str, Any]:
-    return {
-        "account_id": ACCOUNT,
-        "training_job_arn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}",
-        "training_job_name": name,
-        "training_job_status": status,
-        "last_modified_time": "2026-01-01T00:00:00Z",
-    }
-
-
 def commit(client: Any, records: list[dict[str, Any]], crash_at: str | None = None) -> None:
     now = datetime.now(timezone.utc)
     summary = RunSummary(now, now, [ScopeResult(ACCOUNT, REGION)])
@@ -70,12 +61,7 @@ def commit(client: Any, records: list[dict[str, Any]], crash_at: str | None = No
         for item in records:
             writer.add(item)
         if crash_at is not None:
-
-            def crash(step: str) -> None:
-                if step == crash_at:
-                    os._exit(0)
-
-            writer.step = crash
+            writer.step = crash_on(crash_at)
         writer.commit(snapshot_run_of(summary), changes=str(CHANGES))
 
 
@@ -92,7 +78,9 @@ def uploads(client: Any) -> list[str]:
     return [u["Key"] for u in client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])]
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.skipif(
+    not hasattr(os, "fork"), reason="each crash is a forked child leaving with os._exit (POSIX)"
+)
 @pytest.mark.parametrize("step", STEPS)
 def test_a_crash_between_commit_steps_leaves_the_old_or_the_new_set(step: str, client: Any) -> None:
     commit(client, [record("a", "Completed")])

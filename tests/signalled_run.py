@@ -48,15 +48,18 @@ def slow_cli_script(run: str, patches: str = "") -> str:
 
 
 def signal_mid_run(
-    command: Sequence[str], cwd: Path, signum: signal.Signals = signal.SIGTERM
+    command: Sequence[str],
+    cwd: Path | None = None,
+    signum: signal.Signals = signal.SIGTERM,
+    ready: str = "written\n",
 ) -> tuple[int, str]:
-    """Run `command` (a slow_cli_script), send `signum` once it wrote its first record, and return
-    its exit code and stderr; a process that outlives the test is killed."""
+    """Run `command` (a slow_cli_script), send `signum` once it printed `ready` (its first record
+    written), and return its exit code and stderr; a process that outlives the test is killed."""
     process = subprocess.Popen(
         list(command), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert process.stdout is not None and process.stdout.readline() == "written\n"
+        assert process.stdout is not None and process.stdout.readline() == ready
         process.send_signal(signum)
         _, err = process.communicate(timeout=120)
     finally:

@@ -109,19 +109,10 @@ def test_a_stop_while_the_lock_is_awaited_ends_the_run_and_changes_nothing(
     script = tmp_path / "stuck.py"
     script.write_text(STUCK_LOCK)
     command = [sys.executable, str(script), "collect", "--endpoint-url", url, "-r", REGIONS[0]]
-    process = subprocess.Popen(
-        [*command, "--snapshot", SNAP, "-o", OUT],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "waiting\n"
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=30)
-    assert process.returncode == code, err
+    returncode, err = signal_mid_run(
+        [*command, "--snapshot", SNAP, "-o", OUT], signum=signum, ready="waiting\n"
+    )
+    assert returncode == code, err
     assert err.rstrip().endswith("no file was changed")
     assert objects(s3) == {}
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []

@@ -26,6 +26,7 @@ from sagemaker_inventory.aws.s3_upload import Part, S3Upload, abort_upload, writ
 from sagemaker_inventory.output.files import WriteFailed
 from sagemaker_inventory.output.s3_url import S3Url
 from sagemaker_inventory.snapshot.errors import JournalRefused, shown
+from sagemaker_inventory.snapshot.journal import journal_document
 from sagemaker_inventory.snapshot.set_writer import Step
 
 logger = logging.getLogger(__name__)
@@ -174,12 +175,10 @@ def _load(client: Any, journal: S3Url) -> object:
         if error.code in ("NoSuchKey", "404"):
             return None
         raise
-    if len(data) > MAX_JOURNAL_BYTES:
-        _refuse(journal, f"larger than {MAX_JOURNAL_BYTES} bytes")
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        _refuse(journal, "not a JSON document")
+        return journal_document(data, MAX_JOURNAL_BYTES)
+    except ValueError as error:
+        _refuse(journal, str(error))
 
 
 def _uploads_of(journal: S3Url, document: object, targets: Collection[S3Url]) -> list[Upload]:

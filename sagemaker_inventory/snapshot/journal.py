@@ -102,12 +102,21 @@ def _load(journal: Path) -> object:
         _refuse(journal, f"cannot be read ({error.strerror})")
     finally:
         os.close(fd)
-    if len(data) > MAX_JOURNAL_BYTES:
-        _refuse(journal, f"larger than {MAX_JOURNAL_BYTES} bytes")
+    try:
+        return journal_document(data, MAX_JOURNAL_BYTES)
+    except ValueError as error:
+        _refuse(journal, str(error))
+
+
+def journal_document(data: bytes, limit: int) -> object:
+    """The JSON document a journal's bytes hold (read up to `limit` + 1 bytes); ValueError saying
+    why not, for the refusal: a planted journal may be huge, not UTF-8, or nested past recursion."""
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes")
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        _refuse(journal, "not a JSON document")
+        raise ValueError("not a JSON document") from None
 
 
 def _renames_of(journal: Path, document: object) -> list[Rename]:
